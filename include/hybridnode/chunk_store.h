@@ -1,0 +1,44 @@
+// Where a content server keeps chunks, manifests and the catalog.
+// Calls may block (disk, MongoDB): the server runs them on the libuv thread pool, never on the loop.
+// Implementations must be safe to call from several pool threads at once.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hybridnode/manifest.h"
+#include "hybridnode/result.h"
+
+namespace hn {
+
+// A readable chunk: either an open file region (sent with sendfile, no userspace copy) or bytes.
+struct ChunkSource {
+  int fd = -1;  // owned by `owner`; -1 when the bytes are in `bytes`
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  std::string bytes;
+  std::shared_ptr<void> owner;  // keeps fd open while a transfer uses it
+};
+
+inline constexpr const char* kNotFound = "not found: ";
+
+class ChunkStore {
+ public:
+  virtual ~ChunkStore() = default;
+  virtual std::string describe() const = 0;
+
+  // Writes a chunk whose id the caller has computed; idempotent (chunks are content-addressed).
+  virtual Result<void> put_chunk(const std::string& id, const void* data, size_t len) = 0;
+  virtual bool has_chunk(const std::string& id) = 0;
+  // The error text starts with kNotFound when the chunk does not exist (a 404, not a 500).
+  virtual Result<ChunkSource> open_chunk(const std::string& id) = 0;
+
+  virtual Result<void> put_manifest(const Manifest& m) = 0;
+  virtual Result<std::vector<Manifest>> load_manifests() = 0;
+};
+
+// The embedded default: a folder holding chunks/<2 hex>/<id> and videos/<video_id>.json.
+Result<std::unique_ptr<ChunkStore>> open_local_store(const std::string& dir);
+
+}  // namespace hn

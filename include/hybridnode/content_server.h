@@ -1,0 +1,46 @@
+// The content server (--role=server) as an embeddable object on a caller's libuv loop.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hybridnode/capacity_policy.h"
+#include "hybridnode/chunk_store.h"
+#include "hybridnode/result.h"
+
+namespace hn {
+
+struct ContentServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string signal_url;               // named in 503 answers so refused clients find the swarm
+  int retry_after_seconds = 1;
+  size_t max_connections = 10000;
+  size_t max_header_bytes = 8192;
+  uint64_t header_timeout_ms = 10000;
+  uint64_t idle_timeout_ms = 30000;
+  uint64_t send_timeout_ms = 30000;
+  uint64_t catalog_refresh_ms = 2000;   // how soon a newly ingested video appears
+  size_t open_chunk_cache = 1024;       // chunk files kept open
+};
+
+class ContentServer {
+ public:
+  // Takes ownership of the store and policy; nothing happens until start().
+  ContentServer(uv_loop_t* loop, ContentServerOptions opts, std::unique_ptr<ChunkStore> store,
+                std::unique_ptr<CapacityPolicy> policy);
+  ~ContentServer();
+  ContentServer(const ContentServer&) = delete;
+  ContentServer& operator=(const ContentServer&) = delete;
+
+  Result<void> start();
+  void stop();
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hn

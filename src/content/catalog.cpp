@@ -1,0 +1,43 @@
+#include "content/catalog.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace hn::content {
+
+Catalog::Catalog(std::vector<Manifest> manifests) {
+  std::sort(manifests.begin(), manifests.end(),
+            [](const Manifest& a, const Manifest& b) { return a.video_id < b.video_id; });
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& m : manifests) {
+    list.push_back({{"id", m.video_id},
+                    {"title", m.title},
+                    {"media_type", m.media_type},
+                    {"total_size", m.total_size},
+                    {"chunk_size", m.chunk_size},
+                    {"chunk_count", m.chunks.size()}});
+    for (const auto& c : m.chunks) chunk_to_video_.emplace(c.id, m.video_id);
+    manifest_json_[m.video_id] = manifest_to_json(m) + "\n";
+    std::string id = m.video_id;
+    videos_.emplace(std::move(id), std::move(m));
+  }
+  catalog_json_ = nlohmann::json{{"videos", list}}.dump() + "\n";
+}
+
+const Manifest* Catalog::video(const std::string& id) const {
+  auto it = videos_.find(id);
+  return it == videos_.end() ? nullptr : &it->second;
+}
+
+const std::string* Catalog::video_of_chunk(const std::string& chunk_id) const {
+  auto it = chunk_to_video_.find(chunk_id);
+  return it == chunk_to_video_.end() ? nullptr : &it->second;
+}
+
+const std::string& Catalog::manifest_json(const std::string& id) const {
+  static const std::string empty;
+  auto it = manifest_json_.find(id);
+  return it == manifest_json_.end() ? empty : it->second;
+}
+
+}  // namespace hn::content

@@ -1,0 +1,32 @@
+// The content server's in-memory view of the store: manifests by video id and which video each
+// chunk belongs to (so a refusal can name the video). Rebuilt from the store off the loop.
+#pragma once
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hybridnode/manifest.h"
+
+namespace hn::content {
+
+class Catalog {
+ public:
+  Catalog() = default;
+  explicit Catalog(std::vector<Manifest> manifests);
+
+  const Manifest* video(const std::string& id) const;
+  // Id of a video holding the chunk, or nullptr when no manifest lists it.
+  const std::string* video_of_chunk(const std::string& chunk_id) const;
+  size_t size() const { return videos_.size(); }
+  const std::string& catalog_json() const { return catalog_json_; }
+  const std::string& manifest_json(const std::string& id) const;
+
+ private:
+  std::unordered_map<std::string, Manifest> videos_;
+  std::unordered_map<std::string, std::string> manifest_json_;
+  std::unordered_map<std::string, std::string> chunk_to_video_;
+  std::string catalog_json_ = "{\"videos\":[]}";
+};
+
+}  // namespace hn::content

@@ -1,0 +1,257 @@
+// Routes of the content server: catalog (step 1), manifest (step 2), chunk bytes (step 3) or a
+// refusal that points to the swarm (step 4), plus /metrics and /healthz.
+#include "hybridnode/content_server.h"
+
+#include <nlohmann/json.hpp>
+
+#include "content/catalog.h"
+#include "content/chunk_cache.h"
+#include "hybridnode/ids.h"
+#include "net/http_server.h"
+#include "util/blocking_work.h"
+#include "util/log.h"
+#include "util/prometheus.h"
+
+namespace hn {
+
+using net::HttpRequest;
+using net::HttpResponse;
+
+struct ContentServer::Impl {
+  uv_loop_t* loop;
+  ContentServerOptions opts;
+  std::shared_ptr<ChunkStore> store;
+  std::unique_ptr<CapacityPolicy> policy;
+  std::shared_ptr<content::Catalog> catalog = std::make_shared<content::Catalog>();
+  content::ChunkCache cache;
+  std::unique_ptr<net::HttpServer> http;
+  net::UvHandle<uv_timer_t> refresh_timer;
+  bool refreshing = false;
+
+  struct Counters {
+    uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
+    uint64_t store_errors = 0, not_modified = 0;
+  } n;
+
+  Impl(uv_loop_t* l, ContentServerOptions o, std::unique_ptr<ChunkStore> s, std::unique_ptr<CapacityPolicy> p)
+      : loop(l), opts(std::move(o)), store(std::move(s)), policy(std::move(p)), cache(opts.open_chunk_cache) {}
+
+  void handle(HttpRequest& req, net::HttpServer::Respond respond);
+  void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
+  HttpResponse refusal(const std::string& chunk_id) const;
+  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot);
+  std::string metrics() const;
+  void refresh_catalog();
+};
+
+namespace {
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+HttpResponse method_not_allowed(const char* allow) {
+  auto r = HttpResponse::error(405, "method not allowed");
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+}  // namespace
+
+void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond respond) {
+  const std::string& path = req.path;
+  bool get = req.method == "GET" || req.method == "HEAD";
+  if (starts_with(path, "/chunks/")) {
+    if (!get) return respond(method_not_allowed("GET, HEAD"));
+    std::string id = path.substr(8);
+    if (!is_chunk_id(id)) return respond(HttpResponse::error(400, "chunk id must be 64 lowercase hex characters"));
+    return serve_chunk(req, id, std::move(respond));
+  }
+  if (!get) return respond(method_not_allowed("GET, HEAD"));
+  if (path == "/videos" || path == "/videos/") {
+    auto r = HttpResponse::json(200, catalog->catalog_json());
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return respond(std::move(r));
+  }
+  if (starts_with(path, "/videos/")) {
+    std::string id = path.substr(8);
+    if (!is_video_id(id)) return respond(HttpResponse::error(400, "invalid video id"));
+    if (catalog->video(id) == nullptr) return respond(HttpResponse::error(404, "no video with id " + id));
+    return respond(HttpResponse::json(200, catalog->manifest_json(id)));
+  }
+  if (path == "/healthz") {
+    nlohmann::json j = {{"status", "ok"}, {"videos", catalog->size()}, {"store", store->describe()}};
+    return respond(HttpResponse::json(200, j.dump() + "\n"));
+  }
+  if (path == "/metrics") return respond(HttpResponse::text(200, metrics(), "text/plain; version=0.0.4"));
+  respond(HttpResponse::error(404, "no such resource"));
+}
+
+HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
+  const std::string* vid = catalog->video_of_chunk(chunk_id);
+  nlohmann::json j = {{"error", "content server over capacity; fetch this chunk from the swarm"},
+                      {"status", 503},
+                      {"chunk_id", chunk_id},
+                      {"video_id", vid ? *vid : ""},
+                      {"signal_url", opts.signal_url},
+                      {"retry_after", policy->retry_after_seconds()},
+                      {"policy", policy->name()}};
+  auto r = HttpResponse::json(503, j.dump() + "\n");
+  r.headers.emplace_back("Retry-After", std::to_string(policy->retry_after_seconds()));
+  return r;
+}
+
+HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const std::string& id,
+                                                 std::unique_ptr<TransferSlot> slot) {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.emplace_back("Content-Type", "application/octet-stream");
+  r.headers.emplace_back("ETag", "\"" + id + "\"");
+  r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+  if (src.fd >= 0) {
+    r.file_fd = src.fd;
+    r.file_offset = src.offset;
+    r.file_length = src.length;
+    r.file_owner = src.owner;
+  } else {
+    r.body = src.bytes;
+  }
+  uint64_t expected = src.fd >= 0 ? src.length : src.bytes.size();
+  std::shared_ptr<TransferSlot> held(std::move(slot));
+  r.on_done = [this, held, expected](uint64_t sent, bool complete) {
+    if (held) held->add_bytes(sent);
+    n.chunk_bytes += sent;
+    if (complete && sent == expected) n.chunks_served++;
+    else if (!complete) n.transfers_aborted++;
+  };
+  return r;
+}
+
+void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond) {
+  if (catalog->video_of_chunk(id) == nullptr) {
+    n.not_found++;
+    return respond(HttpResponse::error(404, "no video lists chunk " + id));
+  }
+  const std::string* inm = req.header("if-none-match");
+  if (inm != nullptr && (*inm == "\"" + id + "\"" || *inm == id)) {
+    n.not_modified++;
+    HttpResponse r;
+    r.status = 304;
+    r.headers.emplace_back("ETag", "\"" + id + "\"");
+    return respond(std::move(r));
+  }
+  bool head = req.method == "HEAD";
+  // HEAD moves no body bytes, so it does not take a transfer slot.
+  std::unique_ptr<TransferSlot> slot;
+  if (!head) {
+    slot = TransferSlot::try_acquire(*policy);
+    if (!slot) {
+      n.refusals++;
+      return respond(refusal(id));
+    }
+  }
+  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot)));
+  auto shared_slot = std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot));
+  std::shared_ptr<ChunkStore> st = store;
+  run_blocking<Result<ChunkSource>>(
+      loop, [st, id]() { return st->open_chunk(id); },
+      [this, id, respond, shared_slot](Result<ChunkSource> src) {
+        if (!src) {
+          bool missing = starts_with(src.error(), kNotFound);
+          if (!missing) {
+            n.store_errors++;
+            log::error("store: " + src.error());
+          }
+          respond(missing ? HttpResponse::error(404, "chunk " + id + " is listed but not in the store")
+                          : HttpResponse::error(503, "store unavailable: " + src.error()));
+          return;
+        }
+        cache.put(id, *src);
+        respond(chunk_response(*src, id, std::move(*shared_slot)));
+      });
+}
+
+std::string ContentServer::Impl::metrics() const {
+  PrometheusText p;
+  const auto& s = http->stats();
+  p.counter("hybridnode_chunks_served_total", "Chunk transfers completed.", n.chunks_served);
+  p.counter("hybridnode_chunk_bytes_served_total", "Chunk body bytes handed to the kernel.", n.chunk_bytes);
+  p.counter("hybridnode_chunk_transfers_aborted_total", "Chunk transfers cut short by the client.", n.transfers_aborted);
+  p.counter("hybridnode_refusals_total", "Chunk requests refused by the capacity policy (503).", n.refusals);
+  p.counter("hybridnode_chunk_not_found_total", "Chunk requests for ids no manifest lists.", n.not_found);
+  p.counter("hybridnode_store_errors_total", "Store failures while opening a chunk.", n.store_errors);
+  p.gauge("hybridnode_active_transfers", "Chunk transfers in progress.", static_cast<double>(policy->active()));
+  p.gauge("hybridnode_capacity_limit", "Current cap on concurrent transfers (-1: unlimited).",
+          static_cast<double>(policy->limit()));
+  p.gauge("hybridnode_videos", "Videos in the catalog.", static_cast<double>(catalog->size()));
+  p.gauge("hybridnode_http_connections_open", "Open HTTP connections.", static_cast<double>(http->open_connections()));
+  p.counter("hybridnode_http_connections_total", "HTTP connections accepted.", s.connections_total);
+  p.counter("hybridnode_http_connections_rejected_total", "Connections closed at once over max-connections.",
+            s.connections_rejected);
+  p.counter("hybridnode_http_requests_total", "HTTP requests parsed.", s.requests_total);
+  p.counter("hybridnode_http_bad_requests_total", "Requests rejected as malformed, too large or too slow.",
+            s.bad_requests);
+  p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", s.timeouts);
+  p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
+  for (const auto& [code, count] : s.responses_by_status)
+    p.sample("hybridnode_http_responses_total", count, "code=\"" + std::to_string(code) + "\"");
+  return p.str();
+}
+
+void ContentServer::Impl::refresh_catalog() {
+  if (refreshing) return;
+  refreshing = true;
+  std::shared_ptr<ChunkStore> st = store;
+  run_blocking<Result<std::vector<Manifest>>>(
+      loop, [st]() { return st->load_manifests(); },
+      [this](Result<std::vector<Manifest>> r) {
+        refreshing = false;
+        if (!r) {
+          log::warn("catalog refresh: " + r.error());
+          return;
+        }
+        if (r->size() != catalog->size()) log::info("catalog: " + std::to_string(r->size()) + " videos");
+        catalog = std::make_shared<content::Catalog>(std::move(*r));
+      });
+}
+
+ContentServer::ContentServer(uv_loop_t* loop, ContentServerOptions opts, std::unique_ptr<ChunkStore> store,
+                             std::unique_ptr<CapacityPolicy> policy)
+    : impl_(std::make_unique<Impl>(loop, std::move(opts), std::move(store), std::move(policy))) {}
+
+ContentServer::~ContentServer() { stop(); }
+
+Result<void> ContentServer::start() {
+  auto& I = *impl_;
+  auto where = net::parse_host_port(I.opts.listen);
+  if (!where) return make_error("--listen: " + where.error());
+  auto initial = I.store->load_manifests();  // before serving, so the first request sees the catalog
+  if (!initial) return make_error("store: " + initial.error());
+  I.catalog = std::make_shared<content::Catalog>(std::move(*initial));
+  net::HttpLimits limits;
+  limits.max_connections = I.opts.max_connections;
+  limits.max_header_bytes = I.opts.max_header_bytes;
+  limits.header_timeout_ms = I.opts.header_timeout_ms;
+  limits.idle_timeout_ms = I.opts.idle_timeout_ms;
+  limits.send_timeout_ms = I.opts.send_timeout_ms;
+  limits.max_body_bytes = 0;
+  I.http = std::make_unique<net::HttpServer>(I.loop, limits,
+                                             [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
+  auto ok = I.http->listen(*where);
+  if (!ok) return ok;
+  uv_timer_init(I.loop, I.refresh_timer.get());
+  I.refresh_timer->data = &I;
+  if (I.opts.catalog_refresh_ms > 0)
+    uv_timer_start(I.refresh_timer.get(), [](uv_timer_t* t) { static_cast<Impl*>(t->data)->refresh_catalog(); },
+                   I.opts.catalog_refresh_ms, I.opts.catalog_refresh_ms);
+  log::info("content server on " + where->host + ":" + std::to_string(I.http->port()) + ", store " +
+            I.store->describe() + ", " + std::to_string(I.catalog->size()) + " videos, policy " + I.policy->name() +
+            " (limit " + std::to_string(I.policy->limit()) + ")");
+  return {};
+}
+
+void ContentServer::stop() {
+  if (!impl_) return;
+  impl_->refresh_timer.reset();
+  if (impl_->http) impl_->http->close();
+}
+
+int ContentServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+}  // namespace hn

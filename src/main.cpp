@@ -1,0 +1,61 @@
+// hybridnode: one binary, three roles (server, signal, peer) plus the ingest command.
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "roles/roles.h"
+
+namespace {
+
+const char* kUsage =
+    "usage:\n"
+    "  hybridnode --role=server|signal|peer [--config FILE] [--flag=value ...]\n"
+    "  hybridnode ingest FILE --store DIR [--chunk-size N] [--id ID]\n"
+    "  hybridnode --role=ROLE --help      flags of one role\n"
+    "  hybridnode --version\n";
+
+// The role comes from --role, else from the "role" key of --config.
+std::string role_from_config(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string path;
+    if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+    else if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+    if (path.empty()) continue;
+    std::ifstream in(path);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_object() && j.contains("role") && j["role"].is_string()) return j["role"].get<std::string>();
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "hybridnode " << HN_VERSION << "\n";
+    return 0;
+  }
+  if (args[0] == "ingest") return hn::roles::run_ingest({args.begin() + 1, args.end()});
+
+  std::string role;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--role=", 0) == 0) role = args[i].substr(7);
+    else if (args[i] == "--role" && i + 1 < args.size()) role = args[++i];
+    else rest.push_back(args[i]);
+  }
+  if (role.empty()) role = role_from_config(rest);
+  if (role == "server") return hn::roles::run_server(rest);
+  if (role == "signal") return hn::roles::run_signal(rest);
+  if (role == "peer") return hn::roles::run_peer(rest);
+  if (role.empty()) std::cerr << "error: no role given\n" << kUsage;
+  else std::cerr << "error: unknown role '" << role << "' (server, signal or peer)\n";
+  return 2;
+}

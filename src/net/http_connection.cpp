@@ -1,0 +1,388 @@
+#include "net/http_connection.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "util/log.h"
+
+namespace hn::net {
+namespace {
+
+constexpr size_t kReadSize = 16 * 1024;
+// Bytes of pipelined requests buffered while a response is being written; reading pauses past it.
+constexpr size_t kMaxBufferedInput = 64 * 1024;
+constexpr size_t kSendfileSlice = 1 << 20;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(HttpServer& server, UniqueFd fd, std::string remote)
+    : server_(server), fd_(std::move(fd)), remote_(std::move(remote)) {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+}
+
+HttpConnection::~HttpConnection() { close(); }
+
+void HttpConnection::start() {
+  uv_poll_init(server_.loop_, poll_.get(), fd_.get());
+  poll_->data = this;
+  uv_timer_init(server_.loop_, timer_.get());
+  timer_->data = this;
+  arm_timer(server_.limits_.idle_timeout_ms);
+  update_poll();
+}
+
+void HttpConnection::close() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  poll_.reset();
+  timer_.reset();
+  fd_.reset();
+  if (resp_.on_done) {
+    auto done = std::move(resp_.on_done);
+    resp_.on_done = nullptr;
+    uint64_t body = file_sent_ + (out_off_ > out_header_len_ ? out_off_ - out_header_len_ : 0);
+    done(body, false);
+  }
+  resp_ = HttpResponse{};
+  server_.forget(this);  // may drop the last owning reference; callers hold a shared_ptr copy
+}
+
+void HttpConnection::arm_timer(uint64_t ms) {
+  if (timer_.get() != nullptr) uv_timer_start(timer_.get(), on_timer, ms, 0);
+}
+
+void HttpConnection::update_poll() {
+  if (state_ == State::closed) return;
+  int events = 0;
+  if (!peer_eof_ && in_.size() < kMaxBufferedInput) events |= UV_READABLE;
+  if (state_ == State::writing) events |= UV_WRITABLE;
+  if (events == 0) uv_poll_stop(poll_.get());
+  else uv_poll_start(poll_.get(), events, on_poll);
+}
+
+void HttpConnection::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<HttpConnection*>(t->data);
+  if (self == nullptr) return;
+  auto keep = self->shared_from_this();
+  self->server_.stats_.timeouts++;
+  if (self->state_ == State::reading && self->message_started_) {
+    self->reject(408, "request not completed within " + std::to_string(self->server_.limits_.header_timeout_ms) + " ms");
+    return;
+  }
+  if (self->state_ == State::writing) log::debug("http: " + self->remote_ + " stalled while receiving; closing");
+  self->close();
+}
+
+void HttpConnection::on_poll(uv_poll_t* h, int status, int events) {
+  auto* self = static_cast<HttpConnection*>(h->data);
+  if (self == nullptr) return;
+  auto keep = self->shared_from_this();
+  if (status < 0) {
+    self->close();
+    return;
+  }
+  if (events & UV_WRITABLE) self->write_pending();
+  if (self->state_ != State::closed && (events & (UV_READABLE | UV_DISCONNECT))) self->read_socket();
+}
+
+void HttpConnection::read_socket() {
+  char buf[kReadSize];
+  ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    close();
+    return;
+  }
+  if (n == 0) {
+    peer_eof_ = true;
+    // A client may half-close after its request; finish answering what it asked, then close.
+    if (state_ == State::reading) {
+      parse_input();
+      if (state_ == State::reading) close();
+    } else {
+      close_after_ = true;
+      update_poll();
+    }
+    return;
+  }
+  in_.append(buf, static_cast<size_t>(n));
+  if (state_ == State::reading) parse_input();
+  else update_poll();
+}
+
+void HttpConnection::parse_input() {
+  const http_parser_settings& settings = parser_settings();
+  while (state_ == State::reading && !in_.empty()) {
+    size_t n = http_parser_execute(&parser_, &settings, in_.data(), in_.size());
+    auto err = HTTP_PARSER_ERRNO(&parser_);
+    if (err == HPE_PAUSED) {
+      in_.erase(0, n);
+      http_parser_pause(&parser_, 0);
+      dispatch();
+      continue;
+    }
+    if (err != HPE_OK) {
+      if (parse_error_status_ != 0) reject(parse_error_status_, parse_error_message_);
+      else reject(400, std::string("malformed request: ") + http_errno_description(err));
+      return;
+    }
+    in_.erase(0, n);
+  }
+  if (state_ != State::closed) update_poll();
+}
+
+bool HttpConnection::grow_headers(size_t len) {
+  header_bytes_ += len;
+  if (header_bytes_ <= server_.limits_.max_header_bytes) return true;
+  parse_error_status_ = 431;
+  parse_error_message_ = "request line and headers exceed " + std::to_string(server_.limits_.max_header_bytes) + " bytes";
+  return false;
+}
+
+int HttpConnection::on_message_begin(http_parser* p) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  self->req_ = HttpRequest{};
+  self->req_.remote = self->remote_;
+  self->header_bytes_ = 0;
+  self->last_was_value_ = false;
+  self->message_started_ = true;
+  self->arm_timer(self->server_.limits_.header_timeout_ms);
+  return 0;
+}
+
+int HttpConnection::on_url(http_parser* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  if (!self->grow_headers(len)) return 1;
+  self->req_.target.append(at, len);
+  return 0;
+}
+
+int HttpConnection::on_header_field(http_parser* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  if (!self->grow_headers(len + 4)) return 1;
+  auto& h = self->req_.headers;
+  if (h.empty() || self->last_was_value_) h.emplace_back();
+  h.back().first.append(at, len);
+  self->last_was_value_ = false;
+  return 0;
+}
+
+int HttpConnection::on_header_value(http_parser* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  if (!self->grow_headers(len)) return 1;
+  auto& h = self->req_.headers;
+  if (h.empty()) return 1;
+  h.back().second.append(at, len);
+  self->last_was_value_ = true;
+  return 0;
+}
+
+int HttpConnection::on_headers_complete(http_parser* p) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  auto& r = self->req_;
+  if (p->http_major != 1) {
+    self->parse_error_status_ = 505;
+    self->parse_error_message_ = "only HTTP/1.x is spoken here";
+    return -1;
+  }
+  r.method = http_method_str(static_cast<http_method>(p->method));
+  for (auto& [k, v] : r.headers) k = lower(std::move(k));
+  r.keep_alive = http_should_keep_alive(p) != 0;
+  r.upgrade = p->upgrade != 0;
+  http_parser_url u;
+  http_parser_url_init(&u);
+  if (http_parser_parse_url(r.target.data(), r.target.size(), 0, &u) != 0 || !(u.field_set & (1 << UF_PATH))) {
+    self->parse_error_status_ = 400;
+    self->parse_error_message_ = "malformed request target";
+    return -1;
+  }
+  r.path = r.target.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+  if (u.field_set & (1 << UF_QUERY)) r.query = r.target.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
+  if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX &&
+      p->content_length > self->server_.limits_.max_body_bytes) {
+    self->parse_error_status_ = 413;
+    self->parse_error_message_ = "request body exceeds " + std::to_string(self->server_.limits_.max_body_bytes) + " bytes";
+    return -1;
+  }
+  return 0;
+}
+
+int HttpConnection::on_body(http_parser* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  if (self->req_.body.size() + len > self->server_.limits_.max_body_bytes) {
+    self->parse_error_status_ = 413;
+    self->parse_error_message_ = "request body exceeds " + std::to_string(self->server_.limits_.max_body_bytes) + " bytes";
+    return 1;
+  }
+  self->req_.body.append(at, len);
+  return 0;
+}
+
+int HttpConnection::on_message_complete(http_parser* p) {
+  // Pause so pipelined requests wait until this one is answered, in order.
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+void HttpConnection::dispatch() {
+  message_started_ = false;
+  state_ = State::waiting;
+  uv_timer_stop(timer_.get());
+  server_.stats_.requests_total++;
+  if (req_.upgrade && server_.upgrade_) {
+    // The fd changes owner; this connection ends without answering.
+    auto fd = std::move(fd_);
+    auto leftover = std::move(in_);
+    auto handler = server_.upgrade_;
+    HttpRequest req = std::move(req_);
+    poll_.reset();  // stop polling before the fd gets a new poller
+    close();
+    handler(req, std::move(fd), std::move(leftover));
+    return;
+  }
+  std::weak_ptr<HttpConnection> weak = shared_from_this();
+  server_.handler_(req_, [weak](HttpResponse resp) {
+    auto self = weak.lock();
+    if (!self || self->state_ != State::waiting) {
+      if (resp.on_done) resp.on_done(0, false);
+      return;
+    }
+    self->respond(std::move(resp));
+  });
+}
+
+void HttpConnection::reject(int status, const std::string& message) {
+  server_.stats_.bad_requests++;
+  if (state_ == State::closed) return;
+  state_ = State::waiting;
+  auto resp = HttpResponse::error(status, message);
+  resp.close = true;
+  respond(std::move(resp));
+}
+
+void HttpConnection::respond(HttpResponse resp) {
+  server_.stats_.responses_by_status[resp.status]++;
+  bool head = req_.method == "HEAD";
+  close_after_ = close_after_ || resp.close || !req_.keep_alive || peer_eof_;
+  uint64_t body_len = resp.body.size() + (resp.file_fd >= 0 ? resp.file_length : 0);
+  std::string& o = out_;
+  o.clear();
+  o.reserve(256 + (head ? 0 : resp.body.size()));
+  o += "HTTP/1.1 ";
+  o += std::to_string(resp.status);
+  o += ' ';
+  o += status_text(resp.status);
+  o += "\r\nServer: hybridnode\r\nContent-Length: ";
+  o += std::to_string(body_len);
+  o += close_after_ ? "\r\nConnection: close\r\n" : "\r\nConnection: keep-alive\r\n";
+  for (const auto& [k, v] : resp.headers) {
+    o += k;
+    o += ": ";
+    o += v;
+    o += "\r\n";
+  }
+  o += "\r\n";
+  out_header_len_ = o.size();
+  if (head) {
+    resp.file_fd = -1;
+  } else {
+    o += resp.body;
+  }
+  resp.body.clear();
+  out_off_ = 0;
+  file_sent_ = 0;
+  resp_ = std::move(resp);
+  state_ = State::writing;
+  arm_timer(server_.limits_.send_timeout_ms);
+  write_pending();
+}
+
+void HttpConnection::write_pending() {
+  if (state_ != State::writing) return;
+  bool progressed = false;
+  while (out_off_ < out_.size()) {
+    int flags = MSG_NOSIGNAL | (resp_.file_fd >= 0 ? MSG_MORE : 0);
+    ssize_t n = ::send(fd_.get(), out_.data() + out_off_, out_.size() - out_off_, flags);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      close();
+      return;
+    }
+    out_off_ += static_cast<size_t>(n);
+    progressed = true;
+  }
+  while (out_off_ == out_.size() && resp_.file_fd >= 0 && file_sent_ < resp_.file_length) {
+    off_t off = static_cast<off_t>(resp_.file_offset + file_sent_);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(resp_.file_length - file_sent_, kSendfileSlice));
+    ssize_t n = ::sendfile(fd_.get(), resp_.file_fd, &off, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      log::warn("http: sendfile to " + remote_ + ": " + std::strerror(errno));
+      close();
+      return;
+    }
+    if (n == 0) {  // the file shrank under us: the response can no longer be completed
+      log::error("http: chunk file shorter than announced; closing " + remote_);
+      close();
+      return;
+    }
+    file_sent_ += static_cast<uint64_t>(n);
+    progressed = true;
+  }
+  bool done = out_off_ == out_.size() && (resp_.file_fd < 0 || file_sent_ == resp_.file_length);
+  if (done) {
+    finish_response(true);
+    return;
+  }
+  if (progressed) arm_timer(server_.limits_.send_timeout_ms);
+  update_poll();
+}
+
+void HttpConnection::finish_response(bool complete) {
+  if (resp_.on_done) {
+    auto done = std::move(resp_.on_done);
+    resp_.on_done = nullptr;
+    done(file_sent_ + (out_off_ - std::min(out_off_, out_header_len_)), complete);
+  }
+  resp_ = HttpResponse{};
+  out_.clear();
+  out_off_ = 0;
+  if (close_after_) {
+    ::shutdown(fd_.get(), SHUT_WR);
+    close();
+    return;
+  }
+  state_ = State::reading;
+  arm_timer(server_.limits_.idle_timeout_ms);
+  parse_input();
+}
+
+const http_parser_settings& HttpConnection::parser_settings() {
+  static const http_parser_settings s = [] {
+    http_parser_settings x;
+    http_parser_settings_init(&x);
+    x.on_message_begin = on_message_begin;
+    x.on_url = on_url;
+    x.on_header_field = on_header_field;
+    x.on_header_value = on_header_value;
+    x.on_headers_complete = on_headers_complete;
+    x.on_body = on_body;
+    x.on_message_complete = on_message_complete;
+    return x;
+  }();
+  return s;
+}
+
+}  // namespace hn::net

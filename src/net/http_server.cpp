@@ -1,0 +1,37 @@
+#include "net/http_server.h"
+
+#include "net/http_connection.h"
+
+namespace hn::net {
+
+HttpServer::HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler)
+    : loop_(loop),
+      limits_(limits),
+      handler_(std::move(handler)),
+      listener_(loop, [this](UniqueFd fd, std::string remote) { accept(std::move(fd), std::move(remote)); }) {}
+
+HttpServer::~HttpServer() { close(); }
+
+Result<void> HttpServer::listen(const HostPort& where) { return listener_.listen(where); }
+
+void HttpServer::close() {
+  listener_.close();
+  auto conns = conns_;  // close() removes entries from conns_
+  for (auto& [raw, c] : conns) c->close();
+  conns_.clear();
+}
+
+void HttpServer::accept(UniqueFd fd, std::string remote) {
+  if (conns_.size() >= limits_.max_connections) {
+    stats_.connections_rejected++;
+    return;  // fd closes here
+  }
+  stats_.connections_total++;
+  auto c = std::make_shared<HttpConnection>(*this, std::move(fd), std::move(remote));
+  conns_.emplace(c.get(), c);
+  c->start();
+}
+
+void HttpServer::forget(HttpConnection* c) { conns_.erase(c); }
+
+}  // namespace hn::net

@@ -1,0 +1,75 @@
+// HTTP/1.1 server on the libuv loop: keep-alive, pipelining, HEAD, sendfile bodies, strict limits.
+// Parsing is Node's http-parser (Debian's libhttp-parser); this file only owns sockets and timers.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "hybridnode/result.h"
+#include "net/http_message.h"
+#include "net/tcp_listener.h"
+#include "util/unique_fd.h"
+
+namespace hn::net {
+
+struct HttpLimits {
+  size_t max_header_bytes = 8 * 1024;   // request line + headers; past it: 431
+  size_t max_body_bytes = 64 * 1024;    // past it: 413
+  size_t max_connections = 10000;       // past it: accepted and closed at once
+  uint64_t header_timeout_ms = 10000;   // a started request must be complete by then: 408
+  uint64_t idle_timeout_ms = 30000;     // keep-alive connection with no request: closed
+  uint64_t send_timeout_ms = 30000;     // no write progress for this long: closed
+};
+
+struct HttpStats {
+  uint64_t connections_total = 0;
+  uint64_t connections_rejected = 0;  // over max_connections
+  uint64_t requests_total = 0;
+  uint64_t bad_requests = 0;          // answered 4xx by the parser layer (malformed, too large, timeout)
+  uint64_t timeouts = 0;
+  std::map<int, uint64_t> responses_by_status;
+};
+
+class HttpConnection;
+
+class HttpServer {
+ public:
+  // The handler answers through `respond`, now or later (e.g. after a thread-pool job). Calling it
+  // after the client has gone is safe: the response is dropped and its on_done told so.
+  using Respond = std::function<void(HttpResponse)>;
+  using Handler = std::function<void(HttpRequest&, Respond)>;
+  // Takes over a connection whose request asked to Upgrade (WebSocket). `leftover` holds bytes that
+  // arrived after the request. Without an upgrade handler, such requests are answered as plain HTTP.
+  using UpgradeHandler = std::function<void(HttpRequest&, UniqueFd fd, std::string leftover)>;
+
+  HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler);
+  ~HttpServer();
+
+  void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  Result<void> listen(const HostPort& where);
+  int port() const { return listener_.port(); }
+  void close();  // stops listening and closes every connection
+
+  const HttpStats& stats() const { return stats_; }
+  size_t open_connections() const { return conns_.size(); }
+
+ private:
+  friend class HttpConnection;
+  void accept(UniqueFd fd, std::string remote);
+  void forget(HttpConnection* c);
+
+  uv_loop_t* loop_;
+  HttpLimits limits_;
+  Handler handler_;
+  UpgradeHandler upgrade_;
+  TcpListener listener_;
+  std::map<HttpConnection*, std::shared_ptr<HttpConnection>> conns_;
+  HttpStats stats_;
+};
+
+}  // namespace hn::net

@@ -1,0 +1,44 @@
+#include <uv.h>
+
+#include "hybridnode/capacity_policy.h"
+
+namespace hn {
+namespace {
+
+class ConnectionCap final : public CapacityPolicy {
+ public:
+  ConnectionCap(int64_t cap, int retry) : cap_(cap), retry_(retry) {}
+  std::string name() const override { return "connections"; }
+  bool try_admit() override {
+    if (cap_ > 0 && active_ >= cap_) return false;
+    ++active_;
+    return true;
+  }
+  void finish(uint64_t, double) override { --active_; }
+  int retry_after_seconds() const override { return retry_; }
+  int64_t active() const override { return active_; }
+  int64_t limit() const override { return cap_ > 0 ? cap_ : -1; }
+
+ private:
+  int64_t cap_;
+  int retry_;
+  int64_t active_ = 0;
+};
+
+double now_seconds() { return static_cast<double>(uv_hrtime()) / 1e9; }
+
+}  // namespace
+
+std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int retry_after_seconds) {
+  return std::make_unique<ConnectionCap>(max_transfers, retry_after_seconds);
+}
+
+std::unique_ptr<TransferSlot> TransferSlot::try_acquire(CapacityPolicy& p) {
+  if (!p.try_admit()) return nullptr;
+  return std::make_unique<TransferSlot>(p);
+}
+
+TransferSlot::TransferSlot(CapacityPolicy& p) : policy_(p), started_(now_seconds()) {}
+TransferSlot::~TransferSlot() { policy_.finish(bytes_, now_seconds() - started_); }
+
+}  // namespace hn

@@ -1,0 +1,57 @@
+// `hybridnode ingest FILE --store DIR`: chunk a video into the store the server reads.
+#include <iostream>
+
+#include "config/options.h"
+#include "hybridnode/ingest.h"
+#include "roles/roles.h"
+
+namespace hn::roles {
+
+int run_ingest(const std::vector<std::string>& args) {
+  using config::Type;
+  config::ParseSpec spec{"hybridnode ingest FILE",
+                         {
+                             {"store", Type::string, "./store", "chunk store folder to write into"},
+                             {"chunk-size", Type::integer, "262144", "bytes per chunk", 4096, 64 << 20},
+                             {"id", Type::string, "", "video id (default: from the file name)"},
+                             {"title", Type::string, "", "title (default: the file name)"},
+                             {"media-type", Type::string, "", "media type (default: from the extension)"},
+                             {"help", Type::boolean, "false", "show this help"},
+                         },
+                         1};
+  auto parsed = config::parse(spec, args);
+  if (!parsed) {
+    std::cerr << "error: " << parsed.error() << "\n(see hybridnode ingest --help)\n";
+    return 2;
+  }
+  auto& o = *parsed;
+  if (o.boolean("help")) {
+    std::cout << config::help_text(spec);
+    return 0;
+  }
+  if (o.positional().size() != 1) {
+    std::cerr << "error: ingest needs exactly one FILE\n";
+    return 2;
+  }
+  auto store = open_local_store(o.str("store"));
+  if (!store) {
+    std::cerr << "error: " << store.error() << "\n";
+    return 1;
+  }
+  IngestOptions io;
+  io.file = o.positional()[0];
+  io.video_id = o.str("id");
+  io.title = o.str("title");
+  io.media_type = o.str("media-type");
+  io.chunk_size = static_cast<uint64_t>(o.integer("chunk-size"));
+  auto m = ingest_file(**store, io);
+  if (!m) {
+    std::cerr << "error: " << m.error() << "\n";
+    return 1;
+  }
+  std::cout << "ingested " << m->video_id << ": " << m->total_size << " bytes in " << m->chunks.size()
+            << " chunks of " << m->chunk_size << " into " << (*store)->describe() << "\n";
+  return 0;
+}
+
+}  // namespace hn::roles

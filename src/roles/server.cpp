@@ -1,0 +1,103 @@
+// --role=server: wires the store, the capacity policy and the HTTP routes on one loop.
+#include <uv.h>
+
+#include <iostream>
+
+#include "config/options.h"
+#include "hybridnode/content_server.h"
+#include "roles/roles.h"
+#include "roles/run_loop.h"
+#include "util/log.h"
+
+namespace hn::roles {
+
+namespace {
+config::ParseSpec server_spec() {
+  using config::Type;
+  return {"hybridnode --role=server",
+          {
+              {"listen", Type::host_port, "127.0.0.1:8080", "address to serve HTTP on (port 0: any free port)"},
+              {"store", Type::string, "./store", "chunk store: a folder (embedded store)"},
+              {"max-transfers", Type::integer, "8", "concurrent chunk transfers before refusing with 503 (0: unlimited)", 0, 1000000},
+              {"signal-url", Type::string, "", "signaller address named in 503 answers, e.g. ws://127.0.0.1:8090/ws"},
+              {"policy", Type::string, "connections", "capacity policy: connections"},
+              {"retry-after", Type::integer, "1", "seconds a refused client should wait (Retry-After)", 0, 3600},
+              {"max-connections", Type::integer, "10000", "open HTTP connections before new ones are closed", 1, 10000000},
+              {"max-header-bytes", Type::integer, "8192", "request line + headers cap (431 past it)", 512, 1 << 20},
+              {"header-timeout-ms", Type::integer, "10000", "time to receive a whole request (408 past it)", 10, 3600000},
+              {"idle-timeout-ms", Type::integer, "30000", "keep-alive idle time before closing", 10, 3600000},
+              {"send-timeout-ms", Type::integer, "30000", "time without send progress before closing", 10, 3600000},
+              {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
+              {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
+              {"log-level", Type::string, "info", "debug, info, warn or error"},
+              {"help", Type::boolean, "false", "show this help"},
+          }};
+}
+}  // namespace
+
+int run_server(const std::vector<std::string>& args) {
+  auto spec = server_spec();
+  auto parsed = config::parse(spec, args);
+  if (!parsed) {
+    std::cerr << "error: " << parsed.error() << "\n(see hybridnode --role=server --help)\n";
+    return 2;
+  }
+  auto& o = *parsed;
+  if (o.boolean("help")) {
+    std::cout << config::help_text(spec);
+    return 0;
+  }
+  if (!log::set_level(o.str("log-level"))) {
+    std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
+    return 2;
+  }
+  if (o.str("policy") != "connections") {
+    std::cerr << "error: --policy: unknown policy '" << o.str("policy") << "' (available: connections)\n";
+    return 2;
+  }
+  auto store = open_local_store(o.str("store"));
+  if (!store) {
+    std::cerr << "error: " << store.error() << "\n";
+    return 1;
+  }
+  ContentServerOptions so;
+  so.listen = o.str("listen");
+  so.signal_url = o.str("signal-url");
+  so.retry_after_seconds = static_cast<int>(o.integer("retry-after"));
+  so.max_connections = static_cast<size_t>(o.integer("max-connections"));
+  so.max_header_bytes = static_cast<size_t>(o.integer("max-header-bytes"));
+  so.header_timeout_ms = static_cast<uint64_t>(o.integer("header-timeout-ms"));
+  so.idle_timeout_ms = static_cast<uint64_t>(o.integer("idle-timeout-ms"));
+  so.send_timeout_ms = static_cast<uint64_t>(o.integer("send-timeout-ms"));
+  so.catalog_refresh_ms = static_cast<uint64_t>(o.integer("catalog-refresh-ms"));
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int rc = 0;
+  {
+    ContentServer server(&loop, so, std::move(*store),
+                         make_connection_cap(o.integer("max-transfers"), so.retry_after_seconds));
+    auto started = server.start();
+    if (!started) {
+      std::cerr << "error: " << started.error() << "\n";
+      rc = 1;
+    } else {
+      if (!o.str("port-file").empty()) {
+        // Written then renamed, so a script polling for the file never reads it half-written.
+        std::string tmp = o.str("port-file") + ".tmp";
+        if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+          std::fprintf(f, "%d\n", server.port());
+          std::fclose(f);
+          std::rename(tmp.c_str(), o.str("port-file").c_str());
+        }
+      }
+      run_until_signalled(&loop, [&] { server.stop(); });
+    }
+    server.stop();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return rc;
+}
+
+}  // namespace hn::roles

@@ -1,0 +1,61 @@
+# Shared helpers for end-to-end scripts: temp dir, real processes, cleanup on any exit.
+set -euo pipefail
+
+HN_SRC=${HN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+HN_BIN=${HN_BIN:-$HN_SRC/build/hybridnode}
+PY=/usr/bin/python3   # Debian's python, where python3-websockets is installed
+T=$(mktemp -d /tmp/hn-e2e-XXXXXX)
+HN_PIDS=()
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "--- $*"; }
+
+hn_cleanup() {
+  local rc=$?
+  for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true; done
+  if [[ $rc -ne 0 ]]; then
+    for f in "$T"/*.log; do [[ -f "$f" ]] && { echo "=== $f (tail)"; tail -n 30 "$f"; }; done
+  fi
+  rm -rf "$T"
+  exit $rc
+}
+trap hn_cleanup EXIT
+
+# make_video OUT SECONDS [extra ffmpeg output args...]: a real H.264/AAC clip from ffmpeg's test sources.
+make_video() {
+  local out=$1 secs=$2; shift 2
+  ffmpeg -nostdin -v error -y -f lavfi -i "testsrc=size=320x240:rate=25" -f lavfi -i "sine=frequency=440" \
+    -t "$secs" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$@" "$out"
+}
+
+# start_server NAME ARGS...: runs hybridnode --role=server on a free port; sets PORT_<NAME> and PID_<NAME>.
+start_server() {
+  local name=$1; shift
+  local pf="$T/$name.port"
+  "$HN_BIN" --role=server --listen=127.0.0.1:0 --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
+  local pid=$!
+  HN_PIDS+=("$pid")
+  for _ in $(seq 1 100); do
+    [[ -s "$pf" ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "$name exited at start: $(cat "$T/$name.log")"
+    sleep 0.05
+  done
+  [[ -s "$pf" ]] || fail "$name did not start"
+  printf -v "PORT_$name" '%s' "$(cat "$pf")"
+  printf -v "PID_$name" '%s' "$pid"
+}
+
+# stop_and_check PID NAME: SIGTERM, and the process must exit 0 (clean shutdown; sanitizers report here).
+stop_and_check() {
+  local pid=$1 name=$2 rc=0
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  [[ $rc -eq 0 ]] || fail "$name exited with $rc after SIGTERM: $(tail -n 40 "$T/$name.log")"
+  if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/$name.log"; then
+    fail "$name: sanitizer report: $(grep -A20 -E 'ERROR|runtime error' "$T/$name.log" | head -40)"
+  fi
+}
+
+# metric PORT NAME: value of an unlabelled Prometheus sample.
+metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }

@@ -1,0 +1,78 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "config/options.h"
+#include "net/address.h"
+#include "temp_dir.h"
+
+using hn::config::Type;
+
+namespace {
+hn::config::ParseSpec spec() {
+  return {"test",
+          {{"listen", Type::host_port, "127.0.0.1:8080", ""},
+           {"max-transfers", Type::integer, "8", "", 0, 100},
+           {"store", Type::string, "./store", ""},
+           {"verbose", Type::boolean, "false", ""}},
+          0};
+}
+}  // namespace
+
+TEST_CASE("defaults, flags and both flag spellings") {
+  auto o = hn::config::parse(spec(), {"--max-transfers=3", "--store", "/tmp/s", "--verbose"});
+  REQUIRE(o);
+  CHECK(o->integer("max-transfers") == 3);
+  CHECK(o->str("store") == "/tmp/s");
+  CHECK(o->boolean("verbose"));
+  CHECK(o->str("listen") == "127.0.0.1:8080");
+  CHECK_FALSE(o->is_set("listen"));
+}
+
+TEST_CASE("unknown flags and bad values are refused by name") {
+  auto r = hn::config::parse(spec(), {"--max-transfer=3"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("--max-transfer") != std::string::npos);
+  r = hn::config::parse(spec(), {"--max-transfers=many"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("max-transfers") != std::string::npos);
+  CHECK_FALSE(hn::config::parse(spec(), {"--max-transfers=101"}));
+  CHECK_FALSE(hn::config::parse(spec(), {"--listen=nohost"}));
+  CHECK_FALSE(hn::config::parse(spec(), {"--listen=1.2.3.4:70000"}));
+  CHECK_FALSE(hn::config::parse(spec(), {"stray"}));
+  CHECK_FALSE(hn::config::parse(spec(), {"--store"}));
+}
+
+TEST_CASE("config file values, overridden by flags; bad config refused") {
+  TempDir d;
+  std::ofstream(d.file("c.json")) << R"({"role":"server","max_transfers":5,"store":"/data","listen":"0.0.0.0:9000"})";
+  auto o = hn::config::parse(spec(), {"--config", d.file("c.json"), "--store=/other"});
+  REQUIRE(o);
+  CHECK(o->integer("max-transfers") == 5);
+  CHECK(o->str("listen") == "0.0.0.0:9000");
+  CHECK(o->str("store") == "/other");
+
+  std::ofstream(d.file("bad1.json")) << R"({"max-transfers":"5"})";
+  auto r = hn::config::parse(spec(), {"--config=" + d.file("bad1.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("max-transfers") != std::string::npos);
+  std::ofstream(d.file("bad2.json")) << R"({"colour":"blue"})";
+  r = hn::config::parse(spec(), {"--config=" + d.file("bad2.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("colour") != std::string::npos);
+  std::ofstream(d.file("bad3.json")) << R"({"max-transfers": 5)";
+  CHECK_FALSE(hn::config::parse(spec(), {"--config=" + d.file("bad3.json")}));
+  CHECK_FALSE(hn::config::parse(spec(), {"--config=" + d.file("missing.json")}));
+}
+
+TEST_CASE("host:port parsing") {
+  auto hp = hn::net::parse_host_port("[::1]:80");
+  REQUIRE(hp);
+  CHECK(hp->host == "::1");
+  CHECK(hp->port == 80);
+  CHECK(hn::net::to_sockaddr(*hp));
+  CHECK_FALSE(hn::net::parse_host_port(":80"));
+  CHECK_FALSE(hn::net::parse_host_port("h:"));
+  CHECK_FALSE(hn::net::parse_host_port("h:8a"));
+  CHECK_FALSE(hn::net::to_sockaddr({"example.com", 80}));  // listeners never resolve names
+}
