@@ -240,14 +240,21 @@ void HttpConnection::dispatch() {
   uv_timer_stop(timer_.get());
   server_.stats_.requests_total++;
   if (req_.upgrade && server_.upgrade_) {
-    // The fd changes owner; this connection ends without answering.
-    auto fd = std::move(fd_);
-    auto leftover = std::move(in_);
-    auto handler = server_.upgrade_;
-    HttpRequest req = std::move(req_);
-    poll_.reset();  // stop polling before the fd gets a new poller
-    close();
-    handler(req, std::move(fd), std::move(leftover));
+    // The new owner polls the fd itself, and libuv allows one poller per fd: stop ours first.
+    poll_.reset();
+    auto answer = server_.upgrade_(req_, fd_, in_);
+    if (!fd_.valid()) {  // taken over
+      close();
+      return;
+    }
+    uv_poll_init(server_.loop_, poll_.get(), fd_.get());
+    poll_->data = this;
+    if (answer) {
+      answer->close = true;
+      respond(std::move(*answer));
+    } else {
+      close();
+    }
     return;
   }
   std::weak_ptr<HttpConnection> weak = shared_from_this();
@@ -273,7 +280,8 @@ void HttpConnection::reject(int status, const std::string& message) {
 void HttpConnection::respond(HttpResponse resp) {
   server_.stats_.responses_by_status[resp.status]++;
   bool head = req_.method == "HEAD";
-  close_after_ = close_after_ || resp.close || !req_.keep_alive || peer_eof_;
+  // After an Upgrade request the parser accepts no further requests on this connection.
+  close_after_ = close_after_ || resp.close || !req_.keep_alive || peer_eof_ || req_.upgrade;
   uint64_t body_len = resp.body.size() + (resp.file_fd >= 0 ? resp.file_length : 0);
   std::string& o = out_;
   o.clear();

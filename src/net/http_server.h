@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -43,9 +44,10 @@ class HttpServer {
   // after the client has gone is safe: the response is dropped and its on_done told so.
   using Respond = std::function<void(HttpResponse)>;
   using Handler = std::function<void(HttpRequest&, Respond)>;
-  // Takes over a connection whose request asked to Upgrade (WebSocket). `leftover` holds bytes that
-  // arrived after the request. Without an upgrade handler, such requests are answered as plain HTTP.
-  using UpgradeHandler = std::function<void(HttpRequest&, UniqueFd fd, std::string leftover)>;
+  // Offered every request that asks to Upgrade (WebSocket). To take the connection over it moves `fd`
+  // (and `leftover`, bytes that arrived after the request) and returns nullopt; otherwise it returns
+  // the HTTP answer (e.g. 400 for a bad handshake). Without a handler, upgrades are answered as plain HTTP.
+  using UpgradeHandler = std::function<std::optional<HttpResponse>(HttpRequest&, UniqueFd& fd, std::string& leftover)>;
 
   HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler);
   ~HttpServer();

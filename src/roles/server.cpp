@@ -5,6 +5,7 @@
 
 #include "config/options.h"
 #include "hybridnode/content_server.h"
+#include "roles/port_file.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
 #include "util/log.h"
@@ -82,15 +83,7 @@ int run_server(const std::vector<std::string>& args) {
       std::cerr << "error: " << started.error() << "\n";
       rc = 1;
     } else {
-      if (!o.str("port-file").empty()) {
-        // Written then renamed, so a script polling for the file never reads it half-written.
-        std::string tmp = o.str("port-file") + ".tmp";
-        if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-          std::fprintf(f, "%d\n", server.port());
-          std::fclose(f);
-          std::rename(tmp.c_str(), o.str("port-file").c_str());
-        }
-      }
+      write_port_file(o.str("port-file"), server.port());
       run_until_signalled(&loop, [&] { server.stop(); });
     }
     server.stop();

@@ -1,13 +1,76 @@
-// --role=signal: not built yet (issue "The signaller role"). Says so instead of pretending.
+// --role=signal: the swarm's meeting point (WebSocket + JSON), see docs/protocol.md.
+#include <uv.h>
+
+#include <cstdio>
 #include <iostream>
 
+#include "config/options.h"
+#include "hybridnode/signal_server.h"
+#include "roles/port_file.h"
 #include "roles/roles.h"
+#include "roles/run_loop.h"
+#include "util/log.h"
 
 namespace hn::roles {
 
-int run_signal(const std::vector<std::string>&) {
-  std::cerr << "error: --role=signal is not implemented yet\n";
-  return 3;
+int run_signal(const std::vector<std::string>& args) {
+  using config::Type;
+  config::ParseSpec spec{
+      "hybridnode --role=signal",
+      {
+          {"listen", Type::host_port, "127.0.0.1:8090", "address for ws://HOST:PORT/ws and /metrics"},
+          {"member-timeout-ms", Type::integer, "30000", "drop a peer silent this long (send ping to stay)", 100, 86400000},
+          {"max-message-bytes", Type::integer, "1048576", "largest WebSocket message (1009 close past it)", 1024, 64 << 20},
+          {"rate", Type::number, "200", "messages per second per connection", 1, 1000000},
+          {"burst", Type::number, "400", "message burst per connection", 1, 1000000},
+          {"lookup-max", Type::integer, "8", "peers returned per chunk by default", 1, 50},
+          {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
+          {"port-file", Type::string, "", "write the bound port here once listening"},
+          {"log-level", Type::string, "info", "debug, info, warn or error"},
+          {"help", Type::boolean, "false", "show this help"},
+      }};
+  auto parsed = config::parse(spec, args);
+  if (!parsed) {
+    std::cerr << "error: " << parsed.error() << "\n(see hybridnode --role=signal --help)\n";
+    return 2;
+  }
+  auto& o = *parsed;
+  if (o.boolean("help")) {
+    std::cout << config::help_text(spec);
+    return 0;
+  }
+  if (!log::set_level(o.str("log-level"))) {
+    std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
+    return 2;
+  }
+  SignalServerOptions so;
+  so.listen = o.str("listen");
+  so.member_timeout_ms = static_cast<uint64_t>(o.integer("member-timeout-ms"));
+  so.max_message_bytes = static_cast<uint64_t>(o.integer("max-message-bytes"));
+  so.rate_per_second = o.number("rate");
+  so.rate_burst = o.number("burst");
+  so.lookup_max = static_cast<uint32_t>(o.integer("lookup-max"));
+  so.max_connections = static_cast<size_t>(o.integer("max-connections"));
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int rc = 0;
+  {
+    SignalServer server(&loop, so);
+    auto started = server.start();
+    if (!started) {
+      std::cerr << "error: " << started.error() << "\n";
+      rc = 1;
+    } else {
+      write_port_file(o.str("port-file"), server.port());
+      run_until_signalled(&loop, [&] { server.stop(); });
+    }
+    server.stop();
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return rc;
 }
 
 }  // namespace hn::roles

@@ -1,0 +1,41 @@
+// The signaller (--role=signal) as an embeddable object: swarms, chunk lookup and SDP/ICE relay over
+// WebSocket + JSON at ws://HOST:PORT/ws, and /metrics, /healthz over plain HTTP on the same port.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hybridnode/result.h"
+
+namespace hn {
+
+struct SignalServerOptions {
+  std::string listen = "127.0.0.1:8090";
+  uint64_t member_timeout_ms = 30000;  // a connection silent this long is dropped from its swarm and closed
+  uint64_t max_message_bytes = 1 << 20;
+  double rate_per_second = 200;        // messages per connection, token bucket
+  double rate_burst = 400;
+  uint32_t lookup_max = 8;             // peers returned per chunk by default (a lookup may ask for up to 50)
+  size_t max_connections = 100000;
+};
+
+class SignalServer {
+ public:
+  SignalServer(uv_loop_t* loop, SignalServerOptions opts);
+  ~SignalServer();
+  SignalServer(const SignalServer&) = delete;
+  SignalServer& operator=(const SignalServer&) = delete;
+
+  Result<void> start();
+  void stop();
+  int port() const;
+  size_t members() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hn

@@ -1,0 +1,192 @@
+#include "net/ws_connection.h"
+
+#include <openssl/rand.h>
+#include <sys/socket.h>
+#include <wslay/wslay.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hn::net {
+
+// wslay's C callbacks, forwarding to the connection in user_data.
+struct WsCallbacks {
+  static ssize_t recv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int, void* user) {
+    auto* self = static_cast<WsConnection*>(user);
+    if (self->pending_off_ < self->pending_in_.size()) {
+      size_t n = std::min(len, self->pending_in_.size() - self->pending_off_);
+      std::memcpy(buf, self->pending_in_.data() + self->pending_off_, n);
+      self->pending_off_ += n;
+      if (self->pending_off_ == self->pending_in_.size()) {
+        self->pending_in_.clear();
+        self->pending_in_.shrink_to_fit();
+        self->pending_off_ = 0;
+      }
+      return static_cast<ssize_t>(n);
+    }
+    ssize_t r;
+    do {
+      r = ::recv(self->fd_.get(), buf, len, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r > 0) return r;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    } else {
+      if (r == 0) self->peer_eof_ = true;
+      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    }
+    return -1;
+  }
+
+  static ssize_t send(wslay_event_context_ptr ctx, const uint8_t* data, size_t len, int flags, void* user) {
+    auto* self = static_cast<WsConnection*>(user);
+    int f = MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0);
+    ssize_t r;
+    do {
+      r = ::send(self->fd_.get(), data, len, f);
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0) return r;
+    wslay_event_set_error(ctx, (errno == EAGAIN || errno == EWOULDBLOCK) ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
+
+  static int genmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void*) {
+    return RAND_bytes(buf, static_cast<int>(len)) == 1 ? 0 : -1;
+  }
+
+  static void on_msg(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg, void* user) {
+    auto* self = static_cast<WsConnection*>(user);
+    if (wslay_event_get_close_sent(ctx)) return;  // closing: data frames are read and discarded
+    if (arg->opcode == WSLAY_TEXT_FRAME) {
+      if (self->handlers_.on_text)
+        self->handlers_.on_text(std::string_view(reinterpret_cast<const char*>(arg->msg), arg->msg_length));
+    } else if (arg->opcode == WSLAY_BINARY_FRAME) {
+      const char* why = "binary frames are not accepted; send JSON text";
+      wslay_event_queue_close(ctx, kWsUnsupportedData, reinterpret_cast<const uint8_t*>(why), std::strlen(why));
+    }
+    // Close frames are answered by wslay itself; pings get pongs.
+  }
+};
+
+WsConnection::WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits)
+    : loop_(loop), fd_(std::move(fd)), pending_in_(std::move(leftover)), client_(client), limits_(limits) {}
+
+WsConnection::~WsConnection() {
+  handlers_ = {};
+  poll_.reset();
+  close_timer_.reset();
+  if (ctx_ != nullptr) wslay_event_context_free(ctx_);
+}
+
+void WsConnection::start(Handlers h) {
+  handlers_ = std::move(h);
+  static const wslay_event_callbacks cbs = {WsCallbacks::recv, WsCallbacks::send, WsCallbacks::genmask,
+                                            nullptr, nullptr, nullptr, WsCallbacks::on_msg};
+  int rc = client_ ? wslay_event_context_client_init(&ctx_, &cbs, this)
+                   : wslay_event_context_server_init(&ctx_, &cbs, this);
+  if (rc != 0) {
+    ctx_ = nullptr;
+    finish(kWsInternalError, "out of memory");
+    return;
+  }
+  wslay_event_config_set_max_recv_msg_length(ctx_, limits_.max_message_bytes);
+  uv_poll_init(loop_, poll_.get(), fd_.get());
+  poll_->data = this;
+  uv_timer_init(loop_, close_timer_.get());
+  close_timer_->data = this;
+  auto keep = shared_from_this();
+  pump(!pending_in_.empty(), false);
+}
+
+size_t WsConnection::queued_bytes() const { return ctx_ ? wslay_event_get_queued_msg_length(ctx_) : 0; }
+
+bool WsConnection::send_text(std::string_view text) {
+  if (!open() || !wslay_event_get_write_enabled(ctx_) || wslay_event_get_close_sent(ctx_)) return false;
+  if (queued_bytes() + text.size() > limits_.max_queued_bytes) {
+    // A reader this slow would make us buffer without bound: drop it.
+    close(kWsPolicyViolation, "too slow: outgoing queue full");
+    return false;
+  }
+  wslay_event_msg msg = {WSLAY_TEXT_FRAME, reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+  if (wslay_event_queue_msg(ctx_, &msg) != 0) return false;
+  auto keep = shared_from_this();
+  pump(false, true);
+  return true;
+}
+
+void WsConnection::close(uint16_t code, std::string_view reason) {
+  if (!open()) return;
+  auto keep = shared_from_this();
+  if (!wslay_event_get_close_sent(ctx_))
+    wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason.data()), std::min<size_t>(reason.size(), 120));
+  // Reading goes on until the peer's close frame (RFC 6455 5.5.1): closing with unread data would
+  // reset the connection and lose the close frame and any error we queued before it.
+  // A peer that never reads our close frame does not keep the socket forever.
+  uv_timer_start(close_timer_.get(), on_close_timer, 2000, 0);
+  pump(false, true);
+}
+
+void WsConnection::abort() { finish(kWsGoingAway, "aborted"); }
+
+void WsConnection::on_close_timer(uv_timer_t* t) {
+  auto* self = static_cast<WsConnection*>(t->data);
+  if (self == nullptr) return;
+  auto keep = self->shared_from_this();
+  self->finish(wslay_event_get_status_code_sent(self->ctx_), "close timed out");
+}
+
+void WsConnection::on_poll(uv_poll_t* h, int status, int events) {
+  auto* self = static_cast<WsConnection*>(h->data);
+  if (self == nullptr) return;
+  auto keep = self->shared_from_this();
+  if (status < 0) {
+    self->finish(kWsGoingAway, "socket error");
+    return;
+  }
+  self->pump((events & (UV_READABLE | UV_DISCONNECT)) != 0, (events & UV_WRITABLE) != 0);
+}
+
+void WsConnection::pump(bool readable, bool writable) {
+  if (!open()) return;
+  if (readable && wslay_event_want_read(ctx_)) {
+    if (wslay_event_recv(ctx_) != 0) {
+      uint16_t code = peer_eof_ ? static_cast<uint16_t>(kWsGoingAway) : wslay_event_get_status_code_sent(ctx_);
+      finish(code, peer_eof_ ? "connection closed" : "protocol error");
+      return;
+    }
+  }
+  if (!open()) return;  // a handler closed us
+  if ((writable || wslay_event_want_write(ctx_)) && wslay_event_want_write(ctx_)) {
+    if (wslay_event_send(ctx_) != 0) {
+      finish(kWsGoingAway, "send failed");
+      return;
+    }
+  }
+  if (!wslay_event_want_read(ctx_) && !wslay_event_want_write(ctx_)) {
+    uint16_t code = wslay_event_get_close_received(ctx_) ? wslay_event_get_status_code_received(ctx_)
+                                                          : wslay_event_get_status_code_sent(ctx_);
+    finish(code, "closed");
+    return;
+  }
+  update_poll();
+}
+
+void WsConnection::update_poll() {
+  int ev = 0;
+  if (wslay_event_want_read(ctx_)) ev |= UV_READABLE;
+  if (wslay_event_want_write(ctx_)) ev |= UV_WRITABLE;
+  uv_poll_start(poll_.get(), ev, on_poll);
+}
+
+void WsConnection::finish(uint16_t code, const std::string& reason) {
+  if (finished_) return;
+  finished_ = true;
+  poll_.reset();
+  close_timer_.reset();
+  fd_.reset();
+  auto cb = std::move(handlers_.on_closed);
+  handlers_ = {};
+  if (cb) cb(code, reason);
+}
+
+}  // namespace hn::net

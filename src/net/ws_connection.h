@@ -1,0 +1,77 @@
+// A WebSocket connection after its handshake: frames by wslay (Debian's libwslay), I/O by uv_poll.
+// Text messages in and out; pings are answered by wslay; close codes follow RFC 6455.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/uv_handle.h"
+#include "util/unique_fd.h"
+
+struct wslay_event_context;
+
+namespace hn::net {
+
+struct WsLimits {
+  uint64_t max_message_bytes = 1 << 20;   // larger frames/messages: closed with 1009
+  size_t max_queued_bytes = 8 << 20;      // a reader this far behind is dropped
+};
+
+// RFC 6455 close codes used here.
+enum WsCode : uint16_t {
+  kWsNormal = 1000,
+  kWsGoingAway = 1001,
+  kWsUnsupportedData = 1003,
+  kWsPolicyViolation = 1008,
+  kWsTooBig = 1009,
+  kWsInternalError = 1011,
+};
+
+class WsConnection : public std::enable_shared_from_this<WsConnection> {
+ public:
+  struct Handlers {
+    std::function<void(std::string_view text)> on_text;
+    // Called once when the connection is finished (closed by either side or failed).
+    std::function<void(uint16_t code, const std::string& reason)> on_closed;
+  };
+
+  // `leftover`: bytes already read after the handshake. `client`: masks frames (RFC 6455 client side).
+  WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits);
+  ~WsConnection();
+  WsConnection(const WsConnection&) = delete;
+  WsConnection& operator=(const WsConnection&) = delete;
+
+  void start(Handlers h);
+  bool send_text(std::string_view text);         // false when closing or over the queue limit
+  void close(uint16_t code, std::string_view reason);  // graceful: close frame, then the socket
+  void abort();                                  // immediately, no close frame
+  bool open() const { return ctx_ != nullptr && !finished_; }
+  size_t queued_bytes() const;
+
+ private:
+  static void on_poll(uv_poll_t* h, int status, int events);
+  static void on_close_timer(uv_timer_t* t);
+  void pump(bool readable, bool writable);
+  void update_poll();
+  void finish(uint16_t code, const std::string& reason);
+
+  friend struct WsCallbacks;
+  uv_loop_t* loop_;
+  UniqueFd fd_;
+  std::string pending_in_;
+  size_t pending_off_ = 0;
+  bool client_;
+  WsLimits limits_;
+  Handlers handlers_;
+  wslay_event_context* ctx_ = nullptr;
+  UvHandle<uv_poll_t> poll_;
+  UvHandle<uv_timer_t> close_timer_;
+  bool finished_ = false;
+  bool peer_eof_ = false;
+};
+
+}  // namespace hn::net

@@ -1,0 +1,115 @@
+#include "signal/signal_message.h"
+
+#include "hybridnode/ids.h"
+
+namespace hn::signal {
+
+using nlohmann::json;
+
+bool is_peer_id(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-')) return false;
+  return true;
+}
+
+std::string error_json(const SignalError& e, const std::string& ref_type, const std::string& id) {
+  json j = {{"type", "error"}, {"code", e.code}, {"message", e.message}};
+  if (!ref_type.empty()) j["ref"] = ref_type;
+  if (!id.empty()) j["id"] = id;
+  return j.dump();
+}
+
+namespace {
+
+SignalError bad(const std::string& msg) { return {"bad_message", msg}; }
+
+std::optional<SignalError> get_string(const json& j, const char* key, std::string& out, size_t max, bool required = true) {
+  auto it = j.find(key);
+  if (it == j.end()) return required ? std::optional<SignalError>(bad(std::string("missing field '") + key + "'")) : std::nullopt;
+  if (!it->is_string()) return bad(std::string("field '") + key + "' must be a string");
+  out = it->get<std::string>();
+  if (out.size() > max) return bad(std::string("field '") + key + "' is too long");
+  return std::nullopt;
+}
+
+std::optional<SignalError> get_uint(const json& j, const char* key, uint32_t& out, uint32_t max, bool required = true) {
+  auto it = j.find(key);
+  if (it == j.end()) return required ? std::optional<SignalError>(bad(std::string("missing field '") + key + "'")) : std::nullopt;
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > max)
+    return bad(std::string("field '") + key + "' must be an integer in [0, " + std::to_string(max) + "]");
+  out = it->get<uint32_t>();
+  return std::nullopt;
+}
+
+std::optional<SignalError> get_indices(const json& j, const char* key, std::vector<uint32_t>& out, size_t max_items) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return bad(std::string("field '") + key + "' must be an array of chunk indices");
+  if (it->size() > max_items) return bad(std::string("field '") + key + "' has more than " + std::to_string(max_items) + " items");
+  out.reserve(it->size());
+  for (const auto& v : *it) {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() >= kMaxChunkCount)
+      return bad(std::string("field '") + key + "' must hold chunk indices (non-negative integers)");
+    out.push_back(v.get<uint32_t>());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<Message, SignalError> parse_message(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) return SignalError{"bad_json", "message is not valid JSON"};
+  if (!j.is_object()) return SignalError{"bad_json", "message must be a JSON object"};
+  Message m;
+  if (auto e = get_string(j, "type", m.type_name, 32)) return *e;
+  if (auto e = get_string(j, "id", m.id, 64, false)) return *e;
+  const std::string& t = m.type_name;
+  std::optional<SignalError> e;
+  if (t == "join") {
+    m.type = Message::Type::join;
+    std::string have;
+    if ((e = get_string(j, "video", m.video, 64))) return *e;
+    if (!is_video_id(m.video)) return bad("invalid video id");
+    if ((e = get_string(j, "peer", m.peer, 64))) return *e;
+    if (!is_peer_id(m.peer)) return bad("peer id must be 1-64 of [A-Za-z0-9_-]");
+    if ((e = get_uint(j, "chunk_count", m.chunk_count, kMaxChunkCount))) return *e;
+    if (m.chunk_count == 0) return bad("chunk_count must be at least 1");
+    if ((e = get_string(j, "have", have, kMaxChunkCount / 6 + 8, false))) return *e;
+    if (!Bitfield::from_base64(have, m.bitfield)) return SignalError{"bad_bitfield", "'have' is not valid base64"};
+  } else if (t == "have") {
+    m.type = Message::Type::have;
+    if ((e = get_indices(j, "chunks", m.chunks, kMaxHaveChunks))) return *e;
+  } else if (t == "bitfield") {
+    m.type = Message::Type::bitfield;
+    std::string have;
+    if ((e = get_string(j, "have", have, kMaxChunkCount / 6 + 8))) return *e;
+    if (!Bitfield::from_base64(have, m.bitfield)) return SignalError{"bad_bitfield", "'have' is not valid base64"};
+  } else if (t == "lookup") {
+    m.type = Message::Type::lookup;
+    if ((e = get_indices(j, "chunks", m.chunks, kMaxLookupChunks))) return *e;
+    m.max = 0;
+    if ((e = get_uint(j, "max", m.max, 1000, false))) return *e;
+  } else if (t == "offer" || t == "answer" || t == "candidate") {
+    m.type = t == "offer" ? Message::Type::offer : t == "answer" ? Message::Type::answer : Message::Type::candidate;
+    if ((e = get_string(j, "to", m.to, 64))) return *e;
+    if (!is_peer_id(m.to)) return bad("'to' must be a peer id");
+    const char* payload = m.type == Message::Type::candidate ? "candidate" : "sdp";
+    std::string body;
+    if ((e = get_string(j, payload, body, kMaxRelayBytes))) return *e;
+    m.relay = std::move(j);
+    m.relay.erase("to");
+  } else if (t == "load") {
+    m.type = Message::Type::load;
+    if ((e = get_uint(j, "uploads", m.uploads, 1000000))) return *e;
+  } else if (t == "ping") {
+    m.type = Message::Type::ping;
+  } else if (t == "leave") {
+    m.type = Message::Type::leave;
+  } else {
+    return SignalError{"unknown_type", "unknown message type '" + t + "'"};
+  }
+  return m;
+}
+
+}  // namespace hn::signal

@@ -1,0 +1,37 @@
+// The signaller's JSON messages: strict validation of everything a client sends.
+// Every type, field and error code is documented in docs/protocol.md.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "signal/swarm_registry.h"
+
+namespace hn::signal {
+
+inline constexpr size_t kMaxLookupChunks = 256;
+inline constexpr size_t kMaxHaveChunks = 65536;
+inline constexpr uint32_t kMaxChunkCount = 1u << 20;
+inline constexpr size_t kMaxRelayBytes = 64 * 1024;  // SDP and candidates
+
+struct Message {
+  enum class Type { join, have, bitfield, lookup, offer, answer, candidate, load, ping, leave };
+  Type type;
+  std::string type_name;
+  std::string id;  // optional request id, echoed in the reply
+  std::string video, peer, to;
+  uint32_t chunk_count = 0, max = 0, uploads = 0;
+  std::vector<uint8_t> bitfield;
+  std::vector<uint32_t> chunks;
+  nlohmann::json relay;  // the message as it will be forwarded (offer/answer/candidate)
+};
+
+std::variant<Message, SignalError> parse_message(std::string_view text);
+bool is_peer_id(std::string_view s);
+std::string error_json(const SignalError& e, const std::string& ref_type = "", const std::string& id = "");
+
+}  // namespace hn::signal

@@ -1,0 +1,282 @@
+// Wires WebSocket connections to the swarm registry: one message in, zero or more messages out.
+#include "hybridnode/signal_server.h"
+
+#include <map>
+#include <unordered_map>
+
+#include "net/http_server.h"
+#include "net/ws_connection.h"
+#include "net/ws_handshake.h"
+#include "signal/signal_message.h"
+#include "signal/swarm_registry.h"
+#include "util/log.h"
+#include "util/prometheus.h"
+
+namespace hn {
+
+using signal::ConnId;
+using signal::Message;
+using signal::SignalError;
+
+namespace {
+double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
+
+// Drops messages past a steady rate; a connection that keeps flooding is closed.
+struct TokenBucket {
+  double tokens, rate, burst, last;
+  bool take(double now) {
+    tokens = std::min(burst, tokens + (now - last) * rate);
+    last = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+};
+}  // namespace
+
+struct SignalServer::Impl {
+  uv_loop_t* loop;
+  SignalServerOptions opts;
+  std::unique_ptr<net::HttpServer> http;
+  signal::SwarmRegistry registry;
+  struct Conn {
+    std::shared_ptr<net::WsConnection> ws;
+    TokenBucket bucket;
+    double last_seen;
+    uint32_t dropped = 0;
+  };
+  std::unordered_map<ConnId, Conn> conns;
+  ConnId next_id = 1;
+  net::UvHandle<uv_timer_t> sweep;
+  std::map<std::string, uint64_t> messages_by_type, errors_by_code;
+  uint64_t relays = 0, relay_errors = 0, expired = 0, rate_limited_closes = 0;
+
+  std::optional<net::HttpResponse> upgrade(net::HttpRequest& req, UniqueFd& fd, std::string& leftover);
+  void on_text(ConnId id, std::string_view text);
+  void handle(ConnId id, Message& m);
+  void send(ConnId id, const std::string& text);
+  void send_error(ConnId id, const SignalError& e, const std::string& ref = "", const std::string& req_id = "");
+  void on_closed(ConnId id);
+  void sweep_silent();
+  void handle_http(net::HttpRequest& req, net::HttpServer::Respond respond);
+  std::string metrics() const;
+};
+
+std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& req, UniqueFd& fd, std::string& leftover) {
+  if (req.path != "/ws") return net::HttpResponse::error(404, "WebSocket endpoint is /ws");
+  auto hs = net::ws_server_handshake(req);
+  if (!hs) return net::HttpResponse::error(400, hs.error());
+  // The 101 fits in an empty socket buffer; a client that cannot take 200 bytes is not worth waiting for.
+  ssize_t n = ::send(fd.get(), hs->data(), hs->size(), MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(hs->size())) {
+    fd.reset();
+    return std::nullopt;
+  }
+  ConnId id = next_id++;
+  net::WsLimits limits;
+  limits.max_message_bytes = opts.max_message_bytes;
+  auto ws = std::make_shared<net::WsConnection>(loop, std::move(fd), std::move(leftover), false, limits);
+  double now = now_s();
+  conns[id] = Conn{ws, TokenBucket{opts.rate_burst, opts.rate_per_second, opts.rate_burst, now}, now};
+  ws->start({[this, id](std::string_view text) { on_text(id, text); },
+             [this, id](uint16_t code, const std::string& reason) {
+               log::debug("signal: connection " + std::to_string(id) + " closed " + std::to_string(code) + " " + reason);
+               on_closed(id);
+             }});
+  return std::nullopt;
+}
+
+void SignalServer::Impl::send(ConnId id, const std::string& text) {
+  auto it = conns.find(id);
+  if (it != conns.end() && it->second.ws) it->second.ws->send_text(text);
+}
+
+void SignalServer::Impl::send_error(ConnId id, const SignalError& e, const std::string& ref, const std::string& req_id) {
+  errors_by_code[e.code]++;
+  send(id, signal::error_json(e, ref, req_id));
+}
+
+void SignalServer::Impl::on_text(ConnId id, std::string_view text) {
+  auto it = conns.find(id);
+  if (it == conns.end()) return;
+  Conn& c = it->second;
+  double now = now_s();
+  if (!c.bucket.take(now)) {
+    // Drop, tell (at most once per burst), and close a client that will not slow down.
+    if (c.dropped++ % static_cast<uint32_t>(std::max(1.0, opts.rate_burst)) == 0)
+      send_error(id, {"rate_limited", "more than " + std::to_string(static_cast<int>(opts.rate_per_second)) +
+                                          " messages/s; message dropped"});
+    if (c.dropped > 4 * opts.rate_burst) {
+      rate_limited_closes++;
+      c.ws->close(net::kWsPolicyViolation, "rate limit exceeded");
+    }
+    return;
+  }
+  c.last_seen = now;
+  registry.touch(id, now);
+  auto parsed = signal::parse_message(text);
+  if (auto* err = std::get_if<SignalError>(&parsed)) {
+    messages_by_type["invalid"]++;
+    send_error(id, *err);
+    return;
+  }
+  auto& m = std::get<Message>(parsed);
+  messages_by_type[m.type_name]++;
+  handle(id, m);
+}
+
+void SignalServer::Impl::handle(ConnId id, Message& m) {
+  using T = Message::Type;
+  auto reply = [&](nlohmann::json j) {
+    if (!m.id.empty()) j["id"] = m.id;
+    send(id, j.dump());
+  };
+  switch (m.type) {
+    case T::join: {
+      if (auto e = registry.join(id, m.video, m.peer, m.chunk_count, std::move(m.bitfield), now_s()))
+        return send_error(id, *e, m.type_name, m.id);
+      return reply({{"type", "joined"},
+                    {"video", m.video},
+                    {"peer", m.peer},
+                    {"chunk_count", m.chunk_count},
+                    {"members", registry.swarm_size(m.video)}});
+    }
+    case T::have:
+      if (auto e = registry.have(id, m.chunks)) send_error(id, *e, m.type_name, m.id);
+      return;
+    case T::bitfield:
+      if (auto e = registry.set_bitfield(id, std::move(m.bitfield))) send_error(id, *e, m.type_name, m.id);
+      return;
+    case T::load:
+      if (auto e = registry.set_load(id, m.uploads)) send_error(id, *e, m.type_name, m.id);
+      return;
+    case T::lookup: {
+      const signal::Member* self = registry.member(id);
+      if (self == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
+      size_t max = m.max == 0 ? opts.lookup_max : std::min<uint32_t>(m.max, 50);
+      nlohmann::json result = nlohmann::json::object();
+      for (uint32_t c : m.chunks) {
+        if (c >= self->have.size())
+          return send_error(id, {"bad_chunk", "chunk index " + std::to_string(c) + " out of range"}, m.type_name, m.id);
+        nlohmann::json peers = nlohmann::json::array();
+        for (const auto* p : registry.lookup(id, c, max)) peers.push_back(p->peer);
+        result[std::to_string(c)] = std::move(peers);
+      }
+      return reply({{"type", "peers"}, {"chunks", std::move(result)}});
+    }
+    case T::offer:
+    case T::answer:
+    case T::candidate: {
+      const signal::Member* self = registry.member(id);
+      if (self == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
+      auto to = registry.route(id, m.to);
+      if (!to) {
+        relay_errors++;
+        return send_error(id, {"unknown_peer", "no peer " + m.to + " in this swarm"}, m.type_name, m.id);
+      }
+      m.relay["from"] = self->peer;
+      relays++;
+      send(*to, m.relay.dump());
+      return;
+    }
+    case T::ping:
+      return reply({{"type", "pong"}});
+    case T::leave:
+      registry.leave(id);
+      return reply({{"type", "left"}});
+  }
+}
+
+void SignalServer::Impl::on_closed(ConnId id) {
+  registry.leave(id);
+  auto it = conns.find(id);
+  if (it == conns.end()) return;
+  // Safe inside the connection's own callback: every WsConnection entry point holds a shared_ptr to itself.
+  conns.erase(it);
+}
+
+void SignalServer::Impl::sweep_silent() {
+  double now = now_s();
+  double timeout = static_cast<double>(opts.member_timeout_ms) / 1000.0;
+  std::vector<ConnId> silent;
+  for (const auto& [id, c] : conns)
+    if (now - c.last_seen > timeout) silent.push_back(id);
+  for (ConnId id : silent) {
+    expired++;
+    registry.leave(id);
+    auto it = conns.find(id);
+    if (it != conns.end() && it->second.ws) {
+      send_error(id, {"expired", "no message for " + std::to_string(opts.member_timeout_ms) + " ms; send ping to stay"});
+      it->second.ws->close(net::kWsGoingAway, "heartbeat timeout");
+    }
+  }
+}
+
+std::string SignalServer::Impl::metrics() const {
+  PrometheusText p;
+  p.gauge("hybridnode_signal_swarms", "Swarms with at least one member.", static_cast<double>(registry.swarm_count()));
+  p.gauge("hybridnode_signal_members", "Peers joined to a swarm.", static_cast<double>(registry.member_count()));
+  p.gauge("hybridnode_signal_connections", "Open WebSocket connections.", static_cast<double>(conns.size()));
+  p.family("hybridnode_signal_messages_total", "counter", "Messages received, by type (invalid: failed validation).");
+  for (const auto& [t, n] : messages_by_type) p.sample("hybridnode_signal_messages_total", static_cast<double>(n), "type=\"" + t + "\"");
+  p.family("hybridnode_signal_errors_total", "counter", "Error messages sent, by code.");
+  for (const auto& [c, n] : errors_by_code) p.sample("hybridnode_signal_errors_total", static_cast<double>(n), "code=\"" + c + "\"");
+  p.counter("hybridnode_signal_relays_total", "Offers, answers and candidates relayed.", static_cast<double>(relays));
+  p.counter("hybridnode_signal_relay_errors_total", "Relays to an unknown or departed peer.", static_cast<double>(relay_errors));
+  p.counter("hybridnode_signal_expired_total", "Connections closed for silence.", static_cast<double>(expired));
+  p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));
+  return p.str();
+}
+
+void SignalServer::Impl::handle_http(net::HttpRequest& req, net::HttpServer::Respond respond) {
+  if (req.path == "/metrics") return respond(net::HttpResponse::text(200, metrics(), "text/plain; version=0.0.4"));
+  if (req.path == "/healthz") {
+    nlohmann::json j = {{"status", "ok"}, {"swarms", registry.swarm_count()}, {"members", registry.member_count()}};
+    return respond(net::HttpResponse::json(200, j.dump() + "\n"));
+  }
+  if (req.path == "/ws") return respond(net::HttpResponse::error(426, "this endpoint speaks WebSocket"));
+  respond(net::HttpResponse::error(404, "no such resource"));
+}
+
+SignalServer::SignalServer(uv_loop_t* loop, SignalServerOptions opts) : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop;
+  impl_->opts = std::move(opts);
+}
+
+SignalServer::~SignalServer() { stop(); }
+
+Result<void> SignalServer::start() {
+  auto& I = *impl_;
+  auto where = net::parse_host_port(I.opts.listen);
+  if (!where) return make_error("--listen: " + where.error());
+  net::HttpLimits limits;
+  limits.max_connections = I.opts.max_connections;
+  limits.max_body_bytes = 0;
+  I.http = std::make_unique<net::HttpServer>(I.loop, limits, [&I](net::HttpRequest& r, net::HttpServer::Respond re) {
+    I.handle_http(r, std::move(re));
+  });
+  I.http->set_upgrade_handler([&I](net::HttpRequest& r, UniqueFd& fd, std::string& left) { return I.upgrade(r, fd, left); });
+  auto ok = I.http->listen(*where);
+  if (!ok) return ok;
+  uv_timer_init(I.loop, I.sweep.get());
+  I.sweep->data = &I;
+  uint64_t every = std::max<uint64_t>(50, std::min<uint64_t>(1000, I.opts.member_timeout_ms / 4));
+  uv_timer_start(I.sweep.get(), [](uv_timer_t* t) { static_cast<Impl*>(t->data)->sweep_silent(); }, every, every);
+  log::info("signaller on ws://" + where->host + ":" + std::to_string(I.http->port()) + "/ws, member timeout " +
+            std::to_string(I.opts.member_timeout_ms) + " ms");
+  return {};
+}
+
+void SignalServer::stop() {
+  if (!impl_) return;
+  impl_->sweep.reset();
+  if (impl_->http) impl_->http->close();
+  std::vector<std::shared_ptr<net::WsConnection>> open;  // close() may erase from conns
+  for (auto& [id, c] : impl_->conns) open.push_back(c.ws);
+  for (auto& ws : open) ws->close(net::kWsGoingAway, "signaller shutting down");
+}
+
+int SignalServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+size_t SignalServer::members() const { return impl_->registry.member_count(); }
+
+}  // namespace hn

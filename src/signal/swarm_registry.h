@@ -1,0 +1,67 @@
+// The signaller's state: swarms per video, their members, what each holds, and who is silent.
+// Pure logic (no sockets, time passed in) so every rule is unit-tested.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "signal/bitfield.h"
+
+namespace hn::signal {
+
+using ConnId = uint64_t;
+
+struct SignalError {
+  std::string code;  // stable, machine-readable: see docs/protocol.md
+  std::string message;
+};
+
+struct Member {
+  std::string peer;
+  ConnId conn = 0;
+  Bitfield have;
+  uint32_t uploads = 0;  // as last reported by the peer ("load")
+  double last_seen = 0;
+};
+
+struct Swarm {
+  uint32_t chunk_count = 0;
+  std::unordered_map<std::string, Member> members;  // by peer id
+};
+
+class SwarmRegistry {
+ public:
+  std::optional<SignalError> join(ConnId conn, const std::string& video, const std::string& peer,
+                                  uint32_t chunk_count, std::vector<uint8_t> bitfield, double now);
+  std::optional<SignalError> have(ConnId conn, const std::vector<uint32_t>& chunks);
+  std::optional<SignalError> set_bitfield(ConnId conn, std::vector<uint8_t> bitfield);
+  std::optional<SignalError> set_load(ConnId conn, uint32_t uploads);
+  // Holders of `chunk` in the asker's swarm, asker excluded, fewest uploads first, at most `max`.
+  std::vector<const Member*> lookup(ConnId asker, uint32_t chunk, size_t max) const;
+  // The connection of `peer` in the asker's swarm.
+  std::optional<ConnId> route(ConnId asker, const std::string& peer) const;
+  void touch(ConnId conn, double now);
+  bool leave(ConnId conn);
+  // Members whose last message is older than now - timeout; they are removed.
+  std::vector<ConnId> expire(double now, double timeout);
+
+  const Member* member(ConnId conn) const;
+  const std::string* video_of(ConnId conn) const;
+  size_t swarm_count() const { return swarms_.size(); }
+  size_t member_count() const { return by_conn_.size(); }
+  uint32_t chunk_count(const std::string& video) const;
+  size_t swarm_size(const std::string& video) const;
+
+ private:
+  Member* find(ConnId conn);
+  std::unordered_map<std::string, Swarm> swarms_;
+  struct Where {
+    std::string video, peer;
+  };
+  std::unordered_map<ConnId, Where> by_conn_;
+  mutable uint64_t rotation_ = 0;
+};
+
+}  // namespace hn::signal

@@ -1,0 +1,119 @@
+#include <doctest/doctest.h>
+
+#include "net/ws_handshake.h"
+#include "signal/bitfield.h"
+#include "signal/signal_message.h"
+#include "signal/swarm_registry.h"
+
+using hn::signal::Message;
+using hn::signal::SignalError;
+using hn::signal::SwarmRegistry;
+
+TEST_CASE("bitfield: BitTorrent bit order, spare bits, base64") {
+  hn::Bitfield b(10);
+  b.set(0);
+  b.set(9);
+  b.set(10);  // out of range: ignored
+  CHECK(b.get(0));
+  CHECK(b.get(9));
+  CHECK_FALSE(b.get(1));
+  CHECK(b.count_set() == 2);
+  CHECK(b.bytes()[0] == 0x80);
+  CHECK(b.bytes()[1] == 0x40);
+  std::vector<uint8_t> raw;
+  REQUIRE(hn::Bitfield::from_base64(b.to_base64(), raw));
+  hn::Bitfield c;
+  CHECK(c.assign(10, raw));
+  CHECK(c.get(9));
+  CHECK_FALSE(c.assign(10, {0xff, 0xff}));  // bits past chunk 9 set
+  CHECK_FALSE(c.assign(10, {0xff}));        // too short
+  CHECK_FALSE(hn::Bitfield::from_base64("abc", raw));
+  CHECK_FALSE(hn::Bitfield::from_base64("a=bc", raw));
+  CHECK(hn::Bitfield::from_base64("/8A=", raw));
+  CHECK(raw == std::vector<uint8_t>{0xff, 0xc0});
+}
+
+TEST_CASE("registry: join, have, lookup, leave") {
+  SwarmRegistry r;
+  CHECK_FALSE(r.join(1, "v", "a", 4, {0xa0}, 0));  // chunks 0 and 2
+  CHECK_FALSE(r.join(2, "v", "b", 4, {}, 0));
+  CHECK(r.swarm_size("v") == 2);
+  auto found = r.lookup(2, 0, 8);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0]->peer == "a");
+  CHECK(r.lookup(2, 1, 8).empty());
+  CHECK(r.lookup(1, 0, 8).empty());  // the asker is never its own answer
+  CHECK_FALSE(r.have(2, {1}));
+  CHECK(r.lookup(1, 1, 8).size() == 1);
+  CHECK(r.have(2, {4})->code == "bad_chunk");
+  CHECK(r.route(2, "a") == std::optional<hn::signal::ConnId>(1));
+  CHECK_FALSE(r.route(2, "zed"));
+  CHECK(r.leave(1));
+  CHECK_FALSE(r.route(2, "a"));
+  CHECK(r.leave(2));
+  CHECK(r.swarm_count() == 0);
+}
+
+TEST_CASE("registry: refusals") {
+  SwarmRegistry r;
+  CHECK_FALSE(r.join(1, "v", "a", 4, {}, 0));
+  CHECK(r.join(1, "w", "x", 4, {}, 0)->code == "already_joined");
+  CHECK(r.join(2, "v", "a", 4, {}, 0)->code == "id_taken");
+  CHECK(r.join(2, "v", "b", 5, {}, 0)->code == "bad_bitfield");
+  CHECK(r.join(2, "v", "b", 4, {0, 0}, 0)->code == "bad_bitfield");
+  CHECK(r.join(2, "v", "b", 4, {0x08}, 0)->code == "bad_bitfield");  // bit past chunk 3
+  CHECK(r.have(3, {0})->code == "not_joined");
+  CHECK(r.lookup(3, 0, 8).empty());
+  CHECK_FALSE(r.join(2, "other", "a", 9, {}, 0));  // same id in another swarm is fine
+}
+
+TEST_CASE("registry: lookup ranks by fewest uploads and caps the count") {
+  SwarmRegistry r;
+  for (int i = 0; i < 10; ++i) CHECK_FALSE(r.join(static_cast<hn::signal::ConnId>(i + 1), "v", "p" + std::to_string(i), 1, {0x80}, 0));
+  CHECK_FALSE(r.join(100, "v", "asker", 1, {}, 0));
+  for (int i = 0; i < 10; ++i) r.set_load(static_cast<hn::signal::ConnId>(i + 1), static_cast<uint32_t>(10 - i));
+  auto got = r.lookup(100, 0, 3);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]->peer == "p9");
+  CHECK(got[1]->peer == "p8");
+  CHECK(got[2]->peer == "p7");
+}
+
+TEST_CASE("registry: silent members expire, touched ones stay") {
+  SwarmRegistry r;
+  CHECK_FALSE(r.join(1, "v", "a", 1, {}, 0));
+  CHECK_FALSE(r.join(2, "v", "b", 1, {}, 0));
+  r.touch(2, 20);
+  auto gone = r.expire(31, 30);
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0] == 1);
+  CHECK(r.member_count() == 1);
+  CHECK(r.member(2) != nullptr);
+}
+
+TEST_CASE("message validation") {
+  auto err = [](const char* text) {
+    auto r = hn::signal::parse_message(text);
+    return std::holds_alternative<SignalError>(r) ? std::get<SignalError>(r).code : std::string("ok");
+  };
+  CHECK(err("{") == "bad_json");
+  CHECK(err("3") == "bad_json");
+  CHECK(err(R"({"type":1})") == "bad_message");
+  CHECK(err(R"({"type":"fly"})") == "unknown_type");
+  CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":3})") == "ok");
+  CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":0})") == "bad_message");
+  CHECK(err(R"({"type":"join","video":"v","peer":"p q","chunk_count":3})") == "bad_message");
+  CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":3,"have":"%%"})") == "bad_bitfield");
+  CHECK(err(R"({"type":"lookup","chunks":[1,2]})") == "ok");
+  CHECK(err(R"({"type":"lookup","chunks":[1.5]})") == "bad_message");
+  CHECK(err(R"({"type":"offer","to":"b","sdp":"v=0"})") == "ok");
+  CHECK(err(R"({"type":"candidate","to":"b"})") == "bad_message");
+  CHECK(err(R"({"type":"load","uploads":-1})") == "bad_message");
+  auto m = std::get<Message>(hn::signal::parse_message(R"({"type":"offer","to":"b","sdp":"v=0","x":1})"));
+  CHECK(m.relay.dump() == R"({"sdp":"v=0","type":"offer","x":1})");
+}
+
+TEST_CASE("websocket accept key (RFC 6455 section 1.3 example)") {
+  CHECK(hn::net::ws_accept_for("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  CHECK(hn::net::ws_client_key().size() == 24);
+}
