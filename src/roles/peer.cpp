@@ -1,13 +1,108 @@
-// --role=peer: not built yet (issue "The peer role"). Says so instead of pretending.
+// --role=peer: download a video with the hybrid policy and serve what it holds.
+#include <unistd.h>
+#include <uv.h>
+
+#include <fstream>
 #include <iostream>
 
+#include "config/options.h"
+#include "hybridnode/ids.h"
+#include "hybridnode/peer.h"
 #include "roles/roles.h"
+#include "roles/run_loop.h"
+#include "util/log.h"
 
 namespace hn::roles {
 
-int run_peer(const std::vector<std::string>&) {
-  std::cerr << "error: --role=peer is not implemented yet\n";
-  return 3;
+int run_peer(const std::vector<std::string>& args) {
+  using config::Type;
+  config::ParseSpec spec{
+      "hybridnode --role=peer",
+      {
+          {"server", Type::string, "http://127.0.0.1:8080", "content server base URL"},
+          {"video", Type::string, "", "video id to download (required)"},
+          {"output", Type::string, "", "output file (default: VIDEO_ID.out in the current folder)"},
+          {"signal-url", Type::string, "", "signaller ws://IP:PORT/ws (default: learnt from the server's 503)"},
+          {"peer-id", Type::string, "", "this peer's id in the swarm (default: random)"},
+          {"stun", Type::string, "", "STUN server IP:PORT"},
+          {"turn", Type::string, "", "TURN server IP:PORT (UDP)"},
+          {"turn-user", Type::string, "", "TURN user name"},
+          {"turn-pass", Type::string, "", "TURN password"},
+          {"no-host-candidates", Type::boolean, "false", "offer no host candidates (force NAT traversal paths)"},
+          {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
+          {"server-slots", Type::integer, "2", "concurrent chunk requests to the server", 1, 64},
+          {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
+          {"requests-per-link", Type::integer, "4", "chunk requests in flight per peer", 1, 64},
+          {"upload-slots", Type::integer, "8", "chunk uploads served at once", 0, 1024},
+          {"peer-timeout-ms", Type::integer, "8000", "a peer that has not delivered a chunk by then loses it", 100, 600000},
+          {"seed-for", Type::number, "0", "seconds to keep serving after completion (-1: until stopped)", -1, 1000000000},
+          {"summary", Type::string, "", "write a JSON summary here when done"},
+          {"progress", Type::boolean, "false", "progress line on stderr (default on when stderr is a terminal)"},
+          {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
+          {"log-level", Type::string, "info", "debug, info, warn or error"},
+          {"help", Type::boolean, "false", "show this help"},
+      }};
+  auto parsed = config::parse(spec, args);
+  if (!parsed) {
+    std::cerr << "error: " << parsed.error() << "\n(see hybridnode --role=peer --help)\n";
+    return 2;
+  }
+  auto& o = *parsed;
+  if (o.boolean("help")) {
+    std::cout << config::help_text(spec);
+    return 0;
+  }
+  if (!log::set_level(o.str("log-level"))) {
+    std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
+    return 2;
+  }
+  if (!is_video_id(o.str("video"))) {
+    std::cerr << "error: --video: a video id is required (see GET /videos on the server)\n";
+    return 2;
+  }
+  PeerOptions po;
+  po.server_url = o.str("server");
+  while (!po.server_url.empty() && po.server_url.back() == '/') po.server_url.pop_back();
+  po.video_id = o.str("video");
+  po.output = o.str("output").empty() ? po.video_id + ".out" : o.str("output");
+  po.signal_url = o.str("signal-url");
+  po.peer_id = o.str("peer-id");
+  po.stun = o.str("stun");
+  po.turn = o.str("turn");
+  po.turn_user = o.str("turn-user");
+  po.turn_pass = o.str("turn-pass");
+  po.host_candidates = !o.boolean("no-host-candidates");
+  po.mtu = static_cast<int>(o.integer("mtu"));
+  po.server_slots = static_cast<int>(o.integer("server-slots"));
+  po.max_links = static_cast<int>(o.integer("max-links"));
+  po.requests_per_link = static_cast<int>(o.integer("requests-per-link"));
+  po.upload_slots = static_cast<int>(o.integer("upload-slots"));
+  po.peer_timeout_ms = static_cast<uint64_t>(o.integer("peer-timeout-ms"));
+  po.seed_for = o.number("seed-for");
+  po.progress = o.is_set("progress") ? o.boolean("progress") : isatty(STDERR_FILENO) != 0;
+  po.test_corrupt_uploads = o.boolean("test-corrupt-uploads");
+  if (po.test_corrupt_uploads) log::warn("TEST MODE: this peer corrupts every chunk it serves");
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int rc = 1;
+  {
+    PeerNode node(&loop, po);
+    std::string summary_path = o.str("summary");
+    node.start([&](bool ok, const std::string& msg) {
+      rc = ok ? 0 : 1;
+      if (!ok) std::cerr << "error: " << msg << "\n";
+      if (!summary_path.empty()) {
+        std::string tmp = summary_path + ".tmp";
+        std::ofstream(tmp) << node.summary_json() << "\n";
+        std::rename(tmp.c_str(), summary_path.c_str());
+      }
+    });
+    run_until_signalled(&loop, [&] { node.stop(); });
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return rc;
 }
 
 }  // namespace hn::roles

@@ -29,6 +29,9 @@ int run_until_signalled(uv_loop_t* loop, const std::function<void()>& stop) {
   sigterm->data = &ctx;
   uv_signal_start(sigint.get(), on_signal, SIGINT);
   uv_signal_start(sigterm.get(), on_signal, SIGTERM);
+  // Signal watchers alone must not keep the loop running: a role that finishes by itself exits.
+  uv_unref(sigint.handle());
+  uv_unref(sigterm.handle());
   uv_run(loop, UV_RUN_DEFAULT);
   sigint.reset();
   sigterm.reset();

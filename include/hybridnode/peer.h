@@ -1,0 +1,51 @@
+// A peer (--role=peer) as an embeddable object: downloads a video with the hybrid policy (content
+// server first, the swarm when the server refuses), verifies every chunk, serves what it holds.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hybridnode/result.h"
+
+namespace hn {
+
+struct PeerOptions {
+  std::string server_url = "http://127.0.0.1:8080";
+  std::string video_id;
+  std::string output;          // the finished file; OUTPUT.part while downloading
+  std::string signal_url;      // ws://IP:PORT/ws; learnt from the server's 503 when empty
+  std::string peer_id;         // random when empty
+  std::string stun, turn, turn_user, turn_pass;  // "IP:PORT"
+  bool host_candidates = true;
+  int mtu = 1200;              // SCTP path MTU (raise for host/LAN pairs)
+  int server_slots = 2;        // concurrent chunk requests to the server
+  int max_links = 8;           // peer connections we open
+  int requests_per_link = 4;   // chunk requests in flight per link
+  int upload_slots = 8;        // chunk uploads served at once
+  uint64_t peer_timeout_ms = 8000;  // a peer that has not delivered a requested chunk by then loses it
+  double seed_for = 0;         // seconds to keep serving after completion (<0: until stopped)
+  bool progress = false;       // a progress line on stderr
+  bool test_corrupt_uploads = false;  // TEST ONLY: flip a byte in every chunk served
+};
+
+class PeerNode {
+ public:
+  PeerNode(uv_loop_t* loop, PeerOptions opts);
+  ~PeerNode();
+  PeerNode(const PeerNode&) = delete;
+  PeerNode& operator=(const PeerNode&) = delete;
+
+  // `done(ok, message)` runs once: when the download and seeding are over or failed.
+  void start(std::function<void(bool ok, const std::string& message)> done);
+  void stop();
+  std::string summary_json() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hn

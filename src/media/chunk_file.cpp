@@ -1,0 +1,81 @@
+#include "media/chunk_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "media/sha256.h"
+
+namespace hn {
+namespace {
+std::string err(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+bool pread_full(int fd, char* buf, size_t len, off_t off) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = ::pread(fd, buf + got, len - got, off + static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
+  }
+  return true;
+}
+}  // namespace
+
+Result<std::vector<bool>> ChunkFile::open() {
+  std::vector<bool> have(m_.chunks.size(), false);
+  struct stat st;
+  std::string path = part_path();
+  if (::stat(output_.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == m_.total_size) {
+    path = output_;  // a finished download: verify it and seed from it
+    finished_ = true;
+  }
+  fd_.reset(::open(path.c_str(), (finished_ ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0644));
+  if (!fd_.valid()) return make_error(err("cannot open " + path));
+  if (!finished_ && ::ftruncate(fd_.get(), static_cast<off_t>(m_.total_size)) != 0)
+    return make_error(err("cannot size " + path));
+  std::string buf;
+  for (size_t i = 0; i < m_.chunks.size(); ++i) {
+    buf.resize(m_.chunks[i].size);
+    if (!pread_full(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(m_.offset_of(i)))) continue;
+    have[i] = sha256_hex(buf.data(), buf.size()) == m_.chunks[i].id;
+  }
+  if (finished_) {
+    for (bool h : have)
+      if (!h) return make_error(output_ + " exists but does not match the manifest; move it away");
+  }
+  return have;
+}
+
+Result<void> ChunkFile::write(uint32_t index, const std::string& data) {
+  if (finished_) return {};
+  off_t off = static_cast<off_t>(m_.offset_of(index));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd_.get(), data.data() + done, data.size() - done, off + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(err("cannot write " + part_path()));
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> ChunkFile::read(uint32_t index) const {
+  std::string buf(m_.chunks.at(index).size, '\0');
+  if (!pread_full(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(m_.offset_of(index))))
+    return make_error(err("cannot read chunk " + std::to_string(index)));
+  return buf;
+}
+
+Result<void> ChunkFile::finish() {
+  if (finished_) return {};
+  if (::fsync(fd_.get()) != 0) return make_error(err("fsync " + part_path()));
+  if (::rename(part_path().c_str(), output_.c_str()) != 0) return make_error(err("rename to " + output_));
+  finished_ = true;
+  return {};
+}
+
+}  // namespace hn

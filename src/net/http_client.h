@@ -1,0 +1,49 @@
+// HTTP client on the libuv loop: libcurl's multi interface driven by uv_poll + uv_timer
+// (keep-alive connection reuse, timeouts and HTTP parsing are curl's).
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+
+#include "net/uv_handle.h"
+
+typedef void CURLM;
+
+namespace hn::net {
+
+struct HttpResult {
+  int status = 0;          // 0: no HTTP answer (see error)
+  std::string body;
+  std::string error;       // transport error text when status == 0
+  int retry_after = -1;    // seconds from Retry-After, when present
+  double seconds = 0;      // total time
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(uv_loop_t* loop, long timeout_ms = 30000);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Bodies over max_body fail with an error (a server cannot make us buffer without bound).
+  void get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done);
+  size_t in_flight() const { return in_flight_; }
+  void close();  // aborts everything; callbacks are not called
+
+ private:
+  friend struct CurlGlue;
+  void check_done();
+  uv_loop_t* loop_;
+  long timeout_ms_;
+  CURLM* multi_ = nullptr;
+  UvHandle<uv_timer_t> timer_;
+  size_t in_flight_ = 0;
+  std::set<void*> easy_;
+  std::set<void*> sockets_;  // SocketCtx of sockets being polled
+};
+
+}  // namespace hn::net

@@ -1,0 +1,195 @@
+#include "p2p/ice_transport.h"
+
+#include <agent.h>
+#include <usrsctp.h>
+
+#include "net/address.h"
+#include "util/log.h"
+
+namespace hn::p2p {
+
+// Handed to libnice as user_data; lives until the agent is torn down on the GLib thread.
+struct IceTransport::Token {
+  LinkId id;
+  P2pHub* hub;
+  std::weak_ptr<IceTransport> self;
+  // Calls fn(transport) on the loop thread if the transport still exists then.
+  void post(std::function<void(IceTransport&)> fn) {
+    auto weak = self;
+    hub->post([weak, fn = std::move(fn)] {
+      if (auto t = weak.lock()) fn(*t);
+    });
+  }
+};
+
+namespace {
+
+const char* type_name(NiceCandidateType t) {
+  switch (t) {
+    case NICE_CANDIDATE_TYPE_HOST: return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
+  }
+  return "?";
+}
+
+// ICE packets carry SCTP: hand them to usrsctp right here on the GLib thread (no copy, no hop).
+void on_recv(NiceAgent*, guint, guint, guint len, gchar* buf, gpointer user) {
+  auto* token = static_cast<IceTransport::Token*>(user);
+  usrsctp_conninput(reinterpret_cast<void*>(static_cast<uintptr_t>(token->id)), buf, len, 0);
+}
+
+void on_new_candidate(NiceAgent* a, NiceCandidate* c, gpointer user) {
+  auto* token = static_cast<IceTransport::Token*>(user);
+  gchar* line = nice_agent_generate_local_candidate_sdp(a, c);
+  std::string s = line ? line : "";
+  g_free(line);
+  token->post([s](IceTransport& t) { t.local_candidate(s); });
+}
+
+void on_gathering_done(NiceAgent*, guint, gpointer user) {
+  static_cast<IceTransport::Token*>(user)->post([](IceTransport& t) { t.local_candidate(""); });
+}
+
+void on_state_changed(NiceAgent*, guint, guint, guint state, gpointer user) {
+  static_cast<IceTransport::Token*>(user)->post([state](IceTransport& t) { t.state_changed(state); });
+}
+
+void on_selected_pair(NiceAgent*, guint, guint, NiceCandidate* l, NiceCandidate* r, gpointer user) {
+  std::string lt = type_name(l->type), rt = type_name(r->type);
+  static_cast<IceTransport::Token*>(user)->post([lt, rt](IceTransport& t) { t.selected_pair(lt, rt); });
+}
+
+}  // namespace
+
+void IceTransport::local_candidate(const std::string& c) {
+  if (!c.empty() && !cfg_.host_candidates && c.find(" typ host") != std::string::npos) return;
+  if (handlers_.on_local_candidate) handlers_.on_local_candidate(c);
+}
+
+void IceTransport::state_changed(unsigned state) {
+  if (state == NICE_COMPONENT_STATE_READY) {
+    if (handlers_.on_connected) handlers_.on_connected();
+  } else if (state == NICE_COMPONENT_STATE_FAILED) {
+    if (handlers_.on_failed) handlers_.on_failed("ICE connectivity checks failed");
+  }
+}
+
+void IceTransport::selected_pair(const std::string& local_type, const std::string& remote_type) {
+  if (handlers_.on_selected_pair) handlers_.on_selected_pair(local_type, remote_type);
+}
+
+IceTransport::IceTransport(P2pHub& hub, LinkId id, bool controlling, IceConfig cfg, Handlers h)
+    : hub_(hub), id_(id), controlling_(controlling), cfg_(std::move(cfg)), handlers_(std::move(h)) {}
+
+IceTransport::~IceTransport() { close(); }
+
+Result<void> IceTransport::start() {
+  agent_ = nice_agent_new_full(hub_.glib_context(), NICE_COMPATIBILITY_RFC5245,
+                               static_cast<NiceAgentOption>(NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_REGULAR_NOMINATION));
+  if (agent_ == nullptr) return make_error("ice: cannot create agent");
+  g_object_set(agent_, "controlling-mode", controlling_ ? TRUE : FALSE, "ice-tcp", FALSE, "upnp", FALSE, nullptr);
+  if (!cfg_.stun.empty()) {
+    auto hp = net::parse_host_port(cfg_.stun);
+    if (!hp) return make_error("ice: stun: " + hp.error());
+    g_object_set(agent_, "stun-server", hp->host.c_str(), "stun-server-port", static_cast<guint>(hp->port), nullptr);
+  }
+  stream_ = nice_agent_add_stream(agent_, 1);
+  if (stream_ == 0) return make_error("ice: cannot add stream");
+  nice_agent_set_stream_name(agent_, stream_, "application");
+  if (!cfg_.turn.empty()) {
+    auto hp = net::parse_host_port(cfg_.turn);
+    if (!hp) return make_error("ice: turn: " + hp.error());
+    if (!nice_agent_set_relay_info(agent_, stream_, 1, hp->host.c_str(), static_cast<guint>(hp->port),
+                                   cfg_.turn_user.c_str(), cfg_.turn_pass.c_str(), NICE_RELAY_TYPE_TURN_UDP))
+      return make_error("ice: invalid TURN settings");
+  }
+  token_ = new Token{id_, &hub_, weak_from_this()};
+
+  g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(on_new_candidate), token_);
+  g_signal_connect(agent_, "candidate-gathering-done", G_CALLBACK(on_gathering_done), token_);
+  g_signal_connect(agent_, "component-state-changed", G_CALLBACK(on_state_changed), token_);
+  g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(on_selected_pair), token_);
+
+  nice_agent_attach_recv(agent_, stream_, 1, hub_.glib_context(), on_recv, token_);
+  hub_.set_route(id_, agent_, stream_);
+  if (!nice_agent_gather_candidates(agent_, stream_)) return make_error("ice: candidate gathering failed to start");
+  return {};
+}
+
+std::string IceTransport::local_description() const {
+  if (agent_ == nullptr) return "";
+  gchar* sdp = nice_agent_generate_local_stream_sdp(agent_, stream_, FALSE);
+  std::string s = sdp ? sdp : "";
+  g_free(sdp);
+  if (!cfg_.host_candidates) {  // drop host candidate lines
+    std::string out;
+    size_t pos = 0;
+    while (pos < s.size()) {
+      size_t nl = s.find('\n', pos);
+      std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos + 1);
+      if (line.find(" typ host") == std::string::npos) out += line;
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+    s = out;
+  }
+  return s;
+}
+
+Result<void> IceTransport::set_remote_description(const std::string& sdp) {
+  if (agent_ == nullptr) return make_error("ice: not started");
+  if (sdp.size() > 64 * 1024) return make_error("ice: remote description too large");
+  gchar* ufrag = nullptr;
+  gchar* pwd = nullptr;
+  GSList* cands = nice_agent_parse_remote_stream_sdp(agent_, stream_, sdp.c_str(), &ufrag, &pwd);
+  bool ok = ufrag != nullptr && pwd != nullptr && nice_agent_set_remote_credentials(agent_, stream_, ufrag, pwd);
+  g_free(ufrag);
+  g_free(pwd);
+  if (!ok) {
+    g_slist_free_full(cands, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+    return make_error("ice: remote description has no valid ice-ufrag/ice-pwd");
+  }
+  if (cands != nullptr) nice_agent_set_remote_candidates(agent_, stream_, 1, cands);
+  g_slist_free_full(cands, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+  remote_set_ = true;
+  return {};
+}
+
+Result<void> IceTransport::add_remote_candidate(const std::string& line) {
+  if (agent_ == nullptr || !remote_set_) return make_error("ice: candidate before description");
+  if (line.empty()) {
+    nice_agent_peer_candidate_gathering_done(agent_, stream_);
+    return {};
+  }
+  if (line.size() > 1024) return make_error("ice: candidate too long");
+  std::string l = line.rfind("a=", 0) == 0 ? line : "a=" + line;
+  NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent_, stream_, l.c_str());
+  if (c == nullptr) return make_error("ice: unparsable candidate");
+  GSList* list = g_slist_append(nullptr, c);
+  nice_agent_set_remote_candidates(agent_, stream_, 1, list);
+  g_slist_free_full(list, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+  return {};
+}
+
+void IceTransport::close() {
+  if (agent_ == nullptr) return;
+  hub_.clear_route(id_);
+  NiceAgent* agent = agent_;
+  unsigned stream = stream_;
+  Token* token = token_;
+  GMainContext* ctx = hub_.glib_context();
+  agent_ = nullptr;
+  token_ = nullptr;
+  // Tear down where the agent's callbacks run, so none is in flight when the token goes.
+  hub_.run_on_glib([agent, stream, token, ctx] {
+    if (token != nullptr) g_signal_handlers_disconnect_by_data(agent, token);
+    nice_agent_attach_recv(agent, stream, 1, ctx, nullptr, nullptr);
+    nice_agent_remove_stream(agent, stream);
+    g_object_unref(agent);
+    delete token;
+  });
+}
+
+}  // namespace hn::p2p

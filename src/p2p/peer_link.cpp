@@ -1,0 +1,200 @@
+#include "p2p/peer_link.h"
+
+#include "util/log.h"
+
+namespace hn::p2p {
+
+PeerLink::PeerLink(P2pHub& hub, std::string remote, bool controlling, Config cfg, wire::Hello hello, Handlers h)
+    : hub_(hub), id_(hub.next_id()), remote_(std::move(remote)), controlling_(controlling), cfg_(std::move(cfg)),
+      hello_(std::move(hello)), handlers_(std::move(h)) {}
+
+PeerLink::~PeerLink() {
+  handlers_ = {};
+  if (sctp_) sctp_->close();
+  if (ice_) ice_->close();
+}
+
+void PeerLink::start() {
+  std::weak_ptr<PeerLink> weak = weak_from_this();
+  auto with = [weak](auto fn) {
+    return [weak, fn](auto&&... args) {
+      if (auto self = weak.lock()) fn(*self, args...);
+    };
+  };
+  IceTransport::Handlers ih;
+  ih.on_local_candidate = with([](PeerLink& l, const std::string& c) {
+    if (l.handlers_.send_signal) l.handlers_.send_signal("candidate", {{"candidate", c}});
+  });
+  ih.on_connected = with([](PeerLink& l) { l.on_ice_connected(); });
+  ih.on_failed = with([](PeerLink& l, const std::string& why) { l.fail(why); });
+  ih.on_selected_pair = with([](PeerLink& l, const std::string& lt, const std::string& rt) { l.pair_ = lt + "/" + rt; });
+  ice_ = std::make_shared<IceTransport>(hub_, id_, controlling_, cfg_.ice, std::move(ih));
+  auto ok = ice_->start();
+  if (!ok) return fail(ok.error());
+  start_sctp();  // its first packets wait in the hub until ICE connects
+  if (closed_) return;
+  uv_timer_init(hub_.loop(), timer_.get());
+  timer_->data = this;
+  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<PeerLink*>(t->data);
+    if (!self->ready_) self->fail("could not connect within " + std::to_string(self->cfg_.connect_timeout_ms) + " ms");
+  }, cfg_.connect_timeout_ms, 0);
+  if (controlling_ && handlers_.send_signal) handlers_.send_signal("offer", {{"sdp", ice_->local_description()}});
+}
+
+void PeerLink::on_signal(const nlohmann::json& msg) {
+  if (closed_) return;
+  const std::string type = msg.value("type", "");
+  if (type == "offer" || type == "answer") {
+    if ((type == "offer") == controlling_) return fail("unexpected " + type);
+    auto ok = ice_->set_remote_description(msg.value("sdp", ""));
+    if (!ok) return fail(ok.error());
+    remote_desc_ = true;
+    if (type == "offer" && handlers_.send_signal) handlers_.send_signal("answer", {{"sdp", ice_->local_description()}});
+    for (auto& c : early_candidates_) ice_->add_remote_candidate(c);
+    early_candidates_.clear();
+  } else if (type == "candidate") {
+    std::string c = msg.value("candidate", "");
+    if (!remote_desc_) {
+      if (early_candidates_.size() < 64) early_candidates_.push_back(c);
+      return;
+    }
+    auto ok = ice_->add_remote_candidate(c);
+    if (!ok) log::debug("link " + remote_ + ": " + ok.error());
+  }
+}
+
+void PeerLink::on_ice_connected() {
+  if (!closed_) hub_.mark_ready(id_);
+}
+
+void PeerLink::start_sctp() {
+  std::weak_ptr<PeerLink> weak = weak_from_this();
+  SctpTransport::Handlers sh;
+  sh.on_connected = [weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->enqueue(wire::encode(self->hello_));
+    self->hello_sent_ = true;
+  };
+  sh.on_message = [weak](std::string_view m) {
+    if (auto self = weak.lock()) self->on_wire(m);
+  };
+  sh.on_writable = [weak] {
+    if (auto self = weak.lock()) self->flush();
+  };
+  sh.on_closed = [weak](const std::string& why) {
+    if (auto self = weak.lock()) self->fail(why);
+  };
+  sctp_ = std::make_shared<SctpTransport>(hub_, id_, cfg_.mtu, std::move(sh));
+  auto ok = sctp_->start();
+  if (!ok) fail(ok.error());
+}
+
+void PeerLink::on_wire(std::string_view raw) {
+  auto decoded = wire::decode(raw);
+  if (auto* e = std::get_if<wire::DecodeError>(&decoded)) return fail("protocol error: " + e->message);
+  auto& msg = std::get<wire::Message>(decoded);
+  if (!got_hello_ && !std::holds_alternative<wire::Hello>(msg)) return fail("protocol error: message before hello");
+  if (auto* h = std::get_if<wire::Hello>(&msg)) {
+    if (got_hello_) return fail("protocol error: second hello");
+    if (h->video != hello_.video || h->chunk_count != hello_.chunk_count)
+      return fail("protocol error: peer is in another swarm (" + h->video + ")");
+    if (h->peer != remote_) return fail("protocol error: peer calls itself " + h->peer + ", expected " + remote_);
+    if (!remote_have_.assign(h->chunk_count, h->bitfield)) return fail("protocol error: bad bitfield");
+    got_hello_ = true;
+    ready_ = true;
+    timer_.reset();
+    if (handlers_.on_ready) handlers_.on_ready(*this);
+  } else if (auto* r = std::get_if<wire::Request>(&msg)) {
+    if (r->index >= hello_.chunk_count) return fail("protocol error: request for chunk out of range");
+    if (handlers_.on_request) handlers_.on_request(*this, r->index);
+  } else if (auto* p = std::get_if<wire::Piece>(&msg)) {
+    if (!requested_.count(p->index)) return fail("protocol error: piece of a chunk not requested");
+    uint64_t expected = cfg_.chunk_size ? cfg_.chunk_size(p->index) : 0;
+    if (p->total != expected) return fail("protocol error: piece with wrong chunk size");
+    auto& [buf, got] = assembling_[p->index];
+    if (buf.empty()) buf.assign(p->total, '\0');
+    buf.replace(p->offset, p->data.size(), p->data);
+    got += p->data.size();
+    bytes_in_ += p->data.size();
+    if (got > p->total) return fail("protocol error: more piece bytes than the chunk holds");
+    if (got == p->total) {
+      std::string data = std::move(buf);
+      uint32_t idx = p->index;
+      assembling_.erase(idx);
+      requested_.erase(idx);
+      if (handlers_.on_chunk) handlers_.on_chunk(*this, idx, std::move(data));
+    }
+  } else if (auto* hv = std::get_if<wire::Have>(&msg)) {
+    if (hv->index >= hello_.chunk_count) return fail("protocol error: have out of range");
+    remote_have_.set(hv->index);
+    if (handlers_.on_have) handlers_.on_have(*this, hv->index);
+  } else if (auto* c = std::get_if<wire::Cancel>(&msg)) {
+    (void)c;  // pieces already queued still go out; cheap at chunk granularity
+  } else if (auto* rj = std::get_if<wire::Reject>(&msg)) {
+    if (!requested_.erase(rj->index)) return;
+    assembling_.erase(rj->index);
+    if (handlers_.on_reject) handlers_.on_reject(*this, rj->index, rj->reason);
+  } else if (auto* pi = std::get_if<wire::Ping>(&msg)) {
+    enqueue(wire::encode_ping(pi->nonce, true));
+  }
+}
+
+void PeerLink::request(uint32_t index) {
+  if (!ready_ || requested_.count(index)) return;
+  requested_.insert(index);
+  enqueue(wire::encode_request(index));
+}
+
+void PeerLink::cancel(uint32_t index) {
+  if (!requested_.erase(index)) return;
+  assembling_.erase(index);
+  enqueue(wire::encode_cancel(index));
+}
+
+void PeerLink::send_chunk(uint32_t index, const std::string& data) {
+  for (size_t off = 0; off < data.size(); off += wire::kBlockSize) {
+    size_t n = std::min(wire::kBlockSize, data.size() - off);
+    std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));
+    m.append(data, off, n);
+    bytes_out_ += n;
+    enqueue(std::move(m));
+  }
+}
+
+void PeerLink::send_have(uint32_t index) {
+  if (ready_) enqueue(wire::encode_have(index));
+}
+
+void PeerLink::reject(uint32_t index, wire::RejectReason why) { enqueue(wire::encode_reject(index, why)); }
+
+void PeerLink::enqueue(std::string msg) {
+  queued_bytes_ += msg.size();
+  out_.push_back(std::move(msg));
+  flush();
+}
+
+void PeerLink::flush() {
+  while (!out_.empty() && sctp_ && sctp_->connected()) {
+    if (!sctp_->send(out_.front())) return;  // on_writable will call again
+    queued_bytes_ -= out_.front().size();
+    out_.pop_front();
+  }
+}
+
+void PeerLink::fail(const std::string& why) {
+  if (closed_) return;
+  closed_ = true;
+  ready_ = false;
+  timer_.reset();
+  auto keep = shared_from_this();
+  if (sctp_) sctp_->close();
+  if (ice_) ice_->close();
+  auto cb = handlers_.on_closed;
+  if (cb) cb(*this, why);
+}
+
+void PeerLink::close(const std::string& why) { fail(why); }
+
+}  // namespace hn::p2p

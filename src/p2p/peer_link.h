@@ -1,0 +1,92 @@
+// One connection to another peer: ICE (libnice) -> [DTLS slot] -> SCTP (usrsctp) -> wire protocol.
+// Owns the per-link bookkeeping: what the remote holds, our requests in flight, blocks being assembled,
+// the outgoing queue (with SCTP back-pressure), bytes each way, the selected candidate pair.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "p2p/ice_transport.h"
+#include "p2p/sctp_transport.h"
+#include "p2p/wire.h"
+#include "signal/bitfield.h"
+
+namespace hn::p2p {
+
+class PeerLink : public std::enable_shared_from_this<PeerLink> {
+ public:
+  struct Handlers {
+    std::function<void(PeerLink&)> on_ready;  // hellos exchanged: requests may flow
+    std::function<void(PeerLink&, uint32_t index, std::string data)> on_chunk;  // assembled, NOT verified
+    std::function<void(PeerLink&, uint32_t index)> on_request;
+    std::function<void(PeerLink&, uint32_t index)> on_have;
+    std::function<void(PeerLink&, uint32_t index, wire::RejectReason)> on_reject;
+    std::function<void(PeerLink&, const std::string& why)> on_closed;
+    std::function<void(const std::string& type, nlohmann::json fields)> send_signal;  // to the remote via the signaller
+  };
+  struct Config {
+    IceConfig ice;
+    int mtu = 1200;
+    uint64_t connect_timeout_ms = 15000;
+    std::function<uint64_t(uint32_t)> chunk_size;  // expected size of chunk i; 0 = no such chunk
+  };
+
+  PeerLink(P2pHub& hub, std::string remote, bool controlling, Config cfg, wire::Hello hello, Handlers h);
+  ~PeerLink();
+
+  void start();
+  void on_signal(const nlohmann::json& msg);  // offer / answer / candidate from the remote
+
+  void request(uint32_t index);
+  void cancel(uint32_t index);
+  void send_chunk(uint32_t index, const std::string& data);
+  void send_have(uint32_t index);
+  void reject(uint32_t index, wire::RejectReason why);
+  void close(const std::string& why);
+
+  const std::string& remote() const { return remote_; }
+  bool ready() const { return ready_; }
+  bool closed() const { return closed_; }
+  bool remote_has(uint32_t index) const { return remote_have_.get(index); }
+  size_t in_flight() const { return requested_.size(); }
+  bool requested(uint32_t index) const { return requested_.count(index) > 0; }
+  uint64_t bytes_in() const { return bytes_in_; }
+  uint64_t bytes_out() const { return bytes_out_; }
+  const std::string& pair_type() const { return pair_; }  // e.g. "host/host", "srflx/srflx", "relay/..."
+  size_t queued_bytes() const { return queued_bytes_; }
+
+ private:
+  void on_ice_connected();
+  void start_sctp();
+  void on_wire(std::string_view msg);
+  void enqueue(std::string msg);
+  void flush();
+  void fail(const std::string& why);
+
+  P2pHub& hub_;
+  LinkId id_;
+  std::string remote_;
+  bool controlling_;
+  Config cfg_;
+  wire::Hello hello_;
+  Handlers handlers_;
+  std::shared_ptr<IceTransport> ice_;
+  std::shared_ptr<SctpTransport> sctp_;
+  net::UvHandle<uv_timer_t> timer_;
+  bool ready_ = false, closed_ = false, hello_sent_ = false, got_hello_ = false, remote_desc_ = false;
+  std::vector<std::string> early_candidates_;
+  Bitfield remote_have_;
+  std::set<uint32_t> requested_;
+  std::map<uint32_t, std::pair<std::string, uint64_t>> assembling_;  // index -> (buffer, bytes received)
+  std::deque<std::string> out_;
+  size_t queued_bytes_ = 0;
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  std::string pair_;
+};
+
+}  // namespace hn::p2p

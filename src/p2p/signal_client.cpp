@@ -1,0 +1,170 @@
+#include "p2p/signal_client.h"
+
+#include <random>
+
+#include "net/ws_client.h"
+#include "util/log.h"
+
+namespace hn::p2p {
+
+SignalClient::SignalClient(uv_loop_t* loop, Identity id, Handlers h)
+    : loop_(loop), id_(std::move(id)), handlers_(std::move(h)) {
+  uv_timer_init(loop_, timer_.get());
+  timer_->data = this;
+  uv_timer_init(loop_, heartbeat_.get());
+  heartbeat_->data = this;
+}
+
+SignalClient::~SignalClient() { stop(); }
+
+void SignalClient::start(std::function<std::string()> bitfield) {
+  bitfield_ = std::move(bitfield);
+  stopped_ = false;
+  connect();
+  // Any message is a heartbeat for the signaller; ping when otherwise quiet.
+  uv_timer_start(heartbeat_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<SignalClient*>(t->data);
+    if (self->joined_) self->send({{"type", "ping"}});
+  }, 5000, 5000);
+}
+
+void SignalClient::stop() {
+  stopped_ = true;
+  *alive_ = false;
+  timer_.reset();
+  heartbeat_.reset();
+  if (ws_) {
+    ws_->close(net::kWsNormal, "peer leaving");
+    ws_.reset();
+  }
+  for (auto& [id, cb] : pending_) cb({});
+  pending_.clear();
+}
+
+void SignalClient::connect() {
+  if (stopped_ || connecting_) return;
+  connecting_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  net::ws_connect(loop_, id_.url, net::WsLimits{}, [this, alive](Result<std::shared_ptr<net::WsConnection>> r) {
+    if (alive.expired()) {
+      if (r) (*r)->abort();
+      return;
+    }
+    connecting_ = false;
+    if (!r) {
+      log::warn("signal: cannot reach " + id_.url + ": " + r.error());
+      if (handlers_.on_down) handlers_.on_down(r.error());
+      schedule_reconnect();
+      return;
+    }
+    ws_ = *r;
+    ws_->start({[this](std::string_view t) { on_message(t); }, [this, alive](uint16_t code, const std::string& why) {
+                  if (!alive.expired()) on_closed("closed " + std::to_string(code) + ": " + why);
+                }});
+    nlohmann::json join = {{"type", "join"}, {"video", id_.video}, {"peer", id_.peer}, {"chunk_count", id_.chunk_count}};
+    if (bitfield_) join["have"] = bitfield_();
+    send(join);
+  });
+}
+
+void SignalClient::schedule_reconnect() {
+  if (stopped_ || timer_.get() == nullptr) return;
+  // Jittered exponential back-off: a restarted signaller is not hit by every peer at once.
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  uint64_t delay = backoff_ms_ / 2 + std::uniform_int_distribution<uint64_t>(0, backoff_ms_)(rng);
+  backoff_ms_ = std::min<uint64_t>(backoff_ms_ * 2, 15000);
+  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<SignalClient*>(t->data);
+    self->reconnects_++;
+    self->connect();
+  }, delay, 0);
+}
+
+void SignalClient::on_closed(const std::string& why) {
+  bool was_joined = joined_;
+  joined_ = false;
+  ws_.reset();
+  for (auto& [id, cb] : pending_) cb({});
+  pending_.clear();
+  if (was_joined) log::warn("signal: lost the signaller (" + why + "); reconnecting");
+  if (handlers_.on_down) handlers_.on_down(why);
+  schedule_reconnect();
+}
+
+bool SignalClient::send(const nlohmann::json& j) { return ws_ && ws_->send_text(j.dump()); }
+
+void SignalClient::on_message(std::string_view text) {
+  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) {
+    log::warn("signal: unparsable message from the signaller");
+    return;
+  }
+  const std::string type = j["type"];
+  if (type == "joined") {
+    joined_ = true;
+    backoff_ms_ = 500;
+    if (handlers_.on_joined) handlers_.on_joined();
+  } else if (type == "peers") {
+    std::string id = j.value("id", "");
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Holders holders;
+    if (j.contains("chunks") && j["chunks"].is_object()) {
+      for (auto& [k, v] : j["chunks"].items()) {
+        if (!v.is_array()) continue;
+        uint32_t idx = static_cast<uint32_t>(std::strtoul(k.c_str(), nullptr, 10));
+        for (auto& p : v)
+          if (p.is_string()) holders[idx].push_back(p.get<std::string>());
+      }
+    }
+    auto cb = std::move(it->second);
+    pending_.erase(it);
+    cb(std::move(holders));
+  } else if (type == "offer" || type == "answer" || type == "candidate") {
+    if (handlers_.on_relay && j.contains("from") && j["from"].is_string()) handlers_.on_relay(j);
+  } else if (type == "error") {
+    std::string code = j.value("code", "");
+    log::warn("signal: error " + code + ": " + j.value("message", ""));
+    std::string id = j.value("id", "");
+    auto it = pending_.find(id);
+    if (it != pending_.end()) {
+      auto cb = std::move(it->second);
+      pending_.erase(it);
+      cb({});
+    }
+    if (code == "id_taken" || code == "bad_bitfield") {
+      // Cannot join: keep downloading from the server; try again later (the old session may expire).
+      if (ws_) ws_->close(net::kWsNormal, "join refused");
+    }
+  }
+}
+
+void SignalClient::have(uint32_t index) {
+  if (joined_) send({{"type", "have"}, {"chunks", {index}}});
+}
+
+void SignalClient::load(uint32_t uploads) {
+  if (joined_) send({{"type", "load"}, {"uploads", uploads}});
+}
+
+void SignalClient::lookup(const std::vector<uint32_t>& chunks, std::function<void(Holders)> cb) {
+  if (!joined_ || chunks.empty()) {
+    cb({});
+    return;
+  }
+  std::string id = "L" + std::to_string(++next_lookup_);
+  if (!send({{"type", "lookup"}, {"chunks", chunks}, {"id", id}})) {
+    cb({});
+    return;
+  }
+  pending_[id] = std::move(cb);
+}
+
+bool SignalClient::relay(const std::string& type, const std::string& to, nlohmann::json fields) {
+  if (!joined_) return false;
+  fields["type"] = type;
+  fields["to"] = to;
+  return send(fields);
+}
+
+}  // namespace hn::p2p

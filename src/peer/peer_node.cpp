@@ -1,0 +1,588 @@
+// The hybrid download: the user's six steps. Catalog/manifest from the server (1-2), chunks from the
+// server while it serves (3), the swarm when it refuses (4-5), back to the server when it has room (6).
+// Every chunk is verified against its SHA-256 id before it is written, announced or served.
+#include "hybridnode/peer.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "hybridnode/manifest.h"
+#include "media/chunk_file.h"
+#include "media/sha256.h"
+#include "net/http_client.h"
+#include "p2p/p2p_hub.h"
+#include "p2p/peer_link.h"
+#include "p2p/signal_client.h"
+#include "peer/chunk_scheduler.h"
+#include "util/blocking_work.h"
+#include "util/log.h"
+
+namespace hn {
+
+using p2p::PeerLink;
+using S = ChunkScheduler::State;
+
+namespace {
+double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
+std::string random_peer_id() {
+  static const char* hex = "0123456789abcdef";
+  std::random_device rd;
+  std::string s = "p";
+  for (int i = 0; i < 12; ++i) s += hex[rd() % 16];
+  return s;
+}
+}  // namespace
+
+struct PeerNode::Impl {
+  uv_loop_t* loop;
+  PeerOptions opts;
+  std::function<void(bool, const std::string&)> done;
+  std::unique_ptr<p2p::P2pHub> hub;
+  std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<p2p::SignalClient> signal;
+  std::shared_ptr<ChunkFile> file;
+  Manifest manifest;
+  std::unique_ptr<ChunkScheduler> sched;
+  std::map<std::string, std::shared_ptr<PeerLink>> links;
+  std::set<std::string> banned;
+  std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
+  std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
+  net::UvHandle<uv_timer_t> tick;
+  bool started_swarm = false, finished = false, stopping = false, lookup_pending = false;
+  double t0 = 0, t_done = 0, server_retry_at = 0, next_lookup_at = 0, seed_until = 0, last_progress = 0;
+  double server_backoff = 1;
+  bool server_refusing = false;
+  int server_in_flight = 0, uploads = 0;
+  int server_slots_now = 1;  // AIMD-like: grows with successes up to --server-slots, shrinks on refusals
+  int server_successes = 0;
+  struct Counters {
+    uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
+    uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0;
+  } n;
+  struct LinkRecord {
+    std::string pair;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    std::string closed;
+  };
+  std::map<std::string, LinkRecord> link_log;
+  std::vector<std::string> bad_peers;
+
+  void fetch_manifest();
+  void open_file();
+  void begin();
+  void schedule();
+  void fetch_from_server(uint32_t idx);
+  void on_server_refusal(uint32_t idx, const net::HttpResult& r);
+  void join_swarm();
+  void discover();
+  void connect_to(const std::string& peer, bool controlling);
+  void accept_chunk(uint32_t idx, std::string data, const std::string& from_peer);
+  void on_verified(uint32_t idx, const std::string& from_peer, uint64_t size);
+  void serve(PeerLink& link, uint32_t idx);
+  void on_relay(const nlohmann::json& m);
+  void check_peer_deadlines();
+  void complete();
+  void finish(bool ok, const std::string& msg);
+  void progress(bool force);
+  std::string bitfield_b64() const;
+  p2p::wire::Hello hello() const;
+  void record(const PeerLink& l, const std::string& closed);
+};
+
+std::string PeerNode::Impl::bitfield_b64() const {
+  Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
+  for (uint32_t i = 0; sched && i < sched->size(); ++i)
+    if (sched->state(i) == S::have) b.set(i);
+  return b.to_base64();
+}
+
+p2p::wire::Hello PeerNode::Impl::hello() const {
+  Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
+  for (uint32_t i = 0; i < sched->size(); ++i)
+    if (sched->state(i) == S::have) b.set(i);
+  return {opts.peer_id, manifest.video_id, static_cast<uint32_t>(manifest.chunks.size()), b.bytes()};
+}
+
+void PeerNode::Impl::fetch_manifest() {
+  http->get(opts.server_url + "/videos/" + opts.video_id, kMaxManifestBytes, [this](net::HttpResult r) {
+    if (r.status != 200) {
+      std::string why = r.status == 0 ? r.error : "HTTP " + std::to_string(r.status) + " " + r.body;
+      return finish(false, "cannot get the manifest of " + opts.video_id + " from " + opts.server_url + ": " + why);
+    }
+    auto m = manifest_from_json(r.body);
+    if (!m) return finish(false, "the server sent a bad manifest: " + m.error());
+    if (m->video_id != opts.video_id) return finish(false, "the server sent the manifest of another video");
+    manifest = std::move(*m);
+    open_file();
+  });
+}
+
+void PeerNode::Impl::open_file() {
+  file = std::make_shared<ChunkFile>(opts.output, manifest);
+  auto f = file;
+  run_blocking<Result<std::vector<bool>>>(loop, [f] { return f->open(); }, [this](Result<std::vector<bool>> have) {
+    if (!have) return finish(false, have.error());
+    sched = std::make_unique<ChunkScheduler>(manifest.chunks.size());
+    size_t resumed = 0;
+    for (uint32_t i = 0; i < have->size(); ++i)
+      if ((*have)[i]) {
+        sched->set(i, S::have);
+        resumed++;
+      }
+    if (resumed > 0)
+      log::info("resuming " + opts.video_id + ": " + std::to_string(resumed) + "/" + std::to_string(have->size()) +
+                " chunks already verified in " + (file->finished() ? file->output() : file->part_path()));
+    begin();
+  });
+}
+
+void PeerNode::Impl::begin() {
+  if (!opts.signal_url.empty()) join_swarm();
+  uv_timer_init(loop, tick.get());
+  tick->data = this;
+  uv_timer_start(tick.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<Impl*>(t->data);
+    self->check_peer_deadlines();
+    self->schedule();
+    self->progress(false);
+    if (self->finished && self->opts.seed_for >= 0 && now_s() >= self->seed_until) self->finish(true, "done");
+  }, 100, 100);
+  schedule();
+}
+
+void PeerNode::Impl::schedule() {
+  if (stopping || !sched) return;
+  if (sched->complete()) {
+    if (!finished) complete();
+    return;
+  }
+  double now = now_s();
+  // Steps 3 and 6: the server, while it serves. After a refusal only one probe goes out at a time,
+  // and only once Retry-After has passed; chunks that connected peers hold are left to them.
+  bool in_swarm = started_swarm && !links.empty();
+  auto peer_can_give = [this](uint32_t i) {
+    if (server_first.count(i)) return false;
+    for (auto& [id, l] : links)
+      if (l->ready() && l->remote_has(i)) return true;
+    return false;
+  };
+  int slots = server_refusing ? 1 : server_slots_now;
+  while (server_in_flight < slots && now >= server_retry_at) {
+    auto idx = sched->next_for_server(in_swarm ? std::function<bool(uint32_t)>(peer_can_give) : nullptr, !in_swarm);
+    if (!idx) break;
+    fetch_from_server(*idx);
+  }
+  // Step 5: peers, rarest first, to the least busy link that holds the chunk.
+  auto holders = [this](uint32_t i) {
+    int h = 0;
+    for (auto& [id, l] : links)
+      if (l->ready() && l->remote_has(i)) h++;
+    return h;
+  };
+  if (server_refusing || in_swarm) {
+    for (uint32_t idx : sched->rarest_first(holders, 256)) {
+      PeerLink* best = nullptr;
+      for (auto& [id, l] : links) {
+        if (!l->ready() || !l->remote_has(idx) || l->in_flight() >= static_cast<size_t>(opts.requests_per_link)) continue;
+        if (best == nullptr || l->in_flight() < best->in_flight()) best = l.get();
+      }
+      if (best == nullptr) continue;
+      best->request(idx);
+      sched->set(idx, S::peer);
+      peer_requests[idx] = {best->remote(), now + static_cast<double>(opts.peer_timeout_ms) / 1000.0};
+    }
+  }
+  if (server_refusing) discover();
+}
+
+void PeerNode::Impl::fetch_from_server(uint32_t idx) {
+  sched->set(idx, S::server);
+  server_in_flight++;
+  const ChunkRef& c = manifest.chunks[idx];
+  http->get(opts.server_url + "/chunks/" + c.id, c.size, [this, idx](net::HttpResult r) {
+    server_in_flight--;
+    if (stopping) return;
+    if (r.status == 200) {
+      if (server_refusing) {
+        n.server_returns++;
+        log::info("content server has capacity again; fetching from it (step 6)");
+      }
+      server_refusing = false;
+      server_backoff = 1;
+      if (++server_successes % 4 == 0 && server_slots_now < opts.server_slots) server_slots_now++;
+      accept_chunk(idx, std::move(r.body), "");
+    } else {
+      sched->set(idx, S::missing);
+      if (r.status == 503 && server_in_flight > 0) {
+        // Refused while another of our own requests holds a slot: we are at the server's share for
+        // us, not shut out. Ask less at once instead of leaving the server.
+        n.refusals++;
+        server_slots_now = std::max(1, server_in_flight);
+      } else {
+        on_server_refusal(idx, r);
+      }
+    }
+    schedule();
+  });
+}
+
+void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  double wait;
+  if (r.status == 503) {
+    n.refusals++;
+    if (!server_refusing) log::info("content server over capacity; switching to the swarm (step 4)");
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (opts.signal_url.empty() && j.is_object() && j.value("signal_url", "") != "") {
+      opts.signal_url = j.value("signal_url", "");
+      log::info("swarm for " + opts.video_id + " is at " + opts.signal_url);
+    }
+    wait = r.retry_after >= 0 ? std::max(0.2, static_cast<double>(r.retry_after)) : 1.0;
+  } else {
+    n.server_errors++;
+    log::warn("content server: " + (r.status ? "HTTP " + std::to_string(r.status) : r.error));
+    wait = server_backoff;
+    server_backoff = std::min(30.0, server_backoff * 2);
+  }
+  server_refusing = true;
+  // Jitter: refused peers must not come back in lock-step.
+  wait *= std::uniform_real_distribution<double>(0.8, 1.3)(rng);
+  server_retry_at = std::max(server_retry_at, now_s() + wait);
+  join_swarm();
+}
+
+void PeerNode::Impl::join_swarm() {
+  if (started_swarm || opts.signal_url.empty()) return;
+  started_swarm = true;
+  p2p::SignalClient::Identity id{opts.signal_url, manifest.video_id, opts.peer_id, static_cast<uint32_t>(manifest.chunks.size())};
+  p2p::SignalClient::Handlers h;
+  h.on_joined = [this] {
+    log::info("joined the swarm of " + manifest.video_id + " as " + opts.peer_id);
+    next_lookup_at = 0;
+    schedule();
+  };
+  h.on_relay = [this](const nlohmann::json& m) { on_relay(m); };
+  h.on_down = [](const std::string&) {};
+  signal = std::make_unique<p2p::SignalClient>(loop, id, std::move(h));
+  signal->start([this] { return bitfield_b64(); });
+}
+
+void PeerNode::Impl::discover() {
+  if (!signal || !signal->joined() || lookup_pending || now_s() < next_lookup_at) return;
+  size_t open_links = 0;
+  for (auto& [id, l] : links)
+    if (!l->closed()) open_links++;
+  if (open_links >= static_cast<size_t>(opts.max_links)) return;
+  auto want = sched->missing_list(256);
+  if (want.empty()) return;
+  lookup_pending = true;
+  next_lookup_at = now_s() + 1.0;
+  signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
+    lookup_pending = false;
+    if (stopping) return;
+    // Connect to the peers that hold the most of what we miss.
+    std::map<std::string, int> score;
+    for (auto& [idx, peers] : holders)
+      for (auto& p : peers) score[p]++;
+    std::vector<std::pair<int, std::string>> ranked;
+    for (auto& [p, s] : score)
+      if (!links.count(p) && !banned.count(p) && p != opts.peer_id) ranked.emplace_back(-s, p);
+    std::sort(ranked.begin(), ranked.end());
+    for (auto& [s, p] : ranked) {
+      if (links.size() >= static_cast<size_t>(opts.max_links)) break;
+      connect_to(p, true);
+    }
+  });
+}
+
+void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
+  p2p::PeerLink::Config cfg;
+  cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates};
+  cfg.mtu = opts.mtu;
+  cfg.chunk_size = [this](uint32_t i) -> uint64_t { return i < manifest.chunks.size() ? manifest.chunks[i].size : 0; };
+  PeerLink::Handlers h;
+  h.send_signal = [this, peer](const std::string& type, nlohmann::json fields) {
+    if (signal) signal->relay(type, peer, std::move(fields));
+  };
+  h.on_ready = [this](PeerLink& l) {
+    log::info("link to " + l.remote() + " ready (" + (l.pair_type().empty() ? "?" : l.pair_type()) + ")");
+    schedule();
+  };
+  h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
+    peer_requests.erase(idx);
+    accept_chunk(idx, std::move(data), l.remote());
+  };
+  h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
+  h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
+  h.on_reject = [this](PeerLink&, uint32_t idx, p2p::wire::RejectReason) {
+    peer_requests.erase(idx);
+    if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+    schedule();
+  };
+  h.on_closed = [this](PeerLink& l, const std::string& why) {
+    log::info("link to " + l.remote() + " closed: " + why);
+    record(l, why);
+    for (auto it = peer_requests.begin(); it != peer_requests.end();) {
+      if (it->second.first == l.remote()) {
+        if (sched->state(it->first) == S::peer) sched->set(it->first, S::missing);
+        it = peer_requests.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto keep = links[l.remote()];
+    links.erase(l.remote());
+    // Destroying the link inside its own callback is not allowed: release it on the next tick.
+    hub->post([keep] {});
+    schedule();
+  };
+  auto link = std::make_shared<PeerLink>(*hub, peer, controlling, std::move(cfg), hello(), std::move(h));
+  links[peer] = link;
+  link_log[peer];
+  link->start();
+}
+
+void PeerNode::Impl::on_relay(const nlohmann::json& m) {
+  std::string from = m.value("from", ""), type = m.value("type", "");
+  if (from.empty() || from == opts.peer_id || banned.count(from) || !sched) return;
+  auto it = links.find(from);
+  if (type == "offer") {
+    if (it != links.end()) {
+      // Both sides dialled each other: the lower peer id keeps its outgoing link.
+      if (!it->second->ready() && opts.peer_id > from) {
+        auto old = it->second;
+        links.erase(it);
+        old->close("replaced by the remote's offer");
+        hub->post([old] {});
+      } else {
+        return;
+      }
+    }
+    if (links.size() >= static_cast<size_t>(opts.max_links) * 2) return;  // inbound room: serving is part of the deal
+    connect_to(from, false);
+    links[from]->on_signal(m);
+  } else if (it != links.end()) {
+    it->second->on_signal(m);
+  }
+}
+
+void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::string& from_peer) {
+  if (sched->state(idx) == S::have || sched->state(idx) == S::verifying) return;
+  sched->set(idx, S::verifying);
+  auto f = file;
+  std::string expect = manifest.chunks[idx].id;
+  uint64_t size = data.size();
+  auto shared = std::make_shared<std::string>(std::move(data));
+  run_blocking<std::string>(
+      loop,
+      [f, idx, shared, expect]() -> std::string {
+        if (sha256_hex(shared->data(), shared->size()) != expect) return "bad";
+        auto w = f->write(idx, *shared);
+        return w ? "" : w.error();
+      },
+      [this, idx, from_peer, size](std::string err) {
+        if (stopping) return;
+        if (err == "bad") {
+          n.bad_chunks++;
+          sched->set(idx, S::missing);
+          std::string who = from_peer.empty() ? "the content server" : "peer " + from_peer;
+          log::warn("chunk " + std::to_string(idx) + " from " + who + " failed SHA-256 verification; discarded");
+          if (!from_peer.empty()) {
+            banned.insert(from_peer);
+            bad_peers.push_back(from_peer);
+            auto it = links.find(from_peer);
+            if (it != links.end()) it->second->close("sent a corrupt chunk");
+          }
+        } else if (!err.empty()) {
+          sched->set(idx, S::missing);
+          return finish(false, "cannot write the output: " + err + " (the partial download is kept)");
+        } else {
+          on_verified(idx, from_peer, size);
+        }
+        schedule();
+      });
+}
+
+void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uint64_t size) {
+  sched->set(idx, S::have);
+  server_first.erase(idx);
+  if (from_peer.empty()) n.from_server += size;
+  else n.from_peers += size;
+  // Serve it from now on: tell the swarm and every connected peer.
+  if (signal) signal->have(idx);
+  for (auto& [id, l] : links)
+    if (l->ready()) l->send_have(idx);
+}
+
+void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
+  if (idx >= sched->size() || sched->state(idx) != S::have) {
+    link.reject(idx, p2p::wire::RejectReason::not_held);
+    return;
+  }
+  if (uploads >= opts.upload_slots || link.queued_bytes() > (8u << 20)) {
+    n.rejected_uploads++;
+    link.reject(idx, p2p::wire::RejectReason::busy);
+    return;
+  }
+  uploads++;
+  if (signal) signal->load(static_cast<uint32_t>(uploads));
+  auto f = file;
+  std::weak_ptr<PeerLink> weak = link.shared_from_this();
+  bool corrupt = opts.test_corrupt_uploads;
+  run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
+    uploads--;
+    auto l = weak.lock();
+    if (!l || l->closed() || stopping) return;
+    if (!data) {
+      l->reject(idx, p2p::wire::RejectReason::busy);
+      return;
+    }
+    if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
+    n.uploaded += data->size();
+    n.upload_chunks++;
+    l->send_chunk(idx, *data);
+  });
+}
+
+void PeerNode::Impl::check_peer_deadlines() {
+  double now = now_s();
+  for (auto it = peer_requests.begin(); it != peer_requests.end();) {
+    if (now < it->second.second) {
+      ++it;
+      continue;
+    }
+    // Too slow: take the chunk back; the server gets first go at it (step 6).
+    uint32_t idx = it->first;
+    auto l = links.find(it->second.first);
+    if (l != links.end()) l->second->cancel(idx);
+    n.peer_timeouts++;
+    if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+    server_first.insert(idx);
+    it = peer_requests.erase(it);
+  }
+}
+
+void PeerNode::Impl::complete() {
+  finished = true;
+  t_done = now_s();
+  auto f = file;
+  run_blocking<Result<void>>(loop, [f] { return f->finish(); }, [this](Result<void> r) {
+    if (!r) return finish(false, r.error());
+    progress(true);
+    log::info("complete: " + opts.output + " (" + std::to_string(manifest.total_size) + " bytes, " +
+              std::to_string(n.from_server) + " from the server, " + std::to_string(n.from_peers) + " from peers)");
+    seed_until = opts.seed_for < 0 ? INFINITY : now_s() + opts.seed_for;
+    if (opts.seed_for == 0) finish(true, "done");
+  });
+}
+
+void PeerNode::Impl::record(const PeerLink& l, const std::string& closed) {
+  auto& r = link_log[l.remote()];
+  if (!l.pair_type().empty()) r.pair = l.pair_type();
+  r.bytes_in = std::max(r.bytes_in, l.bytes_in());
+  r.bytes_out = std::max(r.bytes_out, l.bytes_out());
+  if (!closed.empty()) r.closed = closed;
+}
+
+void PeerNode::Impl::progress(bool force) {
+  if (!opts.progress || !sched) return;
+  double now = now_s();
+  if (!force && now - last_progress < 0.5) return;
+  last_progress = now;
+  double secs = std::max(0.001, (finished ? t_done : now) - t0);
+  std::fprintf(stderr, "\r%s: %zu/%zu chunks  server %.1f MB  peers %.1f MB  %.1f MB/s  links %zu%s", opts.video_id.c_str(),
+               sched->held(), sched->size(), static_cast<double>(n.from_server) / 1e6, static_cast<double>(n.from_peers) / 1e6,
+               static_cast<double>(n.from_server + n.from_peers) / 1e6 / secs, links.size(), force ? "\n" : "   ");
+}
+
+void PeerNode::Impl::finish(bool ok, const std::string& msg) {
+  if (stopping) return;
+  stopping = true;
+  if (!ok) log::error(msg);
+  tick.reset();
+  for (auto& [id, l] : links) record(*l, "");
+  auto all = links;
+  links.clear();
+  for (auto& [id, l] : all) l->close("peer stopping");
+  if (signal) signal->stop();
+  if (http) http->close();
+  // Nothing may keep the loop alive once the peer is done: the hub's wake-up handle goes too.
+  if (hub) hub->shutdown();
+  auto cb = std::move(done);
+  if (cb) cb(ok, msg);
+}
+
+PeerNode::PeerNode(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop;
+  impl_->opts = std::move(opts);
+  if (impl_->opts.peer_id.empty()) impl_->opts.peer_id = random_peer_id();
+}
+
+PeerNode::~PeerNode() {
+  stop();
+  impl_->signal.reset();
+  impl_->http.reset();
+  impl_->links.clear();
+  if (impl_->hub) impl_->hub->shutdown();
+}
+
+void PeerNode::start(std::function<void(bool, const std::string&)> done) {
+  auto& I = *impl_;
+  I.done = std::move(done);
+  I.t0 = now_s();
+  I.server_slots_now = std::max(1, I.opts.server_slots / 2);
+  I.hub = std::make_unique<p2p::P2pHub>(I.loop);
+  I.http = std::make_unique<net::HttpClient>(I.loop);
+  I.fetch_manifest();
+}
+
+void PeerNode::stop() { impl_->finish(impl_->finished, impl_->finished ? "done" : "stopped before completion"); }
+
+std::string PeerNode::summary_json() const {
+  auto& I = *impl_;
+  nlohmann::json links = nlohmann::json::array();
+  std::map<std::string, Impl::LinkRecord> log = I.link_log;
+  for (auto& [id, l] : I.links) {
+    auto& r = log[id];
+    if (!l->pair_type().empty()) r.pair = l->pair_type();
+    r.bytes_in = std::max(r.bytes_in, l->bytes_in());
+    r.bytes_out = std::max(r.bytes_out, l->bytes_out());
+  }
+  for (auto& [id, r] : log) {
+    auto slash = r.pair.find('/');
+    links.push_back({{"peer", id},
+                     {"pair", r.pair},
+                     {"local_type", slash == std::string::npos ? "" : r.pair.substr(0, slash)},
+                     {"remote_type", slash == std::string::npos ? "" : r.pair.substr(slash + 1)},
+                     {"bytes_in", r.bytes_in},
+                     {"bytes_out", r.bytes_out},
+                     {"closed", r.closed}});
+  }
+  double secs = I.finished ? I.t_done - I.t0 : now_s() - I.t0;
+  nlohmann::json j = {{"peer", I.opts.peer_id},
+                      {"video", I.opts.video_id},
+                      {"complete", I.finished},
+                      {"chunks", I.manifest.chunks.size()},
+                      {"chunks_held", I.sched ? I.sched->held() : 0},
+                      {"total_size", I.manifest.total_size},
+                      {"bytes_from_server", I.n.from_server},
+                      {"bytes_from_peers", I.n.from_peers},
+                      {"bytes_uploaded", I.n.uploaded},
+                      {"chunks_uploaded", I.n.upload_chunks},
+                      {"seconds", secs},
+                      {"server_refusals", I.n.refusals},
+                      {"server_errors", I.n.server_errors},
+                      {"server_returns", I.n.server_returns},
+                      {"bad_chunks", I.n.bad_chunks},
+                      {"bad_peers", I.bad_peers},
+                      {"peer_timeouts", I.n.peer_timeouts},
+                      {"uploads_refused_busy", I.n.rejected_uploads},
+                      {"links", links}};
+  return j.dump(2);
+}
+
+}  // namespace hn
