@@ -28,7 +28,9 @@ struct PeerOptions {
   uint64_t peer_timeout_ms = 8000;  // a peer that has not delivered a requested chunk by then loses it
   double seed_for = 0;         // seconds to keep serving after completion (<0: until stopped)
   bool progress = false;       // a progress line on stderr
+  uint64_t upload_rate = 0;    // bytes/s this peer uploads in total (0: unlimited)
   bool test_corrupt_uploads = false;  // TEST ONLY: flip a byte in every chunk served
+  bool test_send_garbage = false;     // TEST ONLY: send malformed wire messages to every peer it meets
 };
 
 class PeerNode {

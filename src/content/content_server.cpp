@@ -231,6 +231,7 @@ Result<void> ContentServer::start() {
   limits.idle_timeout_ms = I.opts.idle_timeout_ms;
   limits.send_timeout_ms = I.opts.send_timeout_ms;
   limits.max_body_bytes = 0;
+  limits.limit_rate = I.opts.limit_rate;
   I.http = std::make_unique<net::HttpServer>(I.loop, limits,
                                              [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
   auto ok = I.http->listen(*where);

@@ -74,6 +74,11 @@ void HttpConnection::on_timer(uv_timer_t* t) {
   auto* self = static_cast<HttpConnection*>(t->data);
   if (self == nullptr) return;
   auto keep = self->shared_from_this();
+  if (self->rate_paused_) {  // not a timeout: the rate limit allows more bytes now
+    self->rate_paused_ = false;
+    self->write_pending();
+    return;
+  }
   self->server_.stats_.timeouts++;
   if (self->state_ == State::reading && self->message_started_) {
     self->reject(408, "request not completed within " + std::to_string(self->server_.limits_.header_timeout_ms) + " ms");
@@ -309,6 +314,8 @@ void HttpConnection::respond(HttpResponse resp) {
   resp.body.clear();
   out_off_ = 0;
   file_sent_ = 0;
+  resp_started_ns_ = uv_hrtime();
+  rate_paused_ = false;
   resp_ = std::move(resp);
   state_ = State::writing;
   arm_timer(server_.limits_.send_timeout_ms);
@@ -333,6 +340,19 @@ void HttpConnection::write_pending() {
   while (out_off_ == out_.size() && resp_.file_fd >= 0 && file_sent_ < resp_.file_length) {
     off_t off = static_cast<off_t>(resp_.file_offset + file_sent_);
     size_t want = static_cast<size_t>(std::min<uint64_t>(resp_.file_length - file_sent_, kSendfileSlice));
+    if (uint64_t rate = server_.limits_.limit_rate) {
+      // Pace the body: what the elapsed time allows, plus one 64 KiB burst.
+      uint64_t elapsed_ns = uv_hrtime() - resp_started_ns_;
+      uint64_t allowed = static_cast<uint64_t>(static_cast<double>(elapsed_ns) * 1e-9 * static_cast<double>(rate)) + 65536;
+      if (allowed <= file_sent_) {
+        uint64_t wait_ms = std::max<uint64_t>(1, (file_sent_ - allowed + 16384) * 1000 / rate);
+        rate_paused_ = true;
+        uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
+        uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
+        return;
+      }
+      want = static_cast<size_t>(std::min<uint64_t>(want, allowed - file_sent_));
+    }
     ssize_t n = ::sendfile(fd_.get(), resp_.file_fd, &off, want);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -354,7 +374,7 @@ void HttpConnection::write_pending() {
     finish_response(true);
     return;
   }
-  if (progressed) arm_timer(server_.limits_.send_timeout_ms);
+  if (progressed || !uv_is_active(reinterpret_cast<uv_handle_t*>(timer_.get()))) arm_timer(server_.limits_.send_timeout_ms);
   update_poll();
 }
 

@@ -67,6 +67,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   HttpResponse resp_;
   uint64_t file_sent_ = 0;
   bool close_after_ = false;
+  uint64_t resp_started_ns_ = 0;
+  bool rate_paused_ = false;
 };
 
 }  // namespace hn::net

@@ -25,6 +25,7 @@ struct HttpLimits {
   uint64_t header_timeout_ms = 10000;   // a started request must be complete by then: 408
   uint64_t idle_timeout_ms = 30000;     // keep-alive connection with no request: closed
   uint64_t send_timeout_ms = 30000;     // no write progress for this long: closed
+  uint64_t limit_rate = 0;              // file-body bytes/s per response (nginx's limit_rate); 0: off
 };
 
 struct HttpStats {

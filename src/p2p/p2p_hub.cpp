@@ -30,8 +30,9 @@ void init_usrsctp_once() {
   usrsctp_sysctl_set_sctp_path_rtx_max_default(5);
   usrsctp_sysctl_set_sctp_assoc_rtx_max_default(5);
   usrsctp_sysctl_set_sctp_rto_initial_default(1000);
-  usrsctp_sysctl_set_sctp_rto_max_default(10000);
-  usrsctp_sysctl_set_sctp_heartbeat_interval_default(10000);
+  // A dead peer (killed, unplugged) must be noticed in seconds: heartbeats each second, RTO capped at 2 s.
+  usrsctp_sysctl_set_sctp_rto_max_default(2000);
+  usrsctp_sysctl_set_sctp_heartbeat_interval_default(1000);
   usrsctp_sysctl_set_sctp_max_chunks_on_queue(64 * 1024);
   usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
   usrsctp_sysctl_set_sctp_sendspace(4 << 20);

@@ -47,6 +47,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void send_chunk(uint32_t index, const std::string& data);
   void send_have(uint32_t index);
   void reject(uint32_t index, wire::RejectReason why);
+  void send_raw(std::string msg) { enqueue(std::move(msg)); }  // tests: arbitrary bytes as one message
   void close(const std::string& why);
 
   const std::string& remote() const { return remote_; }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -83,6 +84,15 @@ struct PeerNode::Impl {
   void accept_chunk(uint32_t idx, std::string data, const std::string& from_peer);
   void on_verified(uint32_t idx, const std::string& from_peer, uint64_t size);
   void serve(PeerLink& link, uint32_t idx);
+  void upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
+  struct PendingUpload {
+    double due;
+    std::weak_ptr<PeerLink> link;
+    uint32_t idx;
+  };
+  std::deque<PendingUpload> upload_queue;
+  double next_upload_at = 0;
+  void run_upload_queue();
   void on_relay(const nlohmann::json& m);
   void check_peer_deadlines();
   void complete();
@@ -144,13 +154,14 @@ void PeerNode::Impl::begin() {
   if (!opts.signal_url.empty()) join_swarm();
   uv_timer_init(loop, tick.get());
   tick->data = this;
-  uv_timer_start(tick.get(), [](uv_timer_t* t) {
+  uv_timer_start(tick.get(), [](uv_timer_t* t) {  // 20 ms: paces uploads and checks deadlines
     auto* self = static_cast<Impl*>(t->data);
     self->check_peer_deadlines();
+    self->run_upload_queue();
     self->schedule();
     self->progress(false);
     if (self->finished && self->opts.seed_for >= 0 && now_s() >= self->seed_until) self->finish(true, "done");
-  }, 100, 100);
+  }, 20, 20);
   schedule();
 }
 
@@ -310,6 +321,11 @@ void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
   };
   h.on_ready = [this](PeerLink& l) {
     log::info("link to " + l.remote() + " ready (" + (l.pair_type().empty() ? "?" : l.pair_type()) + ")");
+    if (opts.test_send_garbage) {
+      // TEST ONLY: a message of an unknown type; the remote must drop the link and carry on.
+      l.send_raw(std::string("\x63garbage"));
+      return;
+    }
     schedule();
   };
   h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
@@ -430,8 +446,27 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
   }
   uploads++;
   if (signal) signal->load(static_cast<uint32_t>(uploads));
-  auto f = file;
   std::weak_ptr<PeerLink> weak = link.shared_from_this();
+  if (opts.upload_rate == 0) return upload(weak, idx);
+  // --upload-rate: each chunk leaves when the budget allows, in request order.
+  double now = now_s();
+  next_upload_at = std::max(next_upload_at, now);
+  upload_queue.push_back({next_upload_at, weak, idx});
+  next_upload_at += static_cast<double>(manifest.chunks[idx].size) / static_cast<double>(opts.upload_rate);
+  run_upload_queue();
+}
+
+void PeerNode::Impl::run_upload_queue() {
+  double now = now_s();
+  while (!upload_queue.empty() && upload_queue.front().due <= now) {
+    auto u = upload_queue.front();
+    upload_queue.pop_front();
+    upload(u.link, u.idx);
+  }
+}
+
+void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
+  auto f = file;
   bool corrupt = opts.test_corrupt_uploads;
   run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
     uploads--;
@@ -458,8 +493,19 @@ void PeerNode::Impl::check_peer_deadlines() {
     // Too slow: take the chunk back; the server gets first go at it (step 6).
     uint32_t idx = it->first;
     auto l = links.find(it->second.first);
-    if (l != links.end()) l->second->cancel(idx);
     n.peer_timeouts++;
+    if (l != links.end()) {
+      // A peer that cannot deliver one chunk in time is dead or overloaded: drop it (its other
+      // requests are re-queued by on_closed); a lookup may bring it back later.
+      auto link = l->second;
+      link->cancel(idx);
+      if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+      server_first.insert(idx);
+      it = peer_requests.erase(it);
+      link->close("did not deliver chunk " + std::to_string(idx) + " within " + std::to_string(opts.peer_timeout_ms) + " ms");
+      it = peer_requests.begin();  // on_closed edited the map
+      continue;
+    }
     if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
     server_first.insert(idx);
     it = peer_requests.erase(it);

@@ -38,6 +38,8 @@ int run_peer(const std::vector<std::string>& args) {
           {"seed-for", Type::number, "0", "seconds to keep serving after completion (-1: until stopped)", -1, 1000000000},
           {"summary", Type::string, "", "write a JSON summary here when done"},
           {"progress", Type::boolean, "false", "progress line on stderr (default on when stderr is a terminal)"},
+          {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
+          {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
           {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
           {"log-level", Type::string, "info", "debug, info, warn or error"},
           {"help", Type::boolean, "false", "show this help"},
@@ -81,6 +83,8 @@ int run_peer(const std::vector<std::string>& args) {
   po.seed_for = o.number("seed-for");
   po.progress = o.is_set("progress") ? o.boolean("progress") : isatty(STDERR_FILENO) != 0;
   po.test_corrupt_uploads = o.boolean("test-corrupt-uploads");
+  po.test_send_garbage = o.boolean("test-send-garbage");
+  po.upload_rate = static_cast<uint64_t>(o.integer("upload-rate"));
   if (po.test_corrupt_uploads) log::warn("TEST MODE: this peer corrupts every chunk it serves");
 
   uv_loop_t loop;

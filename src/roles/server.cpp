@@ -28,6 +28,7 @@ config::ParseSpec server_spec() {
               {"header-timeout-ms", Type::integer, "10000", "time to receive a whole request (408 past it)", 10, 3600000},
               {"idle-timeout-ms", Type::integer, "30000", "keep-alive idle time before closing", 10, 3600000},
               {"send-timeout-ms", Type::integer, "30000", "time without send progress before closing", 10, 3600000},
+              {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off)", 0, INT64_MAX},
               {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
               {"log-level", Type::string, "info", "debug, info, warn or error"},
@@ -71,6 +72,7 @@ int run_server(const std::vector<std::string>& args) {
   so.idle_timeout_ms = static_cast<uint64_t>(o.integer("idle-timeout-ms"));
   so.send_timeout_ms = static_cast<uint64_t>(o.integer("send-timeout-ms"));
   so.catalog_refresh_ms = static_cast<uint64_t>(o.integer("catalog-refresh-ms"));
+  so.limit_rate = static_cast<uint64_t>(o.integer("limit-rate"));
 
   uv_loop_t loop;
   uv_loop_init(&loop);

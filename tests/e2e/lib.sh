@@ -21,6 +21,7 @@ hn_cleanup() {
   exit $rc
 }
 trap hn_cleanup EXIT
+[[ -n "${HN_KEEP:-}" ]] && trap - EXIT
 
 # make_video OUT SECONDS [extra ffmpeg output args...]: a real H.264/AAC clip from ffmpeg's test sources.
 make_video() {
@@ -59,3 +60,31 @@ stop_and_check() {
 
 # metric PORT NAME: value of an unlabelled Prometheus sample.
 metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }
+
+# start_role NAME ROLE ARGS...: any role on a free port; sets PORT_<NAME> and PID_<NAME>.
+start_role() {
+  local name=$1 role=$2; shift 2
+  local pf="$T/$name.port"
+  "$HN_BIN" --role="$role" --listen=127.0.0.1:0 --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
+  local pid=$!
+  HN_PIDS+=("$pid")
+  for _ in $(seq 1 200); do [[ -s "$pf" ]] && break; kill -0 $pid 2>/dev/null || fail "$name exited: $(cat "$T/$name.log")"; sleep 0.05; done
+  [[ -s "$pf" ]] || fail "$name did not start"
+  printf -v "PORT_$name" '%s' "$(cat "$pf")"
+  printf -v "PID_$name" '%s' "$pid"
+}
+
+# start_peer NAME ARGS...: a peer in the background; sets PID_<NAME>. Output $T/NAME.mp4, summary $T/NAME.json.
+start_peer() {
+  local name=$1; shift
+  "$HN_BIN" --role=peer --output="$T/$name.mp4" --summary="$T/$name.json" --peer-id="$name" "$@" >"$T/$name.log" 2>&1 &
+  local pid=$!
+  HN_PIDS+=("$pid")
+  printf -v "PID_$name" '%s' "$pid"
+}
+
+# wait_file PATH SECONDS
+wait_file() { for _ in $(seq 1 $(($2 * 20))); do [[ -f "$1" ]] && return 0; sleep 0.05; done; return 1; }
+
+# json FILE EXPR: evaluates a Python expression over the JSON object `j`.
+json() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }

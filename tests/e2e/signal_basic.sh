@@ -2,16 +2,6 @@
 # The signaller against an independent WebSocket client: join, lookup, relay, expiry, every bad input.
 source "$(dirname "$0")/lib.sh"
 
-start_role() {  # name role args...
-  local name=$1 role=$2; shift 2
-  local pf="$T/$name.port"
-  "$HN_BIN" --role="$role" --listen=127.0.0.1:0 --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
-  local pid=$!
-  HN_PIDS+=("$pid")
-  for _ in $(seq 1 100); do [[ -s "$pf" ]] && break; kill -0 $pid 2>/dev/null || fail "$name exited"; sleep 0.05; done
-  printf -v "PORT_$name" '%s' "$(cat "$pf")"
-  printf -v "PID_$name" '%s' "$pid"
-}
 start_role sig signal --member-timeout-ms=1500 --max-message-bytes=65536 --rate=100 --burst=50
 "$PY" "$HN_SRC/tests/e2e/signal_checks.py" "$PORT_sig"
 kill -0 "$PID_sig" || fail "signaller died"
