@@ -52,8 +52,8 @@ constexpr uint16_t kPort = 5000;
 constexpr uint32_t kPpidBinary = 53;  // WebRTC "binary" PPID, so a browser data channel could carry it
 }  // namespace
 
-SctpTransport::SctpTransport(P2pHub& hub, LinkId id, int mtu, Handlers h)
-    : hub_(hub), id_(id), mtu_(mtu), handlers_(std::move(h)) {}
+// The hub is process-wide (upcalls reach it through P2pHub::get()); taking it here documents the dependency.
+SctpTransport::SctpTransport(P2pHub&, LinkId id, int mtu, Handlers h) : id_(id), mtu_(mtu), handlers_(std::move(h)) {}
 
 SctpTransport::~SctpTransport() { close(); }
 

@@ -43,7 +43,6 @@ class SctpTransport : public std::enable_shared_from_this<SctpTransport> {
   void handle_notification(const char* data, size_t len);
   void fail(const std::string& why);
 
-  P2pHub& hub_;
   LinkId id_;
   int mtu_;
   Handlers handlers_;

@@ -14,6 +14,12 @@ hn_cleanup() {
   local rc=$?
   for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
   for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true; done
+  # Any sanitizer report from any process of the test fails it.
+  if grep -rlE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T" --include='*.log' >/dev/null 2>&1; then
+    echo "FAIL: sanitizer report in $(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T" --include='*.log' | head -3)" >&2
+    grep -rhE -A15 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T" --include='*.log' | head -60 >&2
+    rc=1
+  fi
   if [[ $rc -ne 0 ]]; then
     for f in "$T"/*.log; do [[ -f "$f" ]] && { echo "=== $f (tail)"; tail -n 30 "$f"; }; done
   fi
