@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests). Each writes CSV (and where it applies an SVG) under bench/results/.
 #   scripts/bench.sh server   hybridnode vs nginx on the same 256 KiB chunk files, wrk -t2 -c64
+#   scripts/bench.sh link     one ICE+SCTP peer link moving 1 GiB vs TCP, by SCTP path MTU
+#   scripts/bench.sh swarm    32 peers, server cap 2, 64 MiB video vs an unlimited server
+#   scripts/bench.sh rss      peak RSS of a peer downloading a 1 GiB video
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in
   server) shift; exec bash bench/server.sh "$@" ;;
-  *) echo "usage: scripts/bench.sh server" >&2; exit 2 ;;
+  link) shift; exec bash bench/link.sh "$@" ;;
+  swarm) shift; exec bash bench/swarm.sh "$@" ;;
+  rss) shift; exec bash bench/rss.sh "$@" ;;
+  *) echo "usage: scripts/bench.sh server|link|swarm|rss" >&2; exit 2 ;;
 esac

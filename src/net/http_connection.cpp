@@ -344,8 +344,10 @@ void HttpConnection::write_pending() {
       // Pace the body: what the elapsed time allows, plus one 64 KiB burst.
       uint64_t elapsed_ns = uv_hrtime() - resp_started_ns_;
       uint64_t allowed = static_cast<uint64_t>(static_cast<double>(elapsed_ns) * 1e-9 * static_cast<double>(rate)) + 65536;
-      if (allowed <= file_sent_) {
-        uint64_t wait_ms = std::max<uint64_t>(1, (file_sent_ - allowed + 16384) * 1000 / rate);
+      // Send in slices of at least 16 KiB: trickling out a few bytes per pass would spin the loop.
+      uint64_t slice = std::min<uint64_t>(16384, resp_.file_length - file_sent_);
+      if (allowed < file_sent_ + slice) {
+        uint64_t wait_ms = std::max<uint64_t>(1, (file_sent_ + slice - allowed) * 1000 / rate);
         rate_paused_ = true;
         uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
         uv_timer_start(timer_.get(), on_timer, wait_ms, 0);

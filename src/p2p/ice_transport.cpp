@@ -1,6 +1,8 @@
 #include "p2p/ice_transport.h"
 
 #include <agent.h>
+#include <gio/gio.h>
+#include <sys/socket.h>
 #include <usrsctp.h>
 
 #include "net/address.h"
@@ -70,6 +72,16 @@ void IceTransport::local_candidate(const std::string& c) {
 
 void IceTransport::state_changed(unsigned state) {
   if (state == NICE_COMPONENT_STATE_READY) {
+    // Bursts of SCTP packets overflow the kernel's default 208 KiB UDP buffers: widen them.
+    if (agent_ != nullptr) {
+      if (GSocket* sock = nice_agent_get_selected_socket(agent_, stream_, 1)) {
+        int fd = g_socket_get_fd(sock);
+        int size = 4 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        g_object_unref(sock);
+      }
+    }
     if (handlers_.on_connected) handlers_.on_connected();
   } else if (state == NICE_COMPONENT_STATE_FAILED) {
     if (handlers_.on_failed) handlers_.on_failed("ICE connectivity checks failed");

@@ -181,7 +181,7 @@ void PeerNode::Impl::schedule() {
       if (l->ready() && l->remote_has(i)) return true;
     return false;
   };
-  int slots = server_refusing ? 1 : server_slots_now;
+  int slots = opts.server_slots == 0 ? 0 : server_refusing ? 1 : server_slots_now;
   while (server_in_flight < slots && now >= server_retry_at) {
     auto idx = sched->next_for_server(in_swarm ? std::function<bool(uint32_t)>(peer_can_give) : nullptr, !in_swarm);
     if (!idx) break;
@@ -194,7 +194,8 @@ void PeerNode::Impl::schedule() {
       if (l->ready() && l->remote_has(i)) h++;
     return h;
   };
-  if (server_refusing || in_swarm) {
+  bool peers_only = opts.server_slots == 0;
+  if (server_refusing || in_swarm || peers_only) {
     for (uint32_t idx : sched->rarest_first(holders, 256)) {
       PeerLink* best = nullptr;
       for (auto& [id, l] : links) {
@@ -207,7 +208,7 @@ void PeerNode::Impl::schedule() {
       peer_requests[idx] = {best->remote(), now + static_cast<double>(opts.peer_timeout_ms) / 1000.0};
     }
   }
-  if (server_refusing) discover();
+  if (server_refusing || peers_only) discover();
 }
 
 void PeerNode::Impl::fetch_from_server(uint32_t idx) {
@@ -581,6 +582,10 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
   I.done = std::move(done);
   I.t0 = now_s();
   I.server_slots_now = std::max(1, I.opts.server_slots / 2);
+  if (I.opts.server_slots == 0 && I.opts.signal_url.empty()) {
+    I.finish(false, "--server-slots=0 (peers only) needs --signal-url");
+    return;
+  }
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
   I.http = std::make_unique<net::HttpClient>(I.loop);
   I.fetch_manifest();

@@ -30,7 +30,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"turn-pass", Type::string, "", "TURN password"},
           {"no-host-candidates", Type::boolean, "false", "offer no host candidates (force NAT traversal paths)"},
           {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
-          {"server-slots", Type::integer, "2", "concurrent chunk requests to the server", 1, 64},
+          {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
           {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
           {"requests-per-link", Type::integer, "4", "chunk requests in flight per peer", 1, 64},
           {"upload-slots", Type::integer, "8", "chunk uploads served at once", 0, 1024},
