@@ -4,6 +4,7 @@
 #   scripts/bench.sh link     one ICE+SCTP peer link moving 1 GiB vs TCP, by SCTP path MTU
 #   scripts/bench.sh swarm    32 peers, server cap 2, 64 MiB video vs an unlimited server
 #   scripts/bench.sh rss      peak RSS of a peer downloading a 1 GiB video
+#   scripts/bench.sh signal   N simulated peers on one swarm: relay latency, relays/s, RSS per member
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -12,5 +13,6 @@ case "$what" in
   link) shift; exec bash bench/link.sh "$@" ;;
   swarm) shift; exec bash bench/swarm.sh "$@" ;;
   rss) shift; exec bash bench/rss.sh "$@" ;;
-  *) echo "usage: scripts/bench.sh server|link|swarm|rss" >&2; exit 2 ;;
+  signal) shift; exec bash bench/signal.sh "$@" ;;
+  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal" >&2; exit 2 ;;
 esac

@@ -33,8 +33,8 @@ namespace {
 // Owns itself from connect() until it reports, once.
 class Dialer {
  public:
-  Dialer(uv_loop_t* loop, WsUrl url, WsLimits limits, WsConnected done)
-      : loop_(loop), url_(std::move(url)), limits_(limits), done_(std::move(done)) {}
+  Dialer(uv_loop_t* loop, WsUrl url, WsLimits limits, WsConnected done, std::string source_ip)
+      : loop_(loop), url_(std::move(url)), limits_(limits), done_(std::move(done)), source_ip_(std::move(source_ip)) {}
 
   void start() {
     auto sa = to_sockaddr({url_.host, url_.port});
@@ -42,6 +42,13 @@ class Dialer {
     fd_.reset(::socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd_.valid()) return finish(make_error(std::string("socket: ") + std::strerror(errno)));
     tune_stream_socket(fd_.get());
+    if (!source_ip_.empty()) {
+      auto src = to_sockaddr({source_ip_, 0});
+      if (!src) return finish(make_error(src.error()));
+      socklen_t slen = src->ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+      if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&*src), slen) != 0)
+        return finish(make_error("bind " + source_ip_ + ": " + std::strerror(errno)));
+    }
     socklen_t len = sa->ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&*sa), len) != 0 && errno != EINPROGRESS)
       return finish(make_error("connect to " + url_.host + ":" + std::to_string(url_.port) + ": " + std::strerror(errno)));
@@ -136,19 +143,20 @@ class Dialer {
   UniqueFd fd_;
   UvHandle<uv_poll_t> poll_;
   UvHandle<uv_timer_t> timer_;
+  std::string source_ip_;
   std::string key_, request_, in_;
   size_t sent_ = 0;
 };
 
 }  // namespace
 
-void ws_connect(uv_loop_t* loop, const std::string& url, WsLimits limits, WsConnected done) {
+void ws_connect(uv_loop_t* loop, const std::string& url, WsLimits limits, WsConnected done, const std::string& source_ip) {
   auto u = parse_ws_url(url);
   if (!u) {
     done(make_error(u.error()));
     return;
   }
-  (new Dialer(loop, *u, limits, std::move(done)))->start();
+  (new Dialer(loop, *u, limits, std::move(done), source_ip))->start();
 }
 
 }  // namespace hn::net

@@ -21,6 +21,8 @@ Result<WsUrl> parse_ws_url(const std::string& url);
 
 using WsConnected = std::function<void(Result<std::shared_ptr<WsConnection>>)>;
 // Connects, performs the handshake (5 s limit) and hands over an unstarted WsConnection.
-void ws_connect(uv_loop_t* loop, const std::string& url, WsLimits limits, WsConnected done);
+// `source_ip`: bind the local end to this address first (load tests spread over 127.0.0.x).
+void ws_connect(uv_loop_t* loop, const std::string& url, WsLimits limits, WsConnected done,
+                const std::string& source_ip = "");
 
 }  // namespace hn::net
