@@ -20,6 +20,7 @@ struct PeerOptions {
   std::string peer_id;         // random when empty
   std::string stun, turn, turn_user, turn_pass;  // "IP:PORT"
   bool host_candidates = true;
+  bool relay_only = false;     // use only TURN relay candidates
   int mtu = 1200;              // SCTP path MTU (raise for host/LAN pairs)
   int server_slots = 2;        // concurrent chunk requests to the server
   int max_links = 8;           // peer connections we open

@@ -101,7 +101,8 @@ Result<void> IceTransport::start() {
   agent_ = nice_agent_new_full(hub_.glib_context(), NICE_COMPATIBILITY_RFC5245,
                                static_cast<NiceAgentOption>(NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_REGULAR_NOMINATION));
   if (agent_ == nullptr) return make_error("ice: cannot create agent");
-  g_object_set(agent_, "controlling-mode", controlling_ ? TRUE : FALSE, "ice-tcp", FALSE, "upnp", FALSE, nullptr);
+  g_object_set(agent_, "controlling-mode", controlling_ ? TRUE : FALSE, "ice-tcp", FALSE, "upnp", FALSE,
+               "force-relay", cfg_.relay_only ? TRUE : FALSE, nullptr);
   if (!cfg_.stun.empty()) {
     auto hp = net::parse_host_port(cfg_.stun);
     if (!hp) return make_error("ice: stun: " + hp.error());
@@ -199,8 +200,9 @@ void IceTransport::close() {
     if (token != nullptr) g_signal_handlers_disconnect_by_data(agent, token);
     nice_agent_attach_recv(agent, stream, 1, ctx, nullptr, nullptr);
     nice_agent_remove_stream(agent, stream);
-    g_object_unref(agent);
     delete token;
+    // close_async releases TURN allocations politely; the agent is dropped when that is done.
+    nice_agent_close_async(agent, [](GObject* src, GAsyncResult*, gpointer) { g_object_unref(src); }, nullptr);
   });
 }
 

@@ -15,6 +15,7 @@ struct IceConfig {
   std::string turn;       // "IP:PORT", empty: none (TURN over UDP)
   std::string turn_user, turn_pass;
   bool host_candidates = true;  // false: only server-reflexive/relay are offered (tests of NAT paths)
+  bool relay_only = false;      // WebRTC's iceTransportPolicy "relay": hide the address, always use TURN
 };
 
 class IceTransport : public std::enable_shared_from_this<IceTransport> {

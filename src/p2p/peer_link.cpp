@@ -23,6 +23,7 @@ void PeerLink::start() {
   };
   IceTransport::Handlers ih;
   ih.on_local_candidate = with([](PeerLink& l, const std::string& c) {
+    log::debug("link " + l.remote_ + ": local candidate " + (c.empty() ? "(end)" : c));
     if (l.handlers_.send_signal) l.handlers_.send_signal("candidate", {{"candidate", c}});
   });
   ih.on_connected = with([](PeerLink& l) { l.on_ice_connected(); });
@@ -55,6 +56,7 @@ void PeerLink::on_signal(const nlohmann::json& msg) {
     early_candidates_.clear();
   } else if (type == "candidate") {
     std::string c = msg.value("candidate", "");
+    log::debug("link " + remote_ + ": remote candidate " + (c.empty() ? "(end)" : c));
     if (!remote_desc_) {
       if (early_candidates_.size() < 64) early_candidates_.push_back(c);
       return;
@@ -104,6 +106,7 @@ void PeerLink::on_wire(std::string_view raw) {
     if (!remote_have_.assign(h->chunk_count, h->bitfield)) return fail("protocol error: bad bitfield");
     got_hello_ = true;
     ready_ = true;
+    ever_ready_ = true;
     timer_.reset();
     if (handlers_.on_ready) handlers_.on_ready(*this);
   } else if (auto* r = std::get_if<wire::Request>(&msg)) {

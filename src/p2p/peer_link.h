@@ -52,6 +52,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   const std::string& remote() const { return remote_; }
   bool ready() const { return ready_; }
+  bool ever_ready() const { return ever_ready_; }
   bool closed() const { return closed_; }
   bool remote_has(uint32_t index) const { return remote_have_.get(index); }
   size_t in_flight() const { return requested_.size(); }
@@ -79,7 +80,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::shared_ptr<IceTransport> ice_;
   std::shared_ptr<SctpTransport> sctp_;
   net::UvHandle<uv_timer_t> timer_;
-  bool ready_ = false, closed_ = false, hello_sent_ = false, got_hello_ = false, remote_desc_ = false;
+  bool ready_ = false, ever_ready_ = false, closed_ = false, hello_sent_ = false, got_hello_ = false, remote_desc_ = false;
   std::vector<std::string> early_candidates_;
   Bitfield remote_have_;
   std::set<uint32_t> requested_;

@@ -25,6 +25,21 @@ std::optional<uint32_t> ChunkScheduler::next_for_server(const std::function<bool
   return fallback ? first : std::nullopt;
 }
 
+std::optional<uint32_t> ChunkScheduler::next_for_server_spread(const std::function<bool(uint32_t)>& peer_can_give,
+                                                                size_t urgent, uint32_t start) const {
+  size_t n = state_.size(), seen = 0;
+  for (uint32_t i = 0; i < n && seen < urgent; ++i) {
+    if (state_[i] != State::missing) continue;
+    ++seen;
+    if (!peer_can_give(i)) return i;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    uint32_t i = static_cast<uint32_t>((start + k) % n);
+    if (state_[i] == State::missing && !peer_can_give(i)) return i;
+  }
+  return std::nullopt;
+}
+
 std::vector<uint32_t> ChunkScheduler::rarest_first(const std::function<int(uint32_t)>& holders, size_t max) const {
   std::vector<std::pair<int, uint32_t>> c;
   for (uint32_t i = 0; i < state_.size(); ++i) {

@@ -25,6 +25,11 @@ class ChunkScheduler {
   // The first missing chunk; with `peer_can_give`, the first one that no connected peer holds if any,
   // else (fallback=true) the first missing at all.
   std::optional<uint32_t> next_for_server(const std::function<bool(uint32_t)>& peer_can_give, bool fallback) const;
+  // In the swarm: the first `urgent` missing chunks in order (what playback needs next), then the
+  // others from `start` on, wrapping, so that peers ask the server for different chunks and can
+  // trade them. Chunks connected peers hold are skipped.
+  std::optional<uint32_t> next_for_server_spread(const std::function<bool(uint32_t)>& peer_can_give, size_t urgent,
+                                                 uint32_t start) const;
   // Missing chunks held by at least one connected peer, fewest holders first, at most `max`.
   std::vector<uint32_t> rarest_first(const std::function<int(uint32_t)>& holders, size_t max) const;
   // Missing chunks (for lookups at the signaller), in order, at most `max`.

@@ -60,9 +60,10 @@ struct PeerNode::Impl {
   int server_in_flight = 0, uploads = 0;
   int server_slots_now = 1;  // AIMD-like: grows with successes up to --server-slots, shrinks on refusals
   int server_successes = 0;
+  uint32_t spread_start = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0;
+    uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0;
   } n;
   struct LinkRecord {
     std::string pair;
@@ -137,6 +138,7 @@ void PeerNode::Impl::open_file() {
   run_blocking<Result<std::vector<bool>>>(loop, [f] { return f->open(); }, [this](Result<std::vector<bool>> have) {
     if (!have) return finish(false, have.error());
     sched = std::make_unique<ChunkScheduler>(manifest.chunks.size());
+    spread_start = static_cast<uint32_t>(std::random_device{}() % manifest.chunks.size());
     size_t resumed = 0;
     for (uint32_t i = 0; i < have->size(); ++i)
       if ((*have)[i]) {
@@ -183,7 +185,8 @@ void PeerNode::Impl::schedule() {
   };
   int slots = opts.server_slots == 0 ? 0 : server_refusing ? 1 : server_slots_now;
   while (server_in_flight < slots && now >= server_retry_at) {
-    auto idx = sched->next_for_server(in_swarm ? std::function<bool(uint32_t)>(peer_can_give) : nullptr, !in_swarm);
+    auto idx = in_swarm ? sched->next_for_server_spread(peer_can_give, 2, spread_start)
+                        : sched->next_for_server(nullptr, true);
     if (!idx) break;
     fetch_from_server(*idx);
   }
@@ -313,7 +316,7 @@ void PeerNode::Impl::discover() {
 
 void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
   p2p::PeerLink::Config cfg;
-  cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates};
+  cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates, opts.relay_only};
   cfg.mtu = opts.mtu;
   cfg.chunk_size = [this](uint32_t i) -> uint64_t { return i < manifest.chunks.size() ? manifest.chunks[i].size : 0; };
   PeerLink::Handlers h;
@@ -342,6 +345,14 @@ void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
   };
   h.on_closed = [this](PeerLink& l, const std::string& why) {
     log::info("link to " + l.remote() + " closed: " + why);
+    if (!l.ever_ready()) {
+      n.unreachable++;
+      bool any_ready = false;
+      for (auto& [id, other] : links) any_ready = any_ready || other->ready();
+      if (!any_ready)
+        log::warn("cannot reach peer " + l.remote() + " (" + why + "): no direct route and no working STUN/TURN " +
+                  "(set --stun/--turn, see docs/nat.md); continuing with the content server");
+    }
     record(l, why);
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
       if (it->second.first == l.remote()) {
@@ -631,6 +642,7 @@ std::string PeerNode::summary_json() const {
                       {"bad_chunks", I.n.bad_chunks},
                       {"bad_peers", I.bad_peers},
                       {"peer_timeouts", I.n.peer_timeouts},
+                      {"unreachable_peers", I.n.unreachable},
                       {"uploads_refused_busy", I.n.rejected_uploads},
                       {"links", links}};
   return j.dump(2);

@@ -29,6 +29,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"turn-user", Type::string, "", "TURN user name"},
           {"turn-pass", Type::string, "", "TURN password"},
           {"no-host-candidates", Type::boolean, "false", "offer no host candidates (force NAT traversal paths)"},
+          {"relay-only", Type::boolean, "false", "use only TURN relay candidates (hides this peer's address)"},
           {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
           {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
           {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
@@ -41,7 +42,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
           {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
           {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
-          {"log-level", Type::string, "info", "debug, info, warn or error"},
+          {"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"},
           {"help", Type::boolean, "false", "show this help"},
       }};
   auto parsed = config::parse(spec, args);
@@ -54,7 +55,7 @@ int run_peer(const std::vector<std::string>& args) {
     std::cout << config::help_text(spec);
     return 0;
   }
-  if (!log::set_level(o.str("log-level"))) {
+  if (o.is_set("log-level") && !log::set_level(o.str("log-level"))) {  // else HN_LOG or info
     std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
     return 2;
   }
@@ -74,6 +75,7 @@ int run_peer(const std::vector<std::string>& args) {
   po.turn_user = o.str("turn-user");
   po.turn_pass = o.str("turn-pass");
   po.host_candidates = !o.boolean("no-host-candidates");
+  po.relay_only = o.boolean("relay-only");
   po.mtu = static_cast<int>(o.integer("mtu"));
   po.server_slots = static_cast<int>(o.integer("server-slots"));
   po.max_links = static_cast<int>(o.integer("max-links"));

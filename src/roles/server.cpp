@@ -31,7 +31,7 @@ config::ParseSpec server_spec() {
               {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off)", 0, INT64_MAX},
               {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
-              {"log-level", Type::string, "info", "debug, info, warn or error"},
+              {"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"},
               {"help", Type::boolean, "false", "show this help"},
           }};
 }
@@ -49,7 +49,7 @@ int run_server(const std::vector<std::string>& args) {
     std::cout << config::help_text(spec);
     return 0;
   }
-  if (!log::set_level(o.str("log-level"))) {
+  if (o.is_set("log-level") && !log::set_level(o.str("log-level"))) {  // else HN_LOG or info
     std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
     return 2;
   }

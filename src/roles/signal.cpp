@@ -26,7 +26,7 @@ int run_signal(const std::vector<std::string>& args) {
           {"lookup-max", Type::integer, "8", "peers returned per chunk by default", 1, 50},
           {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
           {"port-file", Type::string, "", "write the bound port here once listening"},
-          {"log-level", Type::string, "info", "debug, info, warn or error"},
+          {"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"},
           {"help", Type::boolean, "false", "show this help"},
       }};
   auto parsed = config::parse(spec, args);
@@ -39,7 +39,7 @@ int run_signal(const std::vector<std::string>& args) {
     std::cout << config::help_text(spec);
     return 0;
   }
-  if (!log::set_level(o.str("log-level"))) {
+  if (o.is_set("log-level") && !log::set_level(o.str("log-level"))) {  // else HN_LOG or info
     std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
     return 2;
   }

@@ -6,6 +6,8 @@ HN_BIN=${HN_BIN:-$HN_SRC/build/hybridnode}
 PY=/usr/bin/python3   # Debian's python, where python3-websockets is installed
 T=$(mktemp -d /tmp/hn-e2e-XXXXXX)
 HN_PIDS=()
+HN_EXEC=()                    # command prefix for the next process started, e.g. (ip netns exec NS)
+HN_LISTEN_HOST=127.0.0.1
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
@@ -40,7 +42,7 @@ make_video() {
 start_server() {
   local name=$1; shift
   local pf="$T/$name.port"
-  "$HN_BIN" --role=server --listen=127.0.0.1:0 --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
+  ${HN_EXEC[@]+"${HN_EXEC[@]}"} "$HN_BIN" --role=server --listen="$HN_LISTEN_HOST:0" --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
   local pid=$!
   HN_PIDS+=("$pid")
   for _ in $(seq 1 100); do
@@ -71,7 +73,7 @@ metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1==n {print 
 start_role() {
   local name=$1 role=$2; shift 2
   local pf="$T/$name.port"
-  "$HN_BIN" --role="$role" --listen=127.0.0.1:0 --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
+  ${HN_EXEC[@]+"${HN_EXEC[@]}"} "$HN_BIN" --role="$role" --listen="$HN_LISTEN_HOST:0" --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
   local pid=$!
   HN_PIDS+=("$pid")
   for _ in $(seq 1 200); do [[ -s "$pf" ]] && break; kill -0 $pid 2>/dev/null || fail "$name exited: $(cat "$T/$name.log")"; sleep 0.05; done
@@ -83,7 +85,7 @@ start_role() {
 # start_peer NAME ARGS...: a peer in the background; sets PID_<NAME>. Output $T/NAME.mp4, summary $T/NAME.json.
 start_peer() {
   local name=$1; shift
-  "$HN_BIN" --role=peer --output="$T/$name.mp4" --summary="$T/$name.json" --peer-id="$name" "$@" >"$T/$name.log" 2>&1 &
+  ${HN_EXEC[@]+"${HN_EXEC[@]}"} "$HN_BIN" --role=peer --output="$T/$name.mp4" --summary="$T/$name.json" --peer-id="$name" "$@" >"$T/$name.log" 2>&1 &
   local pid=$!
   HN_PIDS+=("$pid")
   printf -v "PID_$name" '%s' "$pid"
