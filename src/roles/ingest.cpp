@@ -3,6 +3,7 @@
 
 #include "config/options.h"
 #include "hybridnode/ingest.h"
+#include "roles/role_flags.h"
 #include "roles/roles.h"
 
 namespace hn::roles {
@@ -16,19 +17,10 @@ int run_ingest(const std::vector<std::string>& args) {
                              {"id", Type::string, "", "video id (default: from the file name)"},
                              {"title", Type::string, "", "title (default: the file name)"},
                              {"media-type", Type::string, "", "media type (default: from the extension)"},
-                             {"help", Type::boolean, "false", "show this help"},
                          },
                          1};
-  auto parsed = config::parse(spec, args);
-  if (!parsed) {
-    std::cerr << "error: " << parsed.error() << "\n(see hybridnode ingest --help)\n";
-    return 2;
-  }
-  auto& o = *parsed;
-  if (o.boolean("help")) {
-    std::cout << config::help_text(spec);
-    return 0;
-  }
+  config::Options o;
+  if (auto rc = parse_role_flags(spec, args, o)) return *rc;
   if (o.positional().size() != 1) {
     std::cerr << "error: ingest needs exactly one FILE\n";
     return 2;

@@ -8,6 +8,7 @@
 #include "config/options.h"
 #include "hybridnode/ids.h"
 #include "hybridnode/peer.h"
+#include "roles/role_flags.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
 #include "util/log.h"
@@ -42,23 +43,9 @@ int run_peer(const std::vector<std::string>& args) {
           {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
           {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
           {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
-          {"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"},
-          {"help", Type::boolean, "false", "show this help"},
       }};
-  auto parsed = config::parse(spec, args);
-  if (!parsed) {
-    std::cerr << "error: " << parsed.error() << "\n(see hybridnode --role=peer --help)\n";
-    return 2;
-  }
-  auto& o = *parsed;
-  if (o.boolean("help")) {
-    std::cout << config::help_text(spec);
-    return 0;
-  }
-  if (o.is_set("log-level") && !log::set_level(o.str("log-level"))) {  // else HN_LOG or info
-    std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
-    return 2;
-  }
+  config::Options o;
+  if (auto rc = parse_role_flags(spec, args, o)) return *rc;
   if (!is_video_id(o.str("video"))) {
     std::cerr << "error: --video: a video id is required (see GET /videos on the server)\n";
     return 2;

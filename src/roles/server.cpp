@@ -6,6 +6,7 @@
 #include "config/options.h"
 #include "hybridnode/content_server.h"
 #include "roles/port_file.h"
+#include "roles/role_flags.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
 #include "util/log.h"
@@ -31,28 +32,14 @@ config::ParseSpec server_spec() {
               {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off)", 0, INT64_MAX},
               {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
-              {"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"},
-              {"help", Type::boolean, "false", "show this help"},
           }};
 }
 }  // namespace
 
 int run_server(const std::vector<std::string>& args) {
   auto spec = server_spec();
-  auto parsed = config::parse(spec, args);
-  if (!parsed) {
-    std::cerr << "error: " << parsed.error() << "\n(see hybridnode --role=server --help)\n";
-    return 2;
-  }
-  auto& o = *parsed;
-  if (o.boolean("help")) {
-    std::cout << config::help_text(spec);
-    return 0;
-  }
-  if (o.is_set("log-level") && !log::set_level(o.str("log-level"))) {  // else HN_LOG or info
-    std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
-    return 2;
-  }
+  config::Options o;
+  if (auto rc = parse_role_flags(spec, args, o)) return *rc;
   if (o.str("policy") != "connections") {
     std::cerr << "error: --policy: unknown policy '" << o.str("policy") << "' (available: connections)\n";
     return 2;

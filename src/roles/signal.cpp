@@ -7,6 +7,7 @@
 #include "config/options.h"
 #include "hybridnode/signal_server.h"
 #include "roles/port_file.h"
+#include "roles/role_flags.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
 #include "util/log.h"
@@ -26,23 +27,9 @@ int run_signal(const std::vector<std::string>& args) {
           {"lookup-max", Type::integer, "8", "peers returned per chunk by default", 1, 50},
           {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
           {"port-file", Type::string, "", "write the bound port here once listening"},
-          {"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"},
-          {"help", Type::boolean, "false", "show this help"},
       }};
-  auto parsed = config::parse(spec, args);
-  if (!parsed) {
-    std::cerr << "error: " << parsed.error() << "\n(see hybridnode --role=signal --help)\n";
-    return 2;
-  }
-  auto& o = *parsed;
-  if (o.boolean("help")) {
-    std::cout << config::help_text(spec);
-    return 0;
-  }
-  if (o.is_set("log-level") && !log::set_level(o.str("log-level"))) {  // else HN_LOG or info
-    std::cerr << "error: --log-level: unknown level '" << o.str("log-level") << "'\n";
-    return 2;
-  }
+  config::Options o;
+  if (auto rc = parse_role_flags(spec, args, o)) return *rc;
   SignalServerOptions so;
   so.listen = o.str("listen");
   so.member_timeout_ms = static_cast<uint64_t>(o.integer("member-timeout-ms"));
