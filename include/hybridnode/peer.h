@@ -30,6 +30,7 @@ struct PeerOptions {
   double seed_for = 0;         // seconds to keep serving after completion (<0: until stopped)
   bool progress = false;       // a progress line on stderr
   uint64_t upload_rate = 0;    // bytes/s this peer uploads in total (0: unlimited)
+  std::string metrics_listen;  // "IP:PORT": serve /metrics (Prometheus) and /summary (JSON) there
   bool test_corrupt_uploads = false;  // TEST ONLY: flip a byte in every chunk served
   bool test_send_garbage = false;     // TEST ONLY: send malformed wire messages to every peer it meets
 };
@@ -45,6 +46,8 @@ class PeerNode {
   void start(std::function<void(bool ok, const std::string& message)> done);
   void stop();
   std::string summary_json() const;
+  std::string metrics_text() const;  // Prometheus text: bytes by source, links by candidate pair type
+  int metrics_port() const;
 
  private:
   struct Impl;

@@ -20,7 +20,9 @@
 #include "p2p/signal_client.h"
 #include "peer/chunk_scheduler.h"
 #include "util/blocking_work.h"
+#include "net/http_server.h"
 #include "util/log.h"
+#include "util/prometheus.h"
 
 namespace hn {
 
@@ -44,6 +46,7 @@ struct PeerNode::Impl {
   std::function<void(bool, const std::string&)> done;
   std::unique_ptr<p2p::P2pHub> hub;
   std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<net::HttpServer> metrics_http;
   std::unique_ptr<p2p::SignalClient> signal;
   std::shared_ptr<ChunkFile> file;
   Manifest manifest;
@@ -568,6 +571,7 @@ void PeerNode::Impl::finish(bool ok, const std::string& msg) {
   for (auto& [id, l] : all) l->close("peer stopping");
   if (signal) signal->stop();
   if (http) http->close();
+  if (metrics_http) metrics_http->close();
   // Nothing may keep the loop alive once the peer is done: the hub's wake-up handle goes too.
   if (hub) hub->shutdown();
   auto cb = std::move(done);
@@ -598,11 +602,54 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
     return;
   }
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
+  if (!I.opts.metrics_listen.empty()) {
+    auto where = net::parse_host_port(I.opts.metrics_listen);
+    net::HttpLimits limits;
+    limits.max_connections = 64;
+    limits.max_body_bytes = 0;
+    I.metrics_http = std::make_unique<net::HttpServer>(I.loop, limits, [this](net::HttpRequest& r, net::HttpServer::Respond re) {
+      if (r.path == "/metrics") return re(net::HttpResponse::text(200, metrics_text(), "text/plain; version=0.0.4"));
+      if (r.path == "/summary") return re(net::HttpResponse::json(200, summary_json() + "\n"));
+      re(net::HttpResponse::error(404, "only /metrics and /summary here"));
+    });
+    auto ok = where ? I.metrics_http->listen(*where) : Result<void>(make_error(where.error()));
+    if (!ok) {
+      I.metrics_http.reset();
+      I.finish(false, "--metrics-listen: " + ok.error());
+      return;
+    }
+  }
   I.http = std::make_unique<net::HttpClient>(I.loop);
   I.fetch_manifest();
 }
 
 void PeerNode::stop() { impl_->finish(impl_->finished, impl_->finished ? "done" : "stopped before completion"); }
+
+int PeerNode::metrics_port() const { return impl_->metrics_http ? impl_->metrics_http->port() : 0; }
+
+std::string PeerNode::metrics_text() const {
+  auto& I = *impl_;
+  PrometheusText p;
+  p.counter("hybridnode_peer_bytes_from_server_total", "Verified chunk bytes from the content server.", static_cast<double>(I.n.from_server));
+  p.counter("hybridnode_peer_bytes_from_peers_total", "Verified chunk bytes from peers.", static_cast<double>(I.n.from_peers));
+  p.counter("hybridnode_peer_bytes_uploaded_total", "Chunk bytes served to peers.", static_cast<double>(I.n.uploaded));
+  p.counter("hybridnode_peer_server_refusals_total", "503 answers from the content server.", static_cast<double>(I.n.refusals));
+  p.counter("hybridnode_peer_bad_chunks_total", "Chunks that failed SHA-256 verification.", static_cast<double>(I.n.bad_chunks));
+  p.counter("hybridnode_peer_unreachable_total", "Peer links that never came up.", static_cast<double>(I.n.unreachable));
+  p.gauge("hybridnode_peer_chunks_held", "Verified chunks held.", I.sched ? static_cast<double>(I.sched->held()) : 0);
+  p.gauge("hybridnode_peer_chunks_total", "Chunks in the video.", static_cast<double>(I.manifest.chunks.size()));
+  std::map<std::string, int> pairs;
+  for (auto& [id, l] : I.links)
+    if (l->ready()) pairs[l->pair_type().empty() ? "unknown" : l->pair_type()]++;
+  p.family("hybridnode_peer_links", "gauge", "Ready peer links by selected ICE candidate pair (local/remote type).");
+  for (auto& [pair, count] : pairs) {
+    auto slash = pair.find('/');
+    std::string lt = slash == std::string::npos ? pair : pair.substr(0, slash);
+    std::string rt = slash == std::string::npos ? "" : pair.substr(slash + 1);
+    p.sample("hybridnode_peer_links", count, "local=\"" + lt + "\",remote=\"" + rt + "\"");
+  }
+  return p.str();
+}
 
 std::string PeerNode::summary_json() const {
   auto& I = *impl_;

@@ -8,6 +8,7 @@
 #include "config/options.h"
 #include "hybridnode/ids.h"
 #include "hybridnode/peer.h"
+#include "roles/port_file.h"
 #include "roles/role_flags.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
@@ -30,6 +31,8 @@ int run_peer(const std::vector<std::string>& args) {
           {"turn-user", Type::string, "", "TURN user name"},
           {"turn-pass", Type::string, "", "TURN password"},
           {"no-host-candidates", Type::boolean, "false", "offer no host candidates (force NAT traversal paths)"},
+          {"metrics-listen", Type::string, "", "serve /metrics and /summary on IP:PORT (port 0: any; see --port-file)"},
+          {"port-file", Type::string, "", "write the metrics port here once listening"},
           {"relay-only", Type::boolean, "false", "use only TURN relay candidates (hides this peer's address)"},
           {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
           {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
@@ -63,6 +66,7 @@ int run_peer(const std::vector<std::string>& args) {
   po.turn_pass = o.str("turn-pass");
   po.host_candidates = !o.boolean("no-host-candidates");
   po.relay_only = o.boolean("relay-only");
+  po.metrics_listen = o.str("metrics-listen");
   po.mtu = static_cast<int>(o.integer("mtu"));
   po.server_slots = static_cast<int>(o.integer("server-slots"));
   po.max_links = static_cast<int>(o.integer("max-links"));
@@ -91,6 +95,7 @@ int run_peer(const std::vector<std::string>& args) {
         std::rename(tmp.c_str(), summary_path.c_str());
       }
     });
+    if (node.metrics_port() > 0) write_port_file(o.str("port-file"), node.metrics_port());
     run_until_signalled(&loop, [&] { node.stop(); });
   }
   uv_run(&loop, UV_RUN_DEFAULT);

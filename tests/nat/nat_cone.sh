@@ -7,7 +7,13 @@ export HN_LOG=${HN_LOG:-info}
 peer_in home1 seeder --server="$SRV" --video=clip --signal-url="$SIG" "${STUN[@]}" "${TURN[@]}" --seed-for=-1
 wait_file "$T/seeder.mp4" 30 || fail "seeder did not download from the server"
 # The leecher takes chunks from peers only, so every byte crosses both NATs.
-peer_in home2 leecher --server="$SRV" --video=clip --signal-url="$SIG" "${STUN[@]}" "${TURN[@]}" --server-slots=0
+peer_in home2 leecher --server="$SRV" --video=clip --signal-url="$SIG" "${STUN[@]}" "${TURN[@]}" --server-slots=0 \
+  --seed-for=4 --metrics-listen=127.0.0.1:0 --port-file="$T/leecher.mport"
+wait_file "$T/leecher.mp4" 60 || fail "leecher did not complete: $(tail -n 20 "$T/leecher.log")"
+# The peer's own /metrics names the candidate pair types of its links.
+ip netns exec "$(ns home2)" curl -sf "http://127.0.0.1:$(cat "$T/leecher.mport")/metrics" >"$T/leecher.metrics" || fail "peer /metrics"
+grep -E '^hybridnode_peer_links\{local="(srflx|prflx)",remote="(srflx|prflx)"\} 1' "$T/leecher.metrics" \
+  || fail "peer /metrics does not show the srflx link: $(grep links "$T/leecher.metrics")"
 for _ in $(seq 1 600); do kill -0 "$PID_leecher" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PID_leecher" 2>/dev/null && fail "leecher still running after 60 s: $(tail -n 20 "$T/leecher.log")"
 wait "$PID_leecher" || fail "leecher failed: $(tail -n 20 "$T/leecher.log")"
