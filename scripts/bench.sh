@@ -5,6 +5,7 @@
 #   scripts/bench.sh swarm    32 peers, server cap 2, 64 MiB video vs an unlimited server
 #   scripts/bench.sh rss      peak RSS of a peer downloading a 1 GiB video
 #   scripts/bench.sh signal   N simulated peers on one swarm: relay latency, relays/s, RSS per member
+#   scripts/bench.sh policy   switching-policy sweep: server bytes vs p95 completion (CSV + SVG)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -14,5 +15,6 @@ case "$what" in
   swarm) shift; exec bash bench/swarm.sh "$@" ;;
   rss) shift; exec bash bench/rss.sh "$@" ;;
   signal) shift; exec bash bench/signal.sh "$@" ;;
-  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal" >&2; exit 2 ;;
+  policy) shift; exec bash bench/policy.sh "$@" ;;
+  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal|policy" >&2; exit 2 ;;
 esac

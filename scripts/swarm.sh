@@ -3,11 +3,12 @@
 # peers downloading one video made with ffmpeg; prints per peer and in total the completion time and
 # the bytes that came from the server vs from peers.
 #   scripts/swarm.sh [--peers N] [--cap N] [--rate BYTES_PER_S] [--seconds S] [--dir DIR] [--stagger S] [--no-build]
+#                    [--server-arg --policy=bandwidth --server-arg --egress-bytes-per-sec=8000000]
 #                    [-- extra peer flags]
 # --rate paces each server transfer like a real uplink would (loopback alone is ~10 GB/s; default 4 MB/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PEERS=8; CAP=1; SECS=20; RATE=4000000; DIR=""; BUILD=1; STAGGER=0; EXTRA=()
+PEERS=8; CAP=1; SECS=20; RATE=4000000; DIR=""; BUILD=1; STAGGER=0; EXTRA=(); SERVER_ARGS=(); SEED_FIRST=0
 while (($#)); do
   case "$1" in
     --peers) PEERS=$2; shift 2 ;;
@@ -16,6 +17,8 @@ while (($#)); do
     --dir) DIR=$2; shift 2 ;;
     --stagger) STAGGER=$2; shift 2 ;;
     --rate) RATE=$2; shift 2 ;;
+    --server-arg) SERVER_ARGS+=("$2"); shift 2 ;;
+    --seed-first) SEED_FIRST=1; shift ;;
     --no-build) BUILD=0; shift ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -42,7 +45,7 @@ pids+=($!)
 wait_port "$DIR/signal.port"
 SIG="ws://127.0.0.1:$(cat "$DIR/signal.port")/ws"
 "$BIN" --role=server --listen=127.0.0.1:0 --port-file="$DIR/server.port" --store="$DIR/store" \
-  --max-transfers="$CAP" --limit-rate="$RATE" --signal-url="$SIG" >"$DIR/server.log" 2>&1 &
+  --max-transfers="$CAP" --limit-rate="$RATE" --signal-url="$SIG" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} >"$DIR/server.log" 2>&1 &
 pids+=($!)
 wait_port "$DIR/server.port"
 SRV="http://127.0.0.1:$(cat "$DIR/server.port")"
@@ -51,8 +54,16 @@ echo "swarm: $PEERS peers, server cap $CAP at $((RATE / 1000)) kB/s per transfer
 
 peer_pids=()
 for i in $(seq 1 "$PEERS"); do
+  only=()
+  # --seed-first: peer1 fetches everything from the server first; the others then use peers only
+  # (the "P2P with a single seeder" baseline).
+  if ((SEED_FIRST && i == 2)); then
+    for _ in $(seq 1 3000); do [[ -f "$DIR/peer1.mp4" ]] && break; sleep 0.1; done
+  fi
+  ((SEED_FIRST && i > 1)) && only=(--server-slots=0)
   "$BIN" --role=peer --server="$SRV" --video=demo --output="$DIR/peer$i.mp4" --peer-id="peer$i" \
-    --signal-url="$SIG" --seed-for=-1 --summary="$DIR/peer$i.json" "${EXTRA[@]}" >"$DIR/peer$i.log" 2>&1 &
+    --signal-url="$SIG" --seed-for=-1 --summary="$DIR/peer$i.json" ${EXTRA[@]+"${EXTRA[@]}"} ${only[@]+"${only[@]}"} \
+    >"$DIR/peer$i.log" 2>&1 &
   peer_pids+=($!)
   pids+=($!)
   [[ "$STAGGER" != 0 ]] && sleep "$STAGGER"

@@ -1,33 +1,48 @@
 // The content server's switching rule: may this chunk transfer start now, or go to the swarm?
-// One interface, several policies (the seed's connection cap first; bandwidth and adaptive later).
+// One interface, three policies (docs/policy.md):
+//  - connections: the seed's cap on concurrent transfers;
+//  - bandwidth:   an egress budget in bytes/s (token bucket);
+//  - adaptive:    a cap that rises and falls to keep chunk transfer times under a target.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 namespace hn {
 
+using Clock = std::function<double()>;  // seconds, monotonic; tests inject their own
+Clock monotonic_clock();
+
 class CapacityPolicy {
  public:
   virtual ~CapacityPolicy() = default;
   virtual std::string name() const = 0;
-  // True: the transfer may start and the caller must call finish() exactly once when it ends.
-  virtual bool try_admit() = 0;
+  // True: a transfer of `bytes` may start; the caller must call finish() exactly once when it ends.
+  virtual bool try_admit(uint64_t bytes) = 0;
   virtual void finish(uint64_t bytes_sent, double seconds) = 0;
   // Seconds a refused client should wait before asking again (HTTP Retry-After).
   virtual int retry_after_seconds() const = 0;
   virtual int64_t active() const = 0;
-  virtual int64_t limit() const = 0;  // current cap on concurrent transfers; <0 when unlimited
+  virtual int64_t limit() const = 0;  // current cap on concurrent transfers; <0 when none
 };
 
-// The seed's rule: at most `max_transfers` chunk transfers at once (0 means unlimited).
+// At most `max_transfers` chunk transfers at once (0 means unlimited).
 std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int retry_after_seconds = 1);
+// Admits while the egress budget (bytes_per_sec, burst of `burst_bytes`) is not spent; a transfer is
+// charged its full size when admitted.
+std::unique_ptr<CapacityPolicy> make_bandwidth_budget(uint64_t bytes_per_sec, uint64_t burst_bytes,
+                                                      int retry_after_seconds = 1, Clock clock = monotonic_clock());
+// A cap between 1 and max_transfers, lowered (x0.7) when the p90 transfer time of the last window exceeds
+// target_seconds, raised (+1) when it is well under the target while clients were being refused.
+std::unique_ptr<CapacityPolicy> make_adaptive_cap(double target_seconds, int64_t max_transfers,
+                                                  int retry_after_seconds = 1, Clock clock = monotonic_clock());
 
 // Holds one admitted transfer; its destructor calls finish() so a dropped connection can never leak a slot.
 class TransferSlot {
  public:
   // Null when the policy refuses.
-  static std::unique_ptr<TransferSlot> try_acquire(CapacityPolicy& p);
+  static std::unique_ptr<TransferSlot> try_acquire(CapacityPolicy& p, uint64_t bytes);
   explicit TransferSlot(CapacityPolicy& p);  // for an already admitted transfer
   ~TransferSlot();
   TransferSlot(const TransferSlot&) = delete;

@@ -23,7 +23,8 @@ struct ContentServerOptions {
   uint64_t send_timeout_ms = 30000;
   uint64_t catalog_refresh_ms = 2000;   // how soon a newly ingested video appears
   size_t open_chunk_cache = 1024;       // chunk files kept open
-  uint64_t limit_rate = 0;              // bytes/s per chunk transfer (emulates a real uplink); 0: off
+  uint64_t limit_rate = 0;              // bytes/s per chunk transfer (a client's downlink); 0: off
+  uint64_t uplink_rate = 0;             // bytes/s shared by all chunk transfers (the server's uplink); 0: off
 };
 
 class ContentServer {

@@ -23,6 +23,7 @@ struct PeerOptions {
   bool relay_only = false;     // use only TURN relay candidates
   int mtu = 1200;              // SCTP path MTU (raise for host/LAN pairs)
   int server_slots = 2;        // concurrent chunk requests to the server
+  int urgent_chunks = 2;       // in the swarm, the next N missing chunks (playback order) still go to the server
   int max_links = 8;           // peer connections we open
   int requests_per_link = 4;   // chunk requests in flight per link
   int upload_slots = 8;        // chunk uploads served at once

@@ -140,7 +140,9 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
   // HEAD moves no body bytes, so it does not take a transfer slot.
   std::unique_ptr<TransferSlot> slot;
   if (!head) {
-    slot = TransferSlot::try_acquire(*policy);
+    const std::string* vid = catalog->video_of_chunk(id);
+    const Manifest* m = vid ? catalog->video(*vid) : nullptr;
+    slot = TransferSlot::try_acquire(*policy, m ? m->chunk_size : 0);
     if (!slot) {
       n.refusals++;
       return respond(refusal(id));
@@ -232,6 +234,7 @@ Result<void> ContentServer::start() {
   limits.send_timeout_ms = I.opts.send_timeout_ms;
   limits.max_body_bytes = 0;
   limits.limit_rate = I.opts.limit_rate;
+  limits.uplink_rate = I.opts.uplink_rate;
   I.http = std::make_unique<net::HttpServer>(I.loop, limits,
                                              [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
   auto ok = I.http->listen(*where);

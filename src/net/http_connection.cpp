@@ -355,7 +355,23 @@ void HttpConnection::write_pending() {
       }
       want = static_cast<size_t>(std::min<uint64_t>(want, allowed - file_sent_));
     }
+    uint64_t granted = want;
+    if (uint64_t uplink = server_.limits_.uplink_rate) {
+      // All responses share one uplink: take bytes from the server-wide budget, or wait for it.
+      uint64_t slice = std::min<uint64_t>(16384, resp_.file_length - file_sent_);
+      granted = server_.uplink_grant(want, slice);
+      if (granted == 0) {
+        uint64_t wait_ms = 1 + slice * 1000 / uplink + static_cast<uint64_t>(uv_hrtime() % 3);  // jitter spreads wakeups
+        rate_paused_ = true;
+        uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
+        uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
+        return;
+      }
+      want = static_cast<size_t>(granted);
+    }
     ssize_t n = ::sendfile(fd_.get(), resp_.file_fd, &off, want);
+    if (server_.limits_.uplink_rate && static_cast<uint64_t>(std::max<ssize_t>(n, 0)) < granted)
+      server_.uplink_refund(granted - static_cast<uint64_t>(std::max<ssize_t>(n, 0)));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;

@@ -26,6 +26,7 @@ struct HttpLimits {
   uint64_t idle_timeout_ms = 30000;     // keep-alive connection with no request: closed
   uint64_t send_timeout_ms = 30000;     // no write progress for this long: closed
   uint64_t limit_rate = 0;              // file-body bytes/s per response (nginx's limit_rate); 0: off
+  uint64_t uplink_rate = 0;             // file-body bytes/s shared by all responses (an uplink); 0: off
 };
 
 struct HttpStats {
@@ -65,6 +66,11 @@ class HttpServer {
   friend class HttpConnection;
   void accept(UniqueFd fd, std::string remote);
   void forget(HttpConnection* c);
+  // Shared uplink budget: grants up to `want` bytes (0 when fewer than `min` are available).
+  uint64_t uplink_grant(uint64_t want, uint64_t min);
+  void uplink_refund(uint64_t n) { uplink_tokens_ += static_cast<double>(n); }
+  double uplink_tokens_ = 0;
+  uint64_t uplink_last_ns_ = 0;
 
   uv_loop_t* loop_;
   HttpLimits limits_;

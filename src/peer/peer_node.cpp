@@ -188,7 +188,7 @@ void PeerNode::Impl::schedule() {
   };
   int slots = opts.server_slots == 0 ? 0 : server_refusing ? 1 : server_slots_now;
   while (server_in_flight < slots && now >= server_retry_at) {
-    auto idx = in_swarm ? sched->next_for_server_spread(peer_can_give, 2, spread_start)
+    auto idx = in_swarm ? sched->next_for_server_spread(peer_can_give, static_cast<size_t>(opts.urgent_chunks), spread_start)
                         : sched->next_for_server(nullptr, true);
     if (!idx) break;
     fetch_from_server(*idx);

@@ -9,7 +9,7 @@ class ConnectionCap final : public CapacityPolicy {
  public:
   ConnectionCap(int64_t cap, int retry) : cap_(cap), retry_(retry) {}
   std::string name() const override { return "connections"; }
-  bool try_admit() override {
+  bool try_admit(uint64_t) override {
     if (cap_ > 0 && active_ >= cap_) return false;
     ++active_;
     return true;
@@ -25,20 +25,22 @@ class ConnectionCap final : public CapacityPolicy {
   int64_t active_ = 0;
 };
 
-double now_seconds() { return static_cast<double>(uv_hrtime()) / 1e9; }
-
 }  // namespace
+
+Clock monotonic_clock() {
+  return [] { return static_cast<double>(uv_hrtime()) / 1e9; };
+}
 
 std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int retry_after_seconds) {
   return std::make_unique<ConnectionCap>(max_transfers, retry_after_seconds);
 }
 
-std::unique_ptr<TransferSlot> TransferSlot::try_acquire(CapacityPolicy& p) {
-  if (!p.try_admit()) return nullptr;
+std::unique_ptr<TransferSlot> TransferSlot::try_acquire(CapacityPolicy& p, uint64_t bytes) {
+  if (!p.try_admit(bytes)) return nullptr;
   return std::make_unique<TransferSlot>(p);
 }
 
-TransferSlot::TransferSlot(CapacityPolicy& p) : policy_(p), started_(now_seconds()) {}
-TransferSlot::~TransferSlot() { policy_.finish(bytes_, now_seconds() - started_); }
+TransferSlot::TransferSlot(CapacityPolicy& p) : policy_(p), started_(static_cast<double>(uv_hrtime()) / 1e9) {}
+TransferSlot::~TransferSlot() { policy_.finish(bytes_, static_cast<double>(uv_hrtime()) / 1e9 - started_); }
 
 }  // namespace hn

@@ -36,6 +36,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"relay-only", Type::boolean, "false", "use only TURN relay candidates (hides this peer's address)"},
           {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
           {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
+          {"urgent-chunks", Type::integer, "2", "next N missing chunks (playback order) go to the server even in the swarm", 0, 1000000},
           {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
           {"requests-per-link", Type::integer, "4", "chunk requests in flight per peer", 1, 64},
           {"upload-slots", Type::integer, "8", "chunk uploads served at once", 0, 1024},
@@ -69,6 +70,7 @@ int run_peer(const std::vector<std::string>& args) {
   po.metrics_listen = o.str("metrics-listen");
   po.mtu = static_cast<int>(o.integer("mtu"));
   po.server_slots = static_cast<int>(o.integer("server-slots"));
+  po.urgent_chunks = static_cast<int>(o.integer("urgent-chunks"));
   po.max_links = static_cast<int>(o.integer("max-links"));
   po.requests_per_link = static_cast<int>(o.integer("requests-per-link"));
   po.upload_slots = static_cast<int>(o.integer("upload-slots"));

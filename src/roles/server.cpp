@@ -22,7 +22,10 @@ config::ParseSpec server_spec() {
               {"store", Type::string, "./store", "chunk store: a folder (embedded store)"},
               {"max-transfers", Type::integer, "8", "concurrent chunk transfers before refusing with 503 (0: unlimited)", 0, 1000000},
               {"signal-url", Type::string, "", "signaller address named in 503 answers, e.g. ws://127.0.0.1:8090/ws"},
-              {"policy", Type::string, "connections", "capacity policy: connections"},
+              {"policy", Type::string, "connections", "capacity policy: connections, bandwidth or adaptive (docs/policy.md)"},
+              {"egress-bytes-per-sec", Type::integer, "0", "bandwidth policy: egress budget in bytes/s", 0, INT64_MAX},
+              {"egress-burst-bytes", Type::integer, "0", "bandwidth policy: burst (default: 1/10 s of budget)", 0, INT64_MAX},
+              {"target-ms", Type::integer, "500", "adaptive policy: keep p90 chunk transfer time under this", 1, 3600000},
               {"retry-after", Type::integer, "1", "seconds a refused client should wait (Retry-After)", 0, 3600},
               {"max-connections", Type::integer, "10000", "open HTTP connections before new ones are closed", 1, 10000000},
               {"max-header-bytes", Type::integer, "8192", "request line + headers cap (431 past it)", 512, 1 << 20},
@@ -30,6 +33,7 @@ config::ParseSpec server_spec() {
               {"idle-timeout-ms", Type::integer, "30000", "keep-alive idle time before closing", 10, 3600000},
               {"send-timeout-ms", Type::integer, "30000", "time without send progress before closing", 10, 3600000},
               {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off)", 0, INT64_MAX},
+              {"uplink-rate", Type::integer, "0", "bytes/s shared by all chunk transfers, an uplink (0: off)", 0, INT64_MAX},
               {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
@@ -40,8 +44,22 @@ int run_server(const std::vector<std::string>& args) {
   auto spec = server_spec();
   config::Options o;
   if (auto rc = parse_role_flags(spec, args, o)) return *rc;
-  if (o.str("policy") != "connections") {
-    std::cerr << "error: --policy: unknown policy '" << o.str("policy") << "' (available: connections)\n";
+  std::unique_ptr<CapacityPolicy> policy;
+  int retry = static_cast<int>(o.integer("retry-after"));
+  if (o.str("policy") == "connections") {
+    policy = make_connection_cap(o.integer("max-transfers"), retry);
+  } else if (o.str("policy") == "bandwidth") {
+    if (o.integer("egress-bytes-per-sec") <= 0) {
+      std::cerr << "error: --policy=bandwidth needs --egress-bytes-per-sec\n";
+      return 2;
+    }
+    policy = make_bandwidth_budget(static_cast<uint64_t>(o.integer("egress-bytes-per-sec")),
+                                   static_cast<uint64_t>(o.integer("egress-burst-bytes")), retry);
+  } else if (o.str("policy") == "adaptive") {
+    int64_t max = o.integer("max-transfers") > 0 ? o.integer("max-transfers") : 64;
+    policy = make_adaptive_cap(static_cast<double>(o.integer("target-ms")) / 1000.0, max, retry);
+  } else {
+    std::cerr << "error: --policy: unknown policy '" << o.str("policy") << "' (connections, bandwidth, adaptive)\n";
     return 2;
   }
   auto store = open_local_store(o.str("store"));
@@ -60,13 +78,13 @@ int run_server(const std::vector<std::string>& args) {
   so.send_timeout_ms = static_cast<uint64_t>(o.integer("send-timeout-ms"));
   so.catalog_refresh_ms = static_cast<uint64_t>(o.integer("catalog-refresh-ms"));
   so.limit_rate = static_cast<uint64_t>(o.integer("limit-rate"));
+  so.uplink_rate = static_cast<uint64_t>(o.integer("uplink-rate"));
 
   uv_loop_t loop;
   uv_loop_init(&loop);
   int rc = 0;
   {
-    ContentServer server(&loop, so, std::move(*store),
-                         make_connection_cap(o.integer("max-transfers"), so.retry_after_seconds));
+    ContentServer server(&loop, so, std::move(*store), std::move(policy));
     auto started = server.start();
     if (!started) {
       std::cerr << "error: " << started.error() << "\n";

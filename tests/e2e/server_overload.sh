@@ -49,4 +49,16 @@ curl -sf -o "$T/c1" "$base/chunks/${ids[1]}" || fail "chunk not served after the
 [[ $(sha256sum "$T/c1" | cut -d' ' -f1) == "${ids[1]}" ]] || fail "chunk 1 bytes wrong"
 
 stop_and_check "$PID_srv" srv
+
+note "bandwidth policy: a spent egress budget refuses with a Retry-After long enough to refill it"
+start_server bw --store="$T/store" --policy=bandwidth --egress-bytes-per-sec=2000000 --signal-url=ws://127.0.0.1:8090/ws
+curl -sf -o /dev/null "http://127.0.0.1:$PORT_bw/chunks/${ids[0]}" || fail "first chunk under the budget refused"
+code=$(curl -s -D "$T/bwh.txt" -o "$T/bw.json" -w '%{http_code}' "http://127.0.0.1:$PORT_bw/chunks/${ids[1]}")
+[[ $code == 503 ]] || fail "budget spent (8 MiB against 2 MB/s) but got $code"
+grep -q '"policy":"bandwidth"' "$T/bw.json" || fail "refusal does not name the policy"
+ra=$(awk 'tolower($1)=="retry-after:" {print $2+0}' "$T/bwh.txt")
+(( ra >= 3 )) || fail "Retry-After $ra is shorter than the refill time (~3 s)"
+stop_and_check "$PID_bw" bw
+out=$("$HN_BIN" --role=server --policy=fastest 2>&1) && fail "unknown policy accepted"
+grep -q "unknown policy" <<<"$out" || fail "$out"
 echo "PASS server_overload"

@@ -10,16 +10,16 @@ TEST_CASE("connection cap admits up to the cap and frees slots exactly once") {
   CHECK(p->limit() == 2);
   CHECK(p->retry_after_seconds() == 3);
   {
-    auto a = hn::TransferSlot::try_acquire(*p);
-    auto b = hn::TransferSlot::try_acquire(*p);
+    auto a = hn::TransferSlot::try_acquire(*p, 1000);
+    auto b = hn::TransferSlot::try_acquire(*p, 1000);
     REQUIRE(a);
     REQUIRE(b);
     CHECK(p->active() == 2);
-    CHECK_FALSE(hn::TransferSlot::try_acquire(*p));
+    CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1000));
     CHECK(p->active() == 2);  // a refusal does not count as active
     a.reset();
     CHECK(p->active() == 1);
-    auto c = hn::TransferSlot::try_acquire(*p);
+    auto c = hn::TransferSlot::try_acquire(*p, 1000);
     CHECK(c);
   }
   CHECK(p->active() == 0);
@@ -29,7 +29,59 @@ TEST_CASE("cap 0 means unlimited") {
   auto p = hn::make_connection_cap(0);
   CHECK(p->limit() == -1);
   std::vector<std::unique_ptr<hn::TransferSlot>> slots;
-  for (int i = 0; i < 1000; ++i) slots.push_back(hn::TransferSlot::try_acquire(*p));
+  for (int i = 0; i < 1000; ++i) slots.push_back(hn::TransferSlot::try_acquire(*p, 1000));
   for (auto& s : slots) CHECK(s);
   CHECK(p->active() == 1000);
+}
+
+TEST_CASE("bandwidth budget: admits while the bucket holds bytes, refills with time") {
+  double now = 0;
+  auto p = hn::make_bandwidth_budget(1000000, 500000, 1, [&] { return now; });
+  CHECK(p->name() == "bandwidth");
+  std::vector<std::unique_ptr<hn::TransferSlot>> held;
+  held.push_back(hn::TransferSlot::try_acquire(*p, 262144));  // 500000 -> 237856
+  held.push_back(hn::TransferSlot::try_acquire(*p, 262144));  // overdraws once -> -24288
+  REQUIRE(held[0]);
+  REQUIRE(held[1]);
+  CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 262144));  // spent
+  CHECK(p->retry_after_seconds() >= 1);
+  now = 0.02;  // +20000 bytes: still below zero
+  CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 262144));
+  now = 0.05;  // +50000 total: positive again
+  CHECK(hn::TransferSlot::try_acquire(*p, 262144));
+  now = 100;  // refill caps at the burst
+  CHECK(hn::TransferSlot::try_acquire(*p, 400000));
+  CHECK(hn::TransferSlot::try_acquire(*p, 400000));  // 100000 left -> overdraw allowed once
+  CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1));
+}
+
+TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast and clients are refused") {
+  double now = 0;
+  auto p = hn::make_adaptive_cap(0.5, 8, 1, [&] { return now; });
+  CHECK(p->limit() == 8);
+  // A second of slow transfers (2 s each, target 0.5 s): the cap drops to 8 * 0.7 = 5.
+  for (int i = 0; i < 8; ++i) CHECK(p->try_admit(1));
+  for (int i = 0; i < 8; ++i) p->finish(1, 2.0);
+  now = 1.1;
+  CHECK_FALSE(p->try_admit(1) == false);  // adjusts, then admits (1 of 5)
+  CHECK(p->limit() == 5);
+  p->finish(1, 2.0);
+  now = 2.2;
+  CHECK(p->try_admit(1));
+  CHECK(p->limit() == 3);  // 5 * 0.7
+  p->finish(1, 0.1);
+  // Fast transfers while refusing: +1 per window.
+  for (int i = 0; i < 3; ++i) CHECK(p->try_admit(1));
+  CHECK_FALSE(p->try_admit(1));  // refused at the cap
+  for (int i = 0; i < 3; ++i) p->finish(1, 0.1);
+  now = 3.3;
+  CHECK(p->try_admit(1));
+  CHECK(p->limit() == 4);
+  // Never below 1.
+  for (int w = 0; w < 10; ++w) {
+    p->finish(1, 9.0);
+    now += 1.1;
+    CHECK(p->try_admit(1));
+  }
+  CHECK(p->limit() == 1);
 }

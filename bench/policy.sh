@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Switching-policy sweep: server cost vs fetch time. For each swarm size (PEERS_LIST) and each policy
+# point, one swarm run (scripts/swarm.sh, peers arriving together = flash crowd, or STAGGER s apart =
+# steady arrival). Baselines in the
+# same run: an unlimited server with P2P off, and P2P with a single seeder (server used once).
+# The server's uplink is emulated (UPLINK bytes/s shared by all its transfers, --uplink-rate): on
+# loopback the server is otherwise ~1000x faster than any real one and no policy would ever refuse.
+# Writes bench/results/policy.csv and policy.svg (server bytes vs p95 completion, one line per policy)
+# and prints, per policy, the point that keeps p95 within 1.2x of the unlimited baseline at minimum
+# server bytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+bash scripts/build.sh >/dev/null
+PEERS_LIST=${PEERS_LIST:-"8 32"}; SECS=${SECS:-20}; UPLINK=${UPLINK:-16000000}; STAGGER=${STAGGER:-0}
+D=$(mktemp -d /tmp/hn-policy-XXXXXX)
+trap 'rm -rf "$D"' EXIT
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t "$SECS" \
+  -c:v libx264 -preset ultrafast -b:v 4M -maxrate 4M -bufsize 8M -c:a aac -shortest "$D/video.mp4"
+mkdir -p bench/results
+csv=bench/results/policy.csv
+echo "peers,policy,param,video_bytes,server_bytes,peer_bytes,server_share,median_s,p95_s,max_s,refusals" >"$csv"
+point() {  # peers policy param [swarm.sh args...]
+  local n=$1 pol=$2 param=$3; shift 3
+  local dir="$D/run"; rm -rf "$dir"; mkdir -p "$dir"; cp "$D/video.mp4" "$dir/"
+  HN_SWARM_TIMEOUT=900 bash scripts/swarm.sh --no-build --peers "$n" --rate 0 --stagger "$STAGGER" --dir "$dir" \
+    --server-arg "--uplink-rate=$UPLINK" "$@" >"$dir.out" 2>&1 || true
+  python3 - "$dir" "$n" "$pol" "$param" >>"$csv" <<'PY'
+import json, os, statistics, sys
+d, n, pol, param = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = [json.load(open(f"{d}/peer{i}.json")) for i in range(1, n + 1) if os.path.exists(f"{d}/peer{i}.json")]
+t = sorted(x["seconds"] for x in s if x["complete"])
+srv = sum(x["bytes_from_server"] for x in s); peers = sum(x["bytes_from_peers"] for x in s)
+p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))] if t else float("nan")
+ref = sum(x["server_refusals"] for x in s)
+print(f"{n},{pol},{param},{os.path.getsize(d + '/video.mp4')},{srv},{peers},{srv / max(1, srv + peers):.3f},"
+      f"{statistics.median(t) if len(t) == n else float('nan'):.2f},{p95 if len(t) == n else float('nan'):.2f},{max(t) if t else 0:.2f},{ref}")
+PY
+  tail -n 1 "$csv"
+}
+for n in $PEERS_LIST; do
+  point "$n" unlimited-no-p2p 0 --cap 0 -- --log-level=warn --max-links=0
+  point "$n" single-seeder 1 --cap 0 --seed-first -- --log-level=warn --max-links=6
+  for cap in 1 2 4 8; do point "$n" connections "$cap" --cap "$cap" -- --log-level=warn --max-links=6; done
+  for mbps in 2 4 8 12; do
+    point "$n" bandwidth "${mbps}MB/s" --cap 0 --server-arg --policy=bandwidth --server-arg "--egress-bytes-per-sec=$((mbps * 1000000))" \
+      -- --log-level=warn --max-links=6
+  done
+  for ms in 50 200 1000; do
+    point "$n" adaptive "${ms}ms" --cap 16 --server-arg --policy=adaptive --server-arg "--target-ms=$ms" -- --log-level=warn --max-links=6
+  done
+done
+python3 bench/plot_policy.py "$csv" bench/results/policy.svg
