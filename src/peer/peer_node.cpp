@@ -66,7 +66,7 @@ struct PeerNode::Impl {
   uint32_t spread_start = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0;
+    uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
   } n;
   struct LinkRecord {
     std::string pair;
@@ -148,6 +148,7 @@ void PeerNode::Impl::open_file() {
         sched->set(i, S::have);
         resumed++;
       }
+    n.resumed = resumed;
     if (resumed > 0)
       log::info("resuming " + opts.video_id + ": " + std::to_string(resumed) + "/" + std::to_string(have->size()) +
                 " chunks already verified in " + (file->finished() ? file->output() : file->part_path()));
@@ -690,6 +691,7 @@ std::string PeerNode::summary_json() const {
                       {"bad_peers", I.bad_peers},
                       {"peer_timeouts", I.n.peer_timeouts},
                       {"unreachable_peers", I.n.unreachable},
+                      {"resumed_chunks", I.n.resumed},
                       {"uploads_refused_busy", I.n.rejected_uploads},
                       {"links", links}};
   return j.dump(2);

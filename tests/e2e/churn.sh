@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Churn: PEERS peers (16 in CI; HN_CHURN_PEERS=32 for the full size), ~30% SIGKILLed at random moments
+# and restarted; then the signaller and the content server are each killed and restarted mid-swarm.
+# Every peer ends with a byte-identical output; restarted peers resume from their .part file.
+source "$(dirname "$0")/lib.sh"
+PEERS=${HN_CHURN_PEERS:-16}
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 16 \
+  -c:v libx264 -preset ultrafast -b:v 4M -c:a aac -shortest "$T/clip.mp4"
+"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+sigport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+srvport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SIG="ws://127.0.0.1:$sigport/ws"; SRV="http://127.0.0.1:$srvport"
+start_sig() { "$HN_BIN" --role=signal --listen=127.0.0.1:$sigport >>"$T/sig.log" 2>&1 & SIGPID=$!; HN_PIDS+=($SIGPID); }
+start_srv() {
+  "$HN_BIN" --role=server --listen=127.0.0.1:$srvport --store="$T/store" --max-transfers=1 --uplink-rate=3000000 \
+    --signal-url="$SIG" >>"$T/srv.log" 2>&1 & SRVPID=$!; HN_PIDS+=($SRVPID)
+}
+start_sig; start_srv
+for _ in $(seq 1 100); do curl -sf "$SRV/healthz" >/dev/null && break; sleep 0.05; done
+run_peer() {  # index
+  "$HN_BIN" --role=peer --server="$SRV" --video=clip --output="$T/p$1.mp4" --peer-id="p$1" --signal-url="$SIG" \
+    --seed-for=-1 --summary="$T/p$1.json" --peer-timeout-ms=3000 >>"$T/p$1.log" 2>&1 &
+  PIDS[$1]=$!; HN_PIDS+=(${PIDS[$1]})
+}
+declare -a PIDS
+for i in $(seq 1 "$PEERS"); do run_peer "$i"; done
+
+note "kill ~30% of the peers at random moments, restart them"
+victims=$("$PY" -c "import random; print(' '.join(map(str, random.sample(range(1, $PEERS + 1), max(1, $PEERS * 3 // 10)))))")
+killed_midway=0
+for v in $victims; do
+  sleep "0.$((RANDOM % 6 + 2))"
+  if [[ ! -f "$T/p$v.mp4" ]]; then killed_midway=$((killed_midway + 1)); fi
+  kill -KILL "${PIDS[$v]}" 2>/dev/null || true
+  wait "${PIDS[$v]}" 2>/dev/null || true
+  run_peer "$v"
+done
+note "victims: $victims ($killed_midway killed before completing)"
+
+note "kill and restart the signaller, then the content server"
+kill -KILL "$SIGPID"; wait "$SIGPID" 2>/dev/null || true
+sleep 2; start_sig
+kill -KILL "$SRVPID"; wait "$SRVPID" 2>/dev/null || true
+sleep 2; start_srv
+
+deadline=$((SECONDS + 150))
+while :; do
+  n=0; for i in $(seq 1 "$PEERS"); do [[ -f "$T/p$i.mp4" ]] && n=$((n + 1)); done
+  ((n == PEERS)) && break
+  ((SECONDS > deadline)) && fail "only $n/$PEERS peers completed"
+  sleep 0.3
+done
+for i in $(seq 1 "$PEERS"); do kill -TERM "${PIDS[$i]}" 2>/dev/null || true; done
+for i in $(seq 1 "$PEERS"); do wait "${PIDS[$i]}" 2>/dev/null || true; done
+for i in $(seq 1 "$PEERS"); do cmp "$T/clip.mp4" "$T/p$i.mp4" || fail "p$i output differs"; done
+resumed=0
+for v in $victims; do
+  r=$(json "$T/p$v.json" 'j["resumed_chunks"]')
+  held_before=$(grep -c "complete:" "$T/p$v.log" || true)
+  [[ $r -gt 0 ]] && resumed=$((resumed + 1))
+done
+note "$resumed of the restarted peers resumed from verified chunks on disk"
+((killed_midway == 0 || resumed > 0)) || fail "no restarted peer resumed from its .part file"
+# No busy loop while the server was down: refusals+errors per peer stay small.
+"$PY" - "$T" "$PEERS" <<'PY'
+import json, sys
+d, n = sys.argv[1], int(sys.argv[2])
+worst = max(json.load(open(f"{d}/p{i}.json"))["server_errors"] for i in range(1, n + 1))
+print(f"max server errors seen by one peer while the server was down: {worst}")
+assert worst < 20, "a peer hammered the dead server"
+PY
+echo "PASS churn ($PEERS peers, victims: $victims)"
