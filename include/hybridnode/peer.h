@@ -34,6 +34,7 @@ struct PeerOptions {
   std::string metrics_listen;  // "IP:PORT": serve /metrics (Prometheus) and /summary (JSON) there
   bool test_corrupt_uploads = false;  // TEST ONLY: flip a byte in every chunk served
   bool test_send_garbage = false;     // TEST ONLY: send malformed wire messages to every peer it meets
+  std::string test_lie;               // TEST ONLY: "claim" (holds all, answers nothing), "wrong-video", "flood"
 };
 
 class PeerNode {

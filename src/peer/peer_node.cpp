@@ -110,15 +110,16 @@ struct PeerNode::Impl {
 std::string PeerNode::Impl::bitfield_b64() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; sched && i < sched->size(); ++i)
-    if (sched->state(i) == S::have) b.set(i);
+    if (sched->state(i) == S::have || opts.test_lie == "claim") b.set(i);
   return b.to_base64();
 }
 
 p2p::wire::Hello PeerNode::Impl::hello() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; i < sched->size(); ++i)
-    if (sched->state(i) == S::have) b.set(i);
-  return {opts.peer_id, manifest.video_id, static_cast<uint32_t>(manifest.chunks.size()), b.bytes()};
+    if (sched->state(i) == S::have || opts.test_lie == "claim") b.set(i);
+  std::string video = opts.test_lie == "wrong-video" ? "some-other-video" : manifest.video_id;
+  return {opts.peer_id, video, static_cast<uint32_t>(manifest.chunks.size()), b.bytes()};
 }
 
 void PeerNode::Impl::fetch_manifest() {
@@ -334,6 +335,12 @@ void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
       l.send_raw(std::string("\x63garbage"));
       return;
     }
+    if (opts.test_lie == "flood") {
+      // TEST ONLY: pieces nobody asked for, as fast as the link takes them.
+      for (uint32_t k = 0; k < 64; ++k)
+        l.send_raw(p2p::wire::encode_piece_header(k % sched->size(), 0, 65536) + std::string(65536, 'x'));
+      return;
+    }
     schedule();
   };
   h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
@@ -451,6 +458,7 @@ void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uin
 }
 
 void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
+  if (opts.test_lie == "claim") return;  // TEST ONLY: a peer that never answers
   if (idx >= sched->size() || sched->state(idx) != S::have) {
     link.reject(idx, p2p::wire::RejectReason::not_held);
     return;

@@ -46,6 +46,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"progress", Type::boolean, "false", "progress line on stderr (default on when stderr is a terminal)"},
           {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
           {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
+          {"test-lie", Type::string, "", "TEST ONLY: claim | wrong-video | flood"},
           {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
       }};
   config::Options o;
@@ -79,6 +80,12 @@ int run_peer(const std::vector<std::string>& args) {
   po.progress = o.is_set("progress") ? o.boolean("progress") : isatty(STDERR_FILENO) != 0;
   po.test_corrupt_uploads = o.boolean("test-corrupt-uploads");
   po.test_send_garbage = o.boolean("test-send-garbage");
+  po.test_lie = o.str("test-lie");
+  if (!po.test_lie.empty() && po.test_lie != "claim" && po.test_lie != "wrong-video" && po.test_lie != "flood") {
+    std::cerr << "error: --test-lie: claim, wrong-video or flood\n";
+    return 2;
+  }
+  if (!po.test_lie.empty()) log::warn("TEST MODE: this peer lies (" + po.test_lie + ")");
   po.upload_rate = static_cast<uint64_t>(o.integer("upload-rate"));
   if (po.test_corrupt_uploads) log::warn("TEST MODE: this peer corrupts every chunk it serves");
 
