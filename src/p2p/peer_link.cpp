@@ -141,7 +141,18 @@ void PeerLink::on_wire(std::string_view raw) {
     if (handlers_.on_reject) handlers_.on_reject(*this, rj->index, rj->reason);
   } else if (auto* pi = std::get_if<wire::Ping>(&msg)) {
     enqueue(wire::encode_ping(pi->nonce, true));
+  } else if (auto* po = std::get_if<wire::Pong>(&msg)) {
+    // The nonce is our own send time; a nonsense value from a lying peer only skews its own ranking.
+    uint64_t now = uv_hrtime();
+    if (po->nonce <= now && now - po->nonce < 60ull * 1000000000ull) {
+      double x = static_cast<double>(now - po->nonce) / 1e6;
+      rtt_ms_ = rtt_ms_ == 0 ? x : 0.8 * rtt_ms_ + 0.2 * x;
+    }
   }
+}
+
+void PeerLink::ping() {
+  if (ready_) enqueue(wire::encode_ping(uv_hrtime(), false));
 }
 
 void PeerLink::request(uint32_t index) {

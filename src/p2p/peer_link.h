@@ -47,6 +47,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void send_chunk(uint32_t index, const std::string& data);
   void send_have(uint32_t index);
   void reject(uint32_t index, wire::RejectReason why);
+  void ping();                   // RTT probe; the pong updates rtt_ms()
+  double rtt_ms() const { return rtt_ms_; }  // smoothed round-trip time over the data channel; 0: unknown
   void send_raw(std::string msg) { enqueue(std::move(msg)); }  // tests: arbitrary bytes as one message
   void close(const std::string& why);
 
@@ -89,6 +91,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t queued_bytes_ = 0;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::string pair_;
+  double rtt_ms_ = 0;
 };
 
 }  // namespace hn::p2p

@@ -63,7 +63,8 @@ struct PeerNode::Impl {
   int server_in_flight = 0, uploads = 0;
   int server_slots_now = 1;  // AIMD-like: grows with successes up to --server-slots, shrinks on refusals
   int server_successes = 0;
-  uint32_t spread_start = 0;  // where this peer starts asking the server for non-urgent chunks
+  uint32_t spread_start = 0;
+  uint64_t ticks = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
     uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
@@ -71,6 +72,7 @@ struct PeerNode::Impl {
   struct LinkRecord {
     std::string pair;
     uint64_t bytes_in = 0, bytes_out = 0;
+    double rtt_ms = 0;
     std::string closed;
   };
   std::map<std::string, LinkRecord> link_log;
@@ -165,6 +167,8 @@ void PeerNode::Impl::begin() {
     auto* self = static_cast<Impl*>(t->data);
     self->check_peer_deadlines();
     self->run_upload_queue();
+    if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
+      for (auto& [id, l] : self->links) l->ping();
     self->schedule();
     self->progress(false);
     if (self->finished && self->opts.seed_for >= 0 && now_s() >= self->seed_until) self->finish(true, "done");
@@ -205,10 +209,16 @@ void PeerNode::Impl::schedule() {
   bool peers_only = opts.server_slots == 0;
   if (server_refusing || in_swarm || peers_only) {
     for (uint32_t idx : sched->rarest_first(holders, 256)) {
+      // Low-RTT, idle links first: expected wait ~ (requests queued there + 1) x round trip.
       PeerLink* best = nullptr;
+      double best_cost = 0;
       for (auto& [id, l] : links) {
         if (!l->ready() || !l->remote_has(idx) || l->in_flight() >= static_cast<size_t>(opts.requests_per_link)) continue;
-        if (best == nullptr || l->in_flight() < best->in_flight()) best = l.get();
+        double cost = static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms());
+        if (best == nullptr || cost < best_cost) {
+          best = l.get();
+          best_cost = cost;
+        }
       }
       if (best == nullptr) continue;
       best->request(idx);
@@ -555,6 +565,7 @@ void PeerNode::Impl::record(const PeerLink& l, const std::string& closed) {
   if (!l.pair_type().empty()) r.pair = l.pair_type();
   r.bytes_in = std::max(r.bytes_in, l.bytes_in());
   r.bytes_out = std::max(r.bytes_out, l.bytes_out());
+  if (l.rtt_ms() > 0) r.rtt_ms = l.rtt_ms();
   if (!closed.empty()) r.closed = closed;
 }
 
@@ -669,6 +680,7 @@ std::string PeerNode::summary_json() const {
     if (!l->pair_type().empty()) r.pair = l->pair_type();
     r.bytes_in = std::max(r.bytes_in, l->bytes_in());
     r.bytes_out = std::max(r.bytes_out, l->bytes_out());
+    if (l->rtt_ms() > 0) r.rtt_ms = l->rtt_ms();
   }
   for (auto& [id, r] : log) {
     auto slash = r.pair.find('/');
@@ -678,6 +690,7 @@ std::string PeerNode::summary_json() const {
                      {"remote_type", slash == std::string::npos ? "" : r.pair.substr(slash + 1)},
                      {"bytes_in", r.bytes_in},
                      {"bytes_out", r.bytes_out},
+                     {"rtt_ms", r.rtt_ms},
                      {"closed", r.closed}});
   }
   double secs = I.finished ? I.t_done - I.t0 : now_s() - I.t0;
