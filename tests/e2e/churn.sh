@@ -19,7 +19,8 @@ start_sig; start_srv
 for _ in $(seq 1 100); do curl -sf "$SRV/healthz" >/dev/null && break; sleep 0.05; done
 run_peer() {  # index
   "$HN_BIN" --role=peer --server="$SRV" --video=clip --output="$T/p$1.mp4" --peer-id="p$1" --signal-url="$SIG" \
-    --seed-for=-1 --summary="$T/p$1.json" --peer-timeout-ms=3000 >>"$T/p$1.log" 2>&1 &
+    --seed-for=-1 --summary="$T/p$1.json" --peer-timeout-ms=3000 --metrics-listen=127.0.0.1:0 \
+    --port-file="$T/p$1.mport" >>"$T/p$1.log" 2>&1 &
   PIDS[$1]=$!; HN_PIDS+=(${PIDS[$1]})
 }
 declare -a PIDS
@@ -30,12 +31,20 @@ victims=$("$PY" -c "import random; print(' '.join(map(str, random.sample(range(1
 killed_midway=0
 for v in $victims; do
   sleep "0.$((RANDOM % 6 + 2))"
-  if [[ ! -f "$T/p$v.mp4" ]]; then killed_midway=$((killed_midway + 1)); fi
+  # Kill it mid-download: once it holds a verified chunk (its /summary says so), unless already done.
+  for _ in $(seq 1 200); do
+    held=$(curl -sf "http://127.0.0.1:$(cat "$T/p$v.mport" 2>/dev/null)/summary" 2>/dev/null \
+           | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["chunks_held"])' 2>/dev/null || echo 0)
+    (( held > 0 )) && break
+    sleep 0.05
+  done
+  if [[ ! -f "$T/p$v.mp4" ]] && (( held > 0 )); then killed_midway=$((killed_midway + 1)); fi
   kill -KILL "${PIDS[$v]}" 2>/dev/null || true
   wait "${PIDS[$v]}" 2>/dev/null || true
+  rm -f "$T/p$v.mport"
   run_peer "$v"
 done
-note "victims: $victims ($killed_midway killed before completing)"
+note "victims: $victims ($killed_midway killed mid-download, holding verified chunks)"
 
 note "kill and restart the signaller, then the content server"
 kill -KILL "$SIGPID"; wait "$SIGPID" 2>/dev/null || true
@@ -60,7 +69,7 @@ for v in $victims; do
   [[ $r -gt 0 ]] && resumed=$((resumed + 1))
 done
 note "$resumed of the restarted peers resumed from verified chunks on disk"
-((killed_midway == 0 || resumed > 0)) || fail "no restarted peer resumed from its .part file"
+((resumed >= killed_midway)) || fail "only $resumed of $killed_midway peers killed mid-download resumed from their .part file"
 # No busy loop while the server was down: refusals+errors per peer stay small.
 "$PY" - "$T" "$PEERS" <<'PY'
 import json, sys

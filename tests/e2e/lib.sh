@@ -4,8 +4,11 @@ set -euo pipefail
 HN_SRC=${HN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 HN_BIN=${HN_BIN:-$HN_SRC/build/hybridnode}
 PY=/usr/bin/python3   # Debian's python, where python3-websockets is installed
+HN_BIN=$(realpath "$HN_BIN")
 T=$(mktemp -d /tmp/hn-e2e-XXXXXX)
+cd "$T"   # processes start here, so a core dump lands in $T
 HN_PIDS=()
+ulimit -c unlimited 2>/dev/null || true   # a crash leaves a core in $T; hn_cleanup prints its backtrace
 HN_EXEC=()                    # command prefix for the next process started, e.g. (ip netns exec NS)
 HN_LISTEN_HOST=127.0.0.1
 
@@ -22,10 +25,17 @@ hn_cleanup() {
     grep -rhE -A15 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T" --include='*.log' | head -60 >&2
     rc=1
   fi
+  for core in "$T"/core*; do
+    [[ -f "$core" ]] || continue
+    echo "=== core dump $core:" >&2
+    gdb -batch -ex "thread apply all bt 20" "$HN_BIN" "$core" 2>/dev/null | grep -E "^#|^Thread" | head -80 >&2 || true
+    rm -f "$core"
+    rc=1
+  done
   if [[ $rc -ne 0 ]]; then
     for f in "$T"/*.log; do [[ -f "$f" ]] && { echo "=== $f (tail)"; tail -n 30 "$f"; }; done
   fi
-  rm -rf "$T"
+  cd / && rm -rf "$T"
   exit $rc
 }
 trap hn_cleanup EXIT
