@@ -211,13 +211,19 @@ void SctpTransport::close() {
   closed_ = true;
   SctpIo::live.erase(id_);
   handlers_ = {};
-  if (sock_ != nullptr) {
-    usrsctp_set_upcall(sock_, nullptr, nullptr);
-    usrsctp_shutdown(sock_, SHUT_RDWR);
-    usrsctp_close(sock_);
-    sock_ = nullptr;
-  }
-  usrsctp_deregister_address(addr_of(id_));
+  struct socket* sock = sock_;
+  sock_ = nullptr;
+  void* addr = addr_of(id_);
+  // Close on the GLib thread, the thread that feeds this association's packets to usrsctp: closing
+  // from the loop while that thread is still processing, say, the peer's ABORT is a use-after-free
+  // inside usrsctp (seen once as a crash; cf. usrsctp issues #383/#405).
+  P2pHub::get().run_on_glib([sock, addr] {
+    if (sock != nullptr) {
+      usrsctp_set_upcall(sock, nullptr, nullptr);
+      usrsctp_close(sock);  // SO_LINGER 0: aborts the association if it is still up
+    }
+    usrsctp_deregister_address(addr);
+  });
 }
 
 }  // namespace hn::p2p
