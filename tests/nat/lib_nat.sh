@@ -1,15 +1,17 @@
 # Shared setup of the NAT tests: the e2e helpers, the namespace internet, a video, server + signaller +
 # coturn in the public namespace. Needs root (CI is root); skips loudly (ctest "Skipped") otherwise.
-source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+HN_NAT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HN_NAT_DIR/../e2e/lib.sh"
 if [[ $(id -u) -ne 0 ]] || ! command -v ip >/dev/null || ! command -v turnserver >/dev/null; then
   echo "SKIPPED: NAT tests need root, iproute2 and coturn (scripts/setup.sh installs them)" >&2
   exit 77
 fi
-source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+source "$HN_NAT_DIR/netns.sh"
 NETNS_PREFIX="hn$$"
 trap 'rc=$?; netns_teardown; (exit $rc); hn_cleanup' EXIT
 
-# nat_world MODE CAP: topology, coturn, signaller and content server (capacity CAP) in "pub".
+# nat_world MODE CAP [RATE]: topology, coturn, signaller and content server (capacity CAP, each transfer
+# paced at RATE bytes/s) in "pub".
 nat_world() {
   netns_setup "$1"
   start_coturn "$T"
@@ -19,7 +21,7 @@ nat_world() {
   HN_LISTEN_HOST=198.51.100.1
   HN_EXEC=(ip netns exec "$(ns pub)")
   start_role sig signal
-  start_server srv --store="$T/store" --max-transfers="$2" --limit-rate=2000000 --signal-url="ws://198.51.100.1:$PORT_sig/ws"
+  start_server srv --store="$T/store" --max-transfers="$2" --limit-rate="${3:-2000000}" --signal-url="ws://198.51.100.1:$PORT_sig/ws"
   HN_EXEC=()
   SRV="http://198.51.100.1:$PORT_srv"
   SIG="ws://198.51.100.1:$PORT_sig/ws"

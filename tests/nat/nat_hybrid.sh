@@ -2,7 +2,7 @@
 # A full hybrid run across the NATs: server capacity 1 (paced), three peers in three homes (one behind
 # the symmetric NAT), STUN + TURN configured. All outputs identical; peers delivered part of the bytes.
 source "$(dirname "$0")/lib_nat.sh"
-nat_world symmetric 1
+nat_world symmetric 1 400000   # a slow server: the swarm must carry most of the bytes
 for i in 1 2 3; do
   peer_in home$i "p$i" --server="$SRV" --video=clip --signal-url="$SIG" "${STUN[@]}" "${TURN[@]}" --seed-for=-1
 done
