@@ -58,6 +58,8 @@ class HttpServer {
   Result<void> listen(const HostPort& where);
   int port() const { return listener_.port(); }
   void close();  // stops listening and closes every connection
+  // Serves an already-connected socket (socket activation, tests, fuzzing) like an accepted one.
+  void adopt(UniqueFd fd, std::string remote) { accept(std::move(fd), std::move(remote)); }
 
   const HttpStats& stats() const { return stats_; }
   size_t open_connections() const { return conns_.size(); }
