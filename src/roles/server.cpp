@@ -85,15 +85,7 @@ int run_server(const std::vector<std::string>& args) {
   int rc = 0;
   {
     ContentServer server(&loop, so, std::move(*store), std::move(policy));
-    auto started = server.start();
-    if (!started) {
-      std::cerr << "error: " << started.error() << "\n";
-      rc = 1;
-    } else {
-      write_port_file(o.str("port-file"), server.port());
-      run_until_signalled(&loop, [&] { server.stop(); });
-    }
-    server.stop();
+    rc = serve_until_signalled(&loop, server, o.str("port-file"));
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
