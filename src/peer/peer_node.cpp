@@ -19,6 +19,7 @@
 #include "p2p/peer_link.h"
 #include "p2p/signal_client.h"
 #include "peer/chunk_scheduler.h"
+#include "policy/upload_preference.h"
 #include "util/blocking_work.h"
 #include "net/http_server.h"
 #include "util/log.h"
@@ -97,6 +98,15 @@ struct PeerNode::Impl {
     uint32_t idx;
   };
   std::deque<PendingUpload> upload_queue;
+  struct WaitingUpload {
+    std::weak_ptr<PeerLink> link;
+    uint32_t idx;
+    double since;
+  };
+  std::vector<WaitingUpload> waiting_uploads;  // requests over --upload-slots, served by preference
+  uint64_t upload_grants = 0;
+  void grant_next_upload();
+  void start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
   double next_upload_at = 0;
   void run_upload_queue();
   void on_relay(const nlohmann::json& m);
@@ -167,6 +177,7 @@ void PeerNode::Impl::begin() {
     auto* self = static_cast<Impl*>(t->data);
     self->check_peer_deadlines();
     self->run_upload_queue();
+    self->grant_next_upload();
     if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
       for (auto& [id, l] : self->links) l->ping();
     self->schedule();
@@ -473,14 +484,22 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
     link.reject(idx, p2p::wire::RejectReason::not_held);
     return;
   }
-  if (uploads >= opts.upload_slots || link.queued_bytes() > (8u << 20)) {
+  if (link.queued_bytes() > (8u << 20) || (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
     n.rejected_uploads++;
     link.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
+  if (uploads >= opts.upload_slots) {
+    // All slots busy: wait for one; the preference list decides who gets it (grant_next_upload).
+    waiting_uploads.push_back({link.shared_from_this(), idx, now_s()});
+    return;
+  }
+  start_upload(link.shared_from_this(), idx);
+}
+
+void PeerNode::Impl::start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   uploads++;
   if (signal) signal->load(static_cast<uint32_t>(uploads));
-  std::weak_ptr<PeerLink> weak = link.shared_from_this();
   if (opts.upload_rate == 0) return upload(weak, idx);
   // --upload-rate: each chunk leaves when the budget allows, in request order.
   double now = now_s();
@@ -504,6 +523,7 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   bool corrupt = opts.test_corrupt_uploads;
   run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
     uploads--;
+    grant_next_upload();
     auto l = weak.lock();
     if (!l || l->closed() || stopping) return;
     if (!data) {
@@ -515,6 +535,32 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
     n.upload_chunks++;
     l->send_chunk(idx, *data);
   });
+}
+
+void PeerNode::Impl::grant_next_upload() {
+  double now = now_s();
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  while (uploads < opts.upload_slots && !waiting_uploads.empty()) {
+    // Drop requests whose link is gone, and tell those that waited too long to look elsewhere.
+    std::vector<UploadCandidate> cands;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < waiting_uploads.size();) {
+      auto l = waiting_uploads[i].link.lock();
+      double waited_ms = (now - waiting_uploads[i].since) * 1000.0;
+      if (!l || l->closed() || waited_ms > static_cast<double>(opts.peer_timeout_ms) / 2) {
+        if (l && !l->closed()) l->reject(waiting_uploads[i].idx, p2p::wire::RejectReason::busy);
+        waiting_uploads.erase(waiting_uploads.begin() + static_cast<long>(i));
+        continue;
+      }
+      cands.push_back({l->bytes_in(), l->rtt_ms(), waiting_uploads[i].since});
+      ++i;
+    }
+    if (cands.empty()) return;
+    size_t k = pick_upload(cands, upload_grants++, rng());
+    auto w = waiting_uploads[k];
+    waiting_uploads.erase(waiting_uploads.begin() + static_cast<long>(k));
+    start_upload(w.link, w.idx);
+  }
 }
 
 void PeerNode::Impl::check_peer_deadlines() {

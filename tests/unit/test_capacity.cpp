@@ -85,3 +85,26 @@ TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast a
   }
   CHECK(p->limit() == 1);
 }
+
+#include "policy/upload_preference.h"
+
+TEST_CASE("upload preference: reciprocating peers, then low RTT, then longest waiting; optimistic slot") {
+  std::vector<hn::UploadCandidate> w = {
+      {0, 5.0, 1.0},    // fast, but gives nothing back
+      {1000, 80.0, 3.0},  // uploads to us, slow
+      {0, 0, 0.5},      // unknown RTT, waiting longest
+      {2000, 20.0, 4.0},  // uploads to us, faster
+  };
+  CHECK(hn::pick_upload(w, 0, 0) == 3);
+  w[3].bytes_from_them = 0;
+  CHECK(hn::pick_upload(w, 0, 0) == 1);
+  w[1].bytes_from_them = 0;  // nobody reciprocates: lowest known RTT
+  CHECK(hn::pick_upload(w, 0, 0) == 0);
+  w = {{0, 0, 2.0}, {0, 0, 1.0}};  // nothing known: oldest first
+  CHECK(hn::pick_upload(w, 1, 0) == 1);
+  // Every 4th grant is optimistic: the random draw decides.
+  w = {{500, 1.0, 0}, {0, 0, 9}, {0, 0, 10}};
+  CHECK(hn::pick_upload(w, 3, 2) == 2);
+  CHECK(hn::pick_upload(w, 7, 1) == 1);
+  CHECK(hn::pick_upload(w, 4, 2) == 0);
+}
