@@ -147,6 +147,16 @@ void SignalClient::load(uint32_t uploads) {
   if (joined_) send({{"type", "load"}, {"uploads", uploads}});
 }
 
+void SignalClient::rtt(const std::map<std::string, double>& rtt_ms) {
+  if (!joined_ || rtt_ms.empty()) return;
+  nlohmann::json peers = nlohmann::json::object();
+  for (const auto& [p, ms] : rtt_ms) {
+    if (peers.size() >= 64) break;
+    peers[p] = ms;
+  }
+  send({{"type", "rtt"}, {"peers", peers}});
+}
+
 void SignalClient::lookup(const std::vector<uint32_t>& chunks, std::function<void(Holders)> cb) {
   if (!joined_ || chunks.empty()) {
     cb({});

@@ -38,6 +38,7 @@ class SignalClient {
 
   void have(uint32_t index);
   void load(uint32_t uploads);
+  void rtt(const std::map<std::string, double>& rtt_ms);  // so lookups rank peers by our RTT to them
   // Calls back once, with empty results if the signaller is unreachable.
   void lookup(const std::vector<uint32_t>& chunks, std::function<void(Holders)> cb);
   bool relay(const std::string& type, const std::string& to, nlohmann::json fields);

@@ -180,6 +180,12 @@ void PeerNode::Impl::begin() {
     self->grant_next_upload();
     if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
       for (auto& [id, l] : self->links) l->ping();
+    if (self->ticks % 250 == 0 && self->signal) {  // every 5 s: share it with the signaller
+      std::map<std::string, double> rtts;
+      for (auto& [id, l] : self->links)
+        if (l->rtt_ms() > 0) rtts[id] = l->rtt_ms();
+      self->signal->rtt(rtts);
+    }
     self->schedule();
     self->progress(false);
     if (self->finished && self->opts.seed_for >= 0 && now_s() >= self->seed_until) self->finish(true, "done");

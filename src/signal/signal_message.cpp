@@ -102,6 +102,16 @@ std::variant<Message, SignalError> parse_message(std::string_view text) {
   } else if (t == "load") {
     m.type = Message::Type::load;
     if ((e = get_uint(j, "uploads", m.uploads, 1000000))) return *e;
+  } else if (t == "rtt") {
+    m.type = Message::Type::rtt;
+    auto it = j.find("peers");
+    if (it == j.end() || !it->is_object() || it->size() > 64)
+      return bad("field 'peers' must be an object of at most 64 peer ids to milliseconds");
+    for (auto& [peer, ms] : it->items()) {
+      if (!is_peer_id(peer) || !ms.is_number() || ms.get<double>() < 0 || ms.get<double>() > 600000)
+        return bad("field 'peers' must map peer ids to milliseconds in [0, 600000]");
+      m.rtt_ms.emplace_back(peer, static_cast<float>(ms.get<double>()));
+    }
   } else if (t == "ping") {
     m.type = Message::Type::ping;
   } else if (t == "leave") {

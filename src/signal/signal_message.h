@@ -19,7 +19,7 @@ inline constexpr uint32_t kMaxChunkCount = 1u << 20;
 inline constexpr size_t kMaxRelayBytes = 64 * 1024;  // SDP and candidates
 
 struct Message {
-  enum class Type { join, have, bitfield, lookup, offer, answer, candidate, load, ping, leave };
+  enum class Type { join, have, bitfield, lookup, offer, answer, candidate, load, rtt, ping, leave };
   Type type;
   std::string type_name;
   std::string id;  // optional request id, echoed in the reply
@@ -27,6 +27,7 @@ struct Message {
   uint32_t chunk_count = 0, max = 0, uploads = 0;
   std::vector<uint8_t> bitfield;
   std::vector<uint32_t> chunks;
+  std::vector<std::pair<std::string, float>> rtt_ms;
   nlohmann::json relay;  // the message as it will be forwarded (offer/answer/candidate)
 };
 

@@ -150,6 +150,9 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
     case T::load:
       if (auto e = registry.set_load(id, m.uploads)) send_error(id, *e, m.type_name, m.id);
       return;
+    case T::rtt:
+      if (auto e = registry.set_rtt(id, std::move(m.rtt_ms))) send_error(id, *e, m.type_name, m.id);
+      return;
     case T::lookup: {
       const signal::Member* self = registry.member(id);
       if (self == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);

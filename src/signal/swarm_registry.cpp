@@ -78,6 +78,13 @@ std::optional<SignalError> SwarmRegistry::set_load(ConnId conn, uint32_t uploads
   return std::nullopt;
 }
 
+std::optional<SignalError> SwarmRegistry::set_rtt(ConnId conn, std::vector<std::pair<std::string, float>> rtt_ms) {
+  Member* m = find(conn);
+  if (m == nullptr) return SignalError{"not_joined", "join a swarm first"};
+  m->rtt_ms = std::move(rtt_ms);
+  return std::nullopt;
+}
+
 std::vector<const Member*> SwarmRegistry::lookup(ConnId asker, uint32_t chunk, size_t max) const {
   std::vector<const Member*> out;
   auto w = by_conn_.find(asker);
@@ -89,7 +96,16 @@ std::vector<const Member*> SwarmRegistry::lookup(ConnId asker, uint32_t chunk, s
   uint64_t salt = ++rotation_ * 0x9E3779B97F4A7C15ull;
   auto key = [salt](const Member* m) { return std::hash<std::string>{}(m->peer) ^ salt; };
   size_t keep = std::min(max, out.size());
+  const Member& self = s.members.at(w->second.peer);
+  auto rtt = [&self](const Member* m) -> float {
+    for (const auto& [peer, ms] : self.rtt_ms)
+      if (peer == m->peer) return ms;
+    return -1;
+  };
   std::partial_sort(out.begin(), out.begin() + static_cast<long>(keep), out.end(), [&](const Member* a, const Member* b) {
+    float ra = rtt(a), rb = rtt(b);
+    if ((ra >= 0) != (rb >= 0)) return ra >= 0;
+    if (ra >= 0 && ra != rb) return ra < rb;
     if (a->uploads != b->uploads) return a->uploads < b->uploads;
     return key(a) < key(b);
   });

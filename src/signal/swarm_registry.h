@@ -23,6 +23,7 @@ struct Member {
   ConnId conn = 0;
   Bitfield have;
   uint32_t uploads = 0;  // as last reported by the peer ("load")
+  std::vector<std::pair<std::string, float>> rtt_ms;  // this peer's measured RTT to others ("rtt"), ≤ 64
   double last_seen = 0;
 };
 
@@ -38,7 +39,9 @@ class SwarmRegistry {
   std::optional<SignalError> have(ConnId conn, const std::vector<uint32_t>& chunks);
   std::optional<SignalError> set_bitfield(ConnId conn, std::vector<uint8_t> bitfield);
   std::optional<SignalError> set_load(ConnId conn, uint32_t uploads);
-  // Holders of `chunk` in the asker's swarm, asker excluded, fewest uploads first, at most `max`.
+  std::optional<SignalError> set_rtt(ConnId conn, std::vector<std::pair<std::string, float>> rtt_ms);
+  // Holders of `chunk` in the asker's swarm, asker excluded, at most `max`: those the asker reported a
+  // round-trip time to first (lowest first), then fewest uploads.
   std::vector<const Member*> lookup(ConnId asker, uint32_t chunk, size_t max) const;
   // The connection of `peer` in the asker's swarm.
   std::optional<ConnId> route(ConnId asker, const std::string& peer) const;

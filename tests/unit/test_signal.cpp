@@ -117,3 +117,26 @@ TEST_CASE("websocket accept key (RFC 6455 section 1.3 example)") {
   CHECK(hn::net::ws_accept_for("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
   CHECK(hn::net::ws_client_key().size() == 24);
 }
+
+TEST_CASE("registry: lookup ranks holders by the asker's reported RTT, then by uploads") {
+  SwarmRegistry r;
+  CHECK_FALSE(r.join(1, "v", "near", 1, {0x80}, 0));
+  CHECK_FALSE(r.join(2, "v", "far", 1, {0x80}, 0));
+  CHECK_FALSE(r.join(3, "v", "unknown", 1, {0x80}, 0));
+  CHECK_FALSE(r.join(9, "v", "asker", 1, {}, 0));
+  r.set_load(3, 0);
+  r.set_load(1, 5);
+  r.set_load(2, 5);
+  CHECK_FALSE(r.set_rtt(9, {{"far", 80.f}, {"near", 5.f}}));
+  auto got = r.lookup(9, 0, 3);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]->peer == "near");
+  CHECK(got[1]->peer == "far");
+  CHECK(got[2]->peer == "unknown");  // fewer uploads, but no RTT known: after the measured ones
+  CHECK(r.set_rtt(42, {})->code == "not_joined");
+  auto bad = hn::signal::parse_message(R"({"type":"rtt","peers":{"a b":1}})");
+  CHECK(std::get<SignalError>(bad).code == "bad_message");
+  auto ok = hn::signal::parse_message(R"({"type":"rtt","peers":{"near":4.5}})");
+  REQUIRE(std::holds_alternative<Message>(ok));
+  CHECK(std::get<Message>(ok).rtt_ms.size() == 1);
+}
