@@ -28,5 +28,10 @@ grep -q "max_transfers" <<<"$out" || fail "message does not name the key: $out"
 out=$("$HN_BIN" --role=nope 2>&1) && fail "unknown role accepted"
 grep -q "unknown role" <<<"$out" || fail "$out"
 
+note "the shipped config files parse for their roles"
+for c in server signal peer; do
+  "$HN_BIN" --config "$HN_SRC/config/$c.json" --help >/dev/null || fail "config/$c.json is refused"
+done
+
 stop_and_check "$PID_srv" srv
 echo "PASS server_bad_input"
