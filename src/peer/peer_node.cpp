@@ -601,6 +601,7 @@ void PeerNode::Impl::check_peer_deadlines() {
 void PeerNode::Impl::complete() {
   finished = true;
   t_done = now_s();
+  seed_until = INFINITY;  // set for real once the output is renamed; the tick must not stop us before that
   auto f = file;
   run_blocking<Result<void>>(loop, [f] { return f->finish(); }, [this](Result<void> r) {
     if (!r) return finish(false, r.error());

@@ -65,6 +65,7 @@ async def main():
     check(r["type"] == "peers" and r["id"] == "L1", "lookup answers with the request id")
     check(r["chunks"] == {"0": ["alice"], "1": [], "15": ["alice"]}, f"lookup finds alice's chunks: {r['chunks']}")
     await a.send(json.dumps({"type": "have", "chunks": [1]}))
+    await rpc(a, {"type": "ping"})  # a's pong means its have was processed (b's lookup is another socket)
     r = await rpc(b, {"type": "lookup", "chunks": [1]})
     check(r["chunks"]["1"] == ["alice"], "have updates what lookup sees")
 
