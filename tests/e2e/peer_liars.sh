@@ -3,7 +3,7 @@
 # one floods pieces nobody asked for. Each is detected and dropped; the leecher completes from the
 # honest seeder without being stalled.
 source "$(dirname "$0")/lib.sh"
-ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 8 \
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 20 \
   -c:v libx264 -preset ultrafast -b:v 3M -c:a aac -shortest "$T/clip.mp4"
 "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
 start_role sig signal
