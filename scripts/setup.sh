@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git gdb
   # libraries (see README "Dependencies")
   libuv1-dev libssl-dev nlohmann-json3-dev doctest-dev libhttp-parser-dev libwslay-dev
   libcurl4-openssl-dev libnice-dev libglib2.0-dev libusrsctp-dev libmongoc-dev

@@ -131,7 +131,6 @@ void HttpClient::close() {
   }
   sockets_.clear();
   timer_.reset();
-  in_flight_ = 0;
 }
 
 void HttpClient::get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done) {
@@ -148,7 +147,6 @@ void HttpClient::get(const std::string& url, size_t max_body, std::function<void
   curl_easy_setopt(e, CURLOPT_USERAGENT, "hybridnode");
   curl_multi_add_handle(multi_, e);
   easy_.insert(e);
-  in_flight_++;
 }
 
 void HttpClient::check_done() {
@@ -176,7 +174,6 @@ void HttpClient::check_done() {
     curl_multi_remove_handle(multi_, e);
     curl_easy_cleanup(e);
     easy_.erase(e);
-    in_flight_--;
     r->done(std::move(res));
   }
 }

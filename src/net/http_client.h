@@ -31,7 +31,6 @@ class HttpClient {
 
   // Bodies over max_body fail with an error (a server cannot make us buffer without bound).
   void get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done);
-  size_t in_flight() const { return in_flight_; }
   void close();  // aborts everything; callbacks are not called
 
  private:
@@ -41,7 +40,6 @@ class HttpClient {
   long timeout_ms_;
   CURLM* multi_ = nullptr;
   UvHandle<uv_timer_t> timer_;
-  size_t in_flight_ = 0;
   std::set<void*> easy_;
   std::set<void*> sockets_;  // SocketCtx of sockets being polled
 };

@@ -75,7 +75,6 @@ void SignalClient::schedule_reconnect() {
   backoff_ms_ = std::min<uint64_t>(backoff_ms_ * 2, 15000);
   uv_timer_start(timer_.get(), [](uv_timer_t* t) {
     auto* self = static_cast<SignalClient*>(t->data);
-    self->reconnects_++;
     self->connect();
   }, delay, 0);
 }

@@ -43,8 +43,6 @@ class SignalClient {
   void lookup(const std::vector<uint32_t>& chunks, std::function<void(Holders)> cb);
   bool relay(const std::string& type, const std::string& to, nlohmann::json fields);
 
-  uint64_t reconnects() const { return reconnects_; }
-
  private:
   void connect();
   void on_message(std::string_view text);
@@ -60,7 +58,7 @@ class SignalClient {
   net::UvHandle<uv_timer_t> timer_;      // reconnect back-off
   net::UvHandle<uv_timer_t> heartbeat_;
   bool joined_ = false, stopped_ = false, connecting_ = false;
-  uint64_t backoff_ms_ = 500, next_lookup_ = 0, reconnects_ = 0;
+  uint64_t backoff_ms_ = 500, next_lookup_ = 0;
   std::map<std::string, std::function<void(Holders)>> pending_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

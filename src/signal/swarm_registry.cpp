@@ -37,16 +37,6 @@ Member* SwarmRegistry::find(ConnId conn) {
 
 const Member* SwarmRegistry::member(ConnId conn) const { return const_cast<SwarmRegistry*>(this)->find(conn); }
 
-const std::string* SwarmRegistry::video_of(ConnId conn) const {
-  auto w = by_conn_.find(conn);
-  return w == by_conn_.end() ? nullptr : &w->second.video;
-}
-
-uint32_t SwarmRegistry::chunk_count(const std::string& video) const {
-  auto it = swarms_.find(video);
-  return it == swarms_.end() ? 0 : it->second.chunk_count;
-}
-
 size_t SwarmRegistry::swarm_size(const std::string& video) const {
   auto it = swarms_.find(video);
   return it == swarms_.end() ? 0 : it->second.members.size();

@@ -51,10 +51,8 @@ class SwarmRegistry {
   std::vector<ConnId> expire(double now, double timeout);
 
   const Member* member(ConnId conn) const;
-  const std::string* video_of(ConnId conn) const;
   size_t swarm_count() const { return swarms_.size(); }
   size_t member_count() const { return by_conn_.size(); }
-  uint32_t chunk_count(const std::string& video) const;
   size_t swarm_size(const std::string& video) const;
 
  private:
