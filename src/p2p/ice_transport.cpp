@@ -6,6 +6,7 @@
 #include <usrsctp.h>
 
 #include "net/address.h"
+#include "p2p/sdp_guard.h"
 #include "util/log.h"
 
 namespace hn::p2p {
@@ -153,7 +154,7 @@ std::string IceTransport::local_description() const {
 
 Result<void> IceTransport::set_remote_description(const std::string& sdp) {
   if (agent_ == nullptr) return make_error("ice: not started");
-  if (sdp.size() > 64 * 1024) return make_error("ice: remote description too large");
+  if (auto ok = vet_remote_description(sdp); !ok) return make_error(ok.error());
   gchar* ufrag = nullptr;
   gchar* pwd = nullptr;
   GSList* cands = nice_agent_parse_remote_stream_sdp(agent_, stream_, sdp.c_str(), &ufrag, &pwd);
@@ -176,9 +177,9 @@ Result<void> IceTransport::add_remote_candidate(const std::string& line) {
     nice_agent_peer_candidate_gathering_done(agent_, stream_);
     return {};
   }
-  if (line.size() > 1024) return make_error("ice: candidate too long");
-  std::string l = line.rfind("a=", 0) == 0 ? line : "a=" + line;
-  NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent_, stream_, l.c_str());
+  auto l = vet_remote_candidate(line);
+  if (!l) return make_error(l.error());
+  NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent_, stream_, l->c_str());
   if (c == nullptr) return make_error("ice: unparsable candidate");
   GSList* list = g_slist_append(nullptr, c);
   nice_agent_set_remote_candidates(agent_, stream_, 1, list);
