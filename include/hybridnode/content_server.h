@@ -25,6 +25,10 @@ struct ContentServerOptions {
   size_t open_chunk_cache = 1024;       // chunk files kept open
   uint64_t limit_rate = 0;              // bytes/s per chunk transfer (a client's downlink); 0: off
   uint64_t uplink_rate = 0;             // bytes/s shared by all chunk transfers (the server's uplink); 0: off
+  // Live channel (docs/live.md): id and source ("-" stdin, a FIFO or a growing MPEG-TS file); none when empty.
+  std::string live_id, live_source;
+  size_t live_window = 30;              // chunks kept and listed in the live manifest / playlist
+  double live_chunk_seconds = 1.0;      // target chunk duration (cut at the first keyframe past it)
 };
 
 class ContentServer {

@@ -32,6 +32,10 @@ struct PeerOptions {
   bool progress = false;       // a progress line on stderr
   uint64_t upload_rate = 0;    // bytes/s this peer uploads in total (0: unlimited)
   std::string metrics_listen;  // "IP:PORT": serve /metrics (Prometheus) and /summary (JSON) there
+  // Live (--live, hybridnode/live_peer.h): `video_id` names the channel; `output` "-" is stdout.
+  int live_buffer = 3;         // start this many chunks behind the live edge
+  std::string player_listen;   // "IP:PORT": an HLS playlist + segments for players (/live/ID.m3u8)
+  double live_seconds = 0;     // stop after this long (0: when the channel ends)
   bool test_corrupt_uploads = false;  // TEST ONLY: flip a byte in every chunk served
   bool test_send_garbage = false;     // TEST ONLY: send malformed wire messages to every peer it meets
   std::string test_lie;               // TEST ONLY: "claim" (holds all, answers nothing), "wrong-video", "flood"

@@ -6,6 +6,8 @@
 
 #include "content/catalog.h"
 #include "content/chunk_cache.h"
+#include "content/live_channel.h"
+#include "content/live_source.h"
 #include "hybridnode/ids.h"
 #include "net/http_server.h"
 #include "util/blocking_work.h"
@@ -26,17 +28,21 @@ struct ContentServer::Impl {
   content::ChunkCache cache;
   std::unique_ptr<net::HttpServer> http;
   net::UvHandle<uv_timer_t> refresh_timer;
+  std::shared_ptr<content::LiveChannel> live;
+  std::unique_ptr<content::LiveSource> live_source;
   bool refreshing = false;
 
   struct Counters {
     uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
-    uint64_t store_errors = 0, not_modified = 0;
+    uint64_t store_errors = 0, not_modified = 0, live_chunks_served = 0, long_polls = 0;
   } n;
 
   Impl(uv_loop_t* l, ContentServerOptions o, std::unique_ptr<ChunkStore> s, std::unique_ptr<CapacityPolicy> p)
       : loop(l), opts(std::move(o)), store(std::move(s)), policy(std::move(p)), cache(opts.open_chunk_cache) {}
 
   void handle(HttpRequest& req, net::HttpServer::Respond respond);
+  void handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond);
+  void serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   HttpResponse refusal(const std::string& chunk_id) const;
   HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot);
@@ -64,6 +70,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     return serve_chunk(req, id, std::move(respond));
   }
   if (!get) return respond(method_not_allowed("GET, HEAD"));
+  if (path == "/live" || starts_with(path, "/live/")) return handle_live(req, path.size() > 6 ? path.substr(6) : "", std::move(respond));
   if (path == "/videos" || path == "/videos/") {
     auto r = HttpResponse::json(200, catalog->catalog_json());
     r.headers.emplace_back("Cache-Control", "no-cache");
@@ -83,8 +90,69 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
   respond(HttpResponse::error(404, "no such resource"));
 }
 
+// /live: channels; /live/ID: manifest (long poll with ?from=SEQ&wait_ms=N); /live/ID.m3u8: HLS
+// playlist; /live/ID/SEQ.ts: a segment for HLS players. Peers fetch live chunks by id at /chunks/.
+void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond) {
+  if (rest.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    if (live) list.push_back({{"video_id", live->id()}, {"next_seq", live->next_seq()}, {"ended", live->ended()}});
+    return respond(HttpResponse::json(200, nlohmann::json({{"channels", list}}).dump() + "\n"));
+  }
+  auto slash = rest.find('/');
+  std::string id = rest.substr(0, slash);
+  bool m3u8 = slash == std::string::npos && id.size() > 5 && id.compare(id.size() - 5, 5, ".m3u8") == 0;
+  if (m3u8) id.resize(id.size() - 5);
+  if (!is_video_id(id)) return respond(HttpResponse::error(400, "invalid live channel id"));
+  if (!live || live->id() != id) return respond(HttpResponse::error(404, "no live channel " + id));
+  if (m3u8) {
+    auto r = HttpResponse::text(200, live->playlist(), "application/vnd.apple.mpegurl");
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return respond(std::move(r));
+  }
+  if (slash != std::string::npos) {
+    std::string seg = rest.substr(slash + 1);
+    if (seg.size() < 4 || seg.size() > 23 || seg.compare(seg.size() - 3, 3, ".ts") != 0 ||
+        seg.find_first_not_of("0123456789") != seg.size() - 3)
+      return respond(HttpResponse::error(400, "segment names are SEQ.ts"));
+    const content::LiveChunk* c = live->by_seq(std::stoull(seg.substr(0, seg.size() - 3)));
+    if (c == nullptr) return respond(HttpResponse::error(404, "segment " + seg + " is not in the live window"));
+    return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
+  }
+  auto answer = [this, respond] {
+    auto r = HttpResponse::json(200, live->manifest_json());
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    respond(std::move(r));
+  };
+  std::string from = req.query_param("from"), wait = req.query_param("wait_ms");
+  if (from.empty()) return answer();
+  if (from.size() > 19 || from.find_first_not_of("0123456789") != std::string::npos ||
+      wait.size() > 6 || wait.find_first_not_of("0123456789") != std::string::npos)
+    return respond(HttpResponse::error(400, "from and wait_ms must be non-negative integers"));
+  // Long poll: the answer waits (at most 30 s) until chunk `from` exists, so peers learn of new
+  // chunks the moment they are cut instead of polling.
+  double wait_s = std::min(30.0, wait.empty() ? 10.0 : std::stod(wait) / 1000.0);
+  n.long_polls++;
+  live->wait(std::stoull(from), static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
+}
+
+void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond) {
+  std::unique_ptr<TransferSlot> slot;
+  if (!head) slot = TransferSlot::try_acquire(*policy, c.ref.size);
+  if (!head && !slot) {
+    n.refusals++;
+    return respond(refusal(c.ref.id));
+  }
+  ChunkSource src;
+  src.bytes = *c.bytes;
+  if (!head) n.live_chunks_served++;
+  auto r = chunk_response(src, c.ref.id, std::move(slot));
+  r.headers[0].second = "video/mp2t";
+  respond(std::move(r));
+}
+
 HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
   const std::string* vid = catalog->video_of_chunk(chunk_id);
+  if (vid == nullptr && live && live->by_id(chunk_id)) vid = &live->id();
   nlohmann::json j = {{"error", "content server over capacity; fetch this chunk from the swarm"},
                       {"status", 503},
                       {"chunk_id", chunk_id},
@@ -124,6 +192,9 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
 }
 
 void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond) {
+  if (const content::LiveChunk* c = live ? live->by_id(id) : nullptr) {
+    return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
+  }
   if (catalog->video_of_chunk(id) == nullptr) {
     n.not_found++;
     return respond(HttpResponse::error(404, "no video lists chunk " + id));
@@ -178,6 +249,9 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_refusals_total", "Chunk requests refused by the capacity policy (503).", n.refusals);
   p.counter("hybridnode_chunk_not_found_total", "Chunk requests for ids no manifest lists.", n.not_found);
   p.counter("hybridnode_store_errors_total", "Store failures while opening a chunk.", n.store_errors);
+  p.counter("hybridnode_live_chunks_served_total", "Live chunks sent (to peers and HLS players).", n.live_chunks_served);
+  p.counter("hybridnode_live_long_polls_total", "Live manifest long polls received.", n.long_polls);
+  p.gauge("hybridnode_live_chunks_published", "Live chunks cut so far.", live ? static_cast<double>(live->next_seq()) : 0);
   p.gauge("hybridnode_active_transfers", "Chunk transfers in progress.", static_cast<double>(policy->active()));
   p.gauge("hybridnode_capacity_limit", "Current cap on concurrent transfers (-1: unlimited).",
           static_cast<double>(policy->limit()));
@@ -239,6 +313,13 @@ Result<void> ContentServer::start() {
                                              [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
   auto ok = I.http->listen(*where);
   if (!ok) return ok;
+  if (!I.opts.live_id.empty()) {
+    if (!is_video_id(I.opts.live_id)) return make_error("--live: invalid channel id " + I.opts.live_id);
+    I.live = std::make_shared<content::LiveChannel>(I.opts.live_id, I.opts.live_window, I.opts.live_chunk_seconds);
+    I.live_source = std::make_unique<content::LiveSource>(I.loop, I.opts.live_source, I.live, I.opts.live_chunk_seconds);
+    if (auto s = I.live_source->start(); !s) return s;
+    log::info("live channel " + I.opts.live_id + " from " + I.opts.live_source);
+  }
   uv_timer_init(I.loop, I.refresh_timer.get());
   I.refresh_timer->data = &I;
   if (I.opts.catalog_refresh_ms > 0)
@@ -253,6 +334,8 @@ Result<void> ContentServer::start() {
 void ContentServer::stop() {
   if (!impl_) return;
   impl_->refresh_timer.reset();
+  impl_->live_source.reset();
+  if (impl_->live) impl_->live->end();  // answers pending long polls before the connections close
   if (impl_->http) impl_->http->close();
 }
 

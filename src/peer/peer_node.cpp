@@ -19,6 +19,7 @@
 #include "p2p/peer_link.h"
 #include "p2p/signal_client.h"
 #include "peer/chunk_scheduler.h"
+#include "peer/peer_id.h"
 #include "policy/upload_preference.h"
 #include "util/blocking_work.h"
 #include "net/http_server.h"
@@ -32,13 +33,6 @@ using S = ChunkScheduler::State;
 
 namespace {
 double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
-std::string random_peer_id() {
-  static const char* hex = "0123456789abcdef";
-  std::random_device rd;
-  std::string s = "p";
-  for (int i = 0; i < 12; ++i) s += hex[rd() % 16];
-  return s;
-}
 }  // namespace
 
 struct PeerNode::Impl {

@@ -7,6 +7,7 @@
 
 #include "config/options.h"
 #include "hybridnode/ids.h"
+#include "hybridnode/live_peer.h"
 #include "hybridnode/peer.h"
 #include "roles/port_file.h"
 #include "roles/role_flags.h"
@@ -16,13 +17,41 @@
 
 namespace hn::roles {
 
+namespace {
+
+void write_summary(const std::string& path, const std::string& json) {
+  if (path.empty()) return;
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << json << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+int watch_live(uv_loop_t* loop, const PeerOptions& po, const std::string& summary, const std::string& port_file) {
+  int rc = 1;
+  LivePeer peer(loop, po);
+  peer.start([&](bool ok, const std::string& msg) {
+    rc = ok ? 0 : 1;
+    if (!ok) std::cerr << "error: " << msg << "\n";
+    write_summary(summary, peer.summary_json());
+  });
+  if (peer.player_port() > 0) write_port_file(port_file, peer.player_port());
+  run_until_signalled(loop, [&] { peer.stop(); });
+  return rc;
+}
+
+}  // namespace
+
 int run_peer(const std::vector<std::string>& args) {
   using config::Type;
   config::ParseSpec spec{
       "hybridnode --role=peer",
       {
           {"server", Type::string, "http://127.0.0.1:8080", "content server base URL"},
-          {"video", Type::string, "", "video id to download (required)"},
+          {"video", Type::string, "", "video id to download (this or --live is required)"},
+          {"live", Type::string, "", "watch this live channel instead of downloading (docs/live.md)"},
+          {"live-buffer", Type::integer, "3", "live: start this many chunks behind the edge", 0, 1000},
+          {"live-seconds", Type::number, "0", "live: stop after this many seconds (0: when the channel ends)", 0, 1000000000},
+          {"player-listen", Type::string, "", "live: serve /live/ID.m3u8 for a player on IP:PORT (port 0: any; see --port-file)"},
           {"output", Type::string, "", "output file (default: VIDEO_ID.out in the current folder)"},
           {"signal-url", Type::string, "", "signaller ws://IP:PORT/ws (default: learnt from the server's 503)"},
           {"peer-id", Type::string, "", "this peer's id in the swarm (default: random)"},
@@ -51,15 +80,19 @@ int run_peer(const std::vector<std::string>& args) {
       }};
   config::Options o;
   if (auto rc = parse_role_flags(spec, args, o)) return *rc;
-  if (!is_video_id(o.str("video"))) {
-    std::cerr << "error: --video: a video id is required (see GET /videos on the server)\n";
+  bool live = !o.str("live").empty();
+  if (live ? !is_video_id(o.str("live")) || o.is_set("video") : !is_video_id(o.str("video"))) {
+    std::cerr << "error: give a valid --video (see GET /videos on the server) or --live (GET /live), not both\n";
     return 2;
   }
   PeerOptions po;
   po.server_url = o.str("server");
   while (!po.server_url.empty() && po.server_url.back() == '/') po.server_url.pop_back();
-  po.video_id = o.str("video");
-  po.output = o.str("output").empty() ? po.video_id + ".out" : o.str("output");
+  po.video_id = live ? o.str("live") : o.str("video");
+  po.output = o.str("output").empty() && !live ? po.video_id + ".out" : o.str("output");
+  po.live_buffer = static_cast<int>(o.integer("live-buffer"));
+  po.live_seconds = o.number("live-seconds");
+  po.player_listen = o.str("player-listen");
   po.signal_url = o.str("signal-url");
   po.peer_id = o.str("peer-id");
   po.stun = o.str("stun");
@@ -72,6 +105,9 @@ int run_peer(const std::vector<std::string>& args) {
   po.mtu = static_cast<int>(o.integer("mtu"));
   po.server_slots = static_cast<int>(o.integer("server-slots"));
   po.urgent_chunks = static_cast<int>(o.integer("urgent-chunks"));
+  // Live: only the chunk the player needs within one chunk-duration is urgent (the server's);
+  // with a 3-chunk buffer the rest has time to come from peers.
+  if (live && !o.is_set("urgent-chunks")) po.urgent_chunks = 1;
   po.max_links = static_cast<int>(o.integer("max-links"));
   po.requests_per_link = static_cast<int>(o.integer("requests-per-link"));
   po.upload_slots = static_cast<int>(o.integer("upload-slots"));
@@ -92,17 +128,15 @@ int run_peer(const std::vector<std::string>& args) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int rc = 1;
-  {
+  if (live) {
+    rc = watch_live(&loop, po, o.str("summary"), o.str("port-file"));
+  } else {
     PeerNode node(&loop, po);
     std::string summary_path = o.str("summary");
     node.start([&](bool ok, const std::string& msg) {
       rc = ok ? 0 : 1;
       if (!ok) std::cerr << "error: " << msg << "\n";
-      if (!summary_path.empty()) {
-        std::string tmp = summary_path + ".tmp";
-        std::ofstream(tmp) << node.summary_json() << "\n";
-        std::rename(tmp.c_str(), summary_path.c_str());
-      }
+      write_summary(summary_path, node.summary_json());
     });
     if (node.metrics_port() > 0) write_port_file(o.str("port-file"), node.metrics_port());
     run_until_signalled(&loop, [&] { node.stop(); });

@@ -35,6 +35,9 @@ config::ParseSpec server_spec() {
               {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off)", 0, INT64_MAX},
               {"uplink-rate", Type::integer, "0", "bytes/s shared by all chunk transfers, an uplink (0: off)", 0, INT64_MAX},
               {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
+              {"live", Type::string, "", "a live channel ID=SOURCE: SOURCE is - (stdin), a FIFO or a growing MPEG-TS file"},
+              {"live-window", Type::integer, "30", "live chunks kept and listed in the manifest/playlist", 2, 1024},
+              {"live-chunk-ms", Type::integer, "1000", "target live chunk duration (cut at the next keyframe past it)", 100, 60000},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
 }
@@ -79,6 +82,17 @@ int run_server(const std::vector<std::string>& args) {
   so.catalog_refresh_ms = static_cast<uint64_t>(o.integer("catalog-refresh-ms"));
   so.limit_rate = static_cast<uint64_t>(o.integer("limit-rate"));
   so.uplink_rate = static_cast<uint64_t>(o.integer("uplink-rate"));
+  if (!o.str("live").empty()) {
+    auto eq = o.str("live").find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == o.str("live").size()) {
+      std::cerr << "error: --live: expected ID=SOURCE, e.g. --live=news=- or --live=news=/run/news.fifo\n";
+      return 2;
+    }
+    so.live_id = o.str("live").substr(0, eq);
+    so.live_source = o.str("live").substr(eq + 1);
+  }
+  so.live_window = static_cast<size_t>(o.integer("live-window"));
+  so.live_chunk_seconds = static_cast<double>(o.integer("live-chunk-ms")) / 1000.0;
 
   uv_loop_t loop;
   uv_loop_init(&loop);

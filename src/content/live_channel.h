@@ -1,0 +1,64 @@
+// A live channel on the content server: the last `window` chunks in memory, the live manifest and
+// HLS playlist over them, and long-poll waiters woken when a chunk is published.
+// Loop-free (the caller drives time), so it is unit-tested without sockets.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <deque>
+#include <vector>
+
+#include "media/live_manifest.h"
+#include "media/ts_chunker.h"
+
+namespace hn::content {
+
+struct LiveChunk {
+  media::LiveChunkRef ref;
+  std::shared_ptr<const std::string> bytes;
+};
+
+class LiveChannel {
+ public:
+  LiveChannel(std::string id, size_t window, double target_seconds);
+
+  const std::string& id() const { return id_; }
+  bool ended() const { return ended_; }
+  uint64_t next_seq() const { return next_seq_; }
+
+  void publish(media::TsChunk chunk, int64_t wall_ms);
+  void end();  // the source is finished: manifests say so and waiters wake
+
+  const LiveChunk* by_seq(uint64_t seq) const;
+  const LiveChunk* by_id(const std::string& id) const;
+  std::string manifest_json() const;
+  // HLS media playlist; segment URIs are relative: "<id>/<seq>.ts".
+  std::string playlist() const;
+
+  // Long poll: `wake` runs (once) when a chunk with seq >= `from_seq` exists, the channel ends, or
+  // `deadline` (caller's clock) passes in expire().
+  void wait(uint64_t from_seq, double deadline, std::function<void()> wake);
+  void expire(double now);
+  size_t waiters() const { return waiters_.size(); }
+
+ private:
+  void wake_ready();
+
+  std::string id_;
+  size_t window_;
+  double target_;
+  uint64_t next_seq_ = 0;
+  bool ended_ = false;
+  std::deque<LiveChunk> chunks_;
+  std::unordered_map<std::string, uint64_t> seq_of_id_;
+  struct Waiter {
+    uint64_t from_seq;
+    double deadline;
+    std::function<void()> wake;
+  };
+  std::vector<Waiter> waiters_;
+};
+
+}  // namespace hn::content

@@ -1,0 +1,100 @@
+#include "content/live_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "util/log.h"
+
+namespace hn::content {
+
+namespace {
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+LiveSource::LiveSource(uv_loop_t* loop, std::string path, std::shared_ptr<LiveChannel> channel, double target_seconds)
+    : loop_(loop), path_(std::move(path)), channel_(std::move(channel)), chunker_(target_seconds) {}
+
+LiveSource::~LiveSource() {
+  if (pipe_open_) uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
+  pipe_.reset();
+  tail_.reset();
+  expiry_.reset();
+}
+
+Result<void> LiveSource::start() {
+  bool regular = false;
+  if (path_ == "-") {
+    fd_ = UniqueFd(dup(STDIN_FILENO));
+  } else {
+    struct stat st {};
+    if (stat(path_.c_str(), &st) != 0) return make_error("live source " + path_ + ": " + std::strerror(errno));
+    regular = S_ISREG(st.st_mode);
+    // O_RDWR on a FIFO: we count as a writer too, so an encoder that exits and restarts is not an EOF.
+    int flags = S_ISFIFO(st.st_mode) ? O_RDWR : O_RDONLY;
+    fd_ = UniqueFd(::open(path_.c_str(), flags | O_NONBLOCK | O_CLOEXEC));
+  }
+  if (!fd_.valid()) return make_error("live source " + path_ + ": " + std::strerror(errno));
+  uv_timer_init(loop_, expiry_.get());
+  expiry_->data = this;
+  uv_timer_start(expiry_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<LiveSource*>(t->data);
+    if (self) self->channel_->expire(static_cast<double>(uv_now(t->loop)) / 1000.0);
+  }, 100, 100);
+  if (regular) {
+    uv_timer_init(loop_, tail_.get());
+    tail_->data = this;
+    uv_timer_start(tail_.get(), [](uv_timer_t* t) {
+      if (auto* self = static_cast<LiveSource*>(t->data)) self->tail_file();
+    }, 0, 100);
+    return {};
+  }
+  int rc = uv_pipe_init(loop_, pipe_.get(), 0);
+  if (rc == 0) rc = uv_pipe_open(pipe_.get(), fd_.get());
+  if (rc != 0) return make_error("live source " + path_ + ": " + uv_strerror(rc));
+  fd_.release();  // the pipe handle owns it now
+  pipe_open_ = true;
+  pipe_->data = this;
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(pipe_.get()),
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        static thread_local char scratch[256 * 1024];  // the chunker copies what it keeps
+        *buf = uv_buf_init(scratch, sizeof scratch);
+      },
+      [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+        auto* self = static_cast<LiveSource*>(s->data);
+        if (self == nullptr) return;
+        if (n > 0) self->on_bytes(buf->base, static_cast<size_t>(n));
+        else if (n < 0) self->on_end(n == UV_EOF ? "end of stream" : uv_strerror(static_cast<int>(n)));
+      });
+  return {};
+}
+
+void LiveSource::tail_file() {
+  static thread_local char buf[256 * 1024];
+  for (int i = 0; i < 64; ++i) {  // at most 16 MiB per tick, so a huge file cannot stall the loop
+    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+    if (n <= 0) return;  // 0: no more yet (the file may grow)
+    on_bytes(buf, static_cast<size_t>(n));
+  }
+}
+
+void LiveSource::on_bytes(const char* data, size_t len) {
+  bytes_in_ += len;
+  for (auto& c : chunker_.feed(reinterpret_cast<const uint8_t*>(data), len)) channel_->publish(std::move(c), wall_ms());
+}
+
+void LiveSource::on_end(const std::string& why) {
+  if (auto last = chunker_.flush()) channel_->publish(std::move(*last), wall_ms());
+  channel_->end();
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
+  log::info("live " + channel_->id() + ": source ended (" + why + ") after " + std::to_string(channel_->next_seq()) + " chunks");
+}
+
+}  // namespace hn::content

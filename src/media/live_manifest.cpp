@@ -1,0 +1,53 @@
+#include "media/live_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "hybridnode/ids.h"
+#include "hybridnode/manifest.h"
+
+namespace hn::media {
+
+std::string live_manifest_to_json(const LiveManifest& m) {
+  nlohmann::json chunks = nlohmann::json::array();
+  for (const auto& c : m.chunks)
+    chunks.push_back({{"seq", c.seq}, {"id", c.id}, {"size", c.size}, {"duration", c.duration}, {"published_ms", c.published_ms}});
+  nlohmann::json j = {{"video_id", m.video_id}, {"live", true},          {"ended", m.ended},
+                      {"target_duration", m.target_duration}, {"ring", kLiveRing}, {"chunks", chunks}};
+  return j.dump() + "\n";
+}
+
+Result<LiveManifest> live_manifest_from_json(const std::string& text) {
+  if (text.size() > kMaxManifestBytes) return make_error("live manifest too large");
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return make_error("live manifest is not a JSON object");
+  LiveManifest m;
+  try {
+    if (!j.at("live").get<bool>()) return make_error("not a live manifest");
+    m.video_id = j.at("video_id").get<std::string>();
+    m.ended = j.at("ended").get<bool>();
+    m.target_duration = j.at("target_duration").get<double>();
+    if (j.at("ring").get<uint64_t>() != kLiveRing) return make_error("live manifest uses another index ring");
+    const auto& arr = j.at("chunks");
+    if (!arr.is_array() || arr.size() > kMaxLiveWindow) return make_error("live manifest: chunks must be an array of at most 1024");
+    for (const auto& c : arr) {
+      LiveChunkRef r;
+      r.seq = c.at("seq").get<uint64_t>();
+      r.id = c.at("id").get<std::string>();
+      r.size = c.at("size").get<uint64_t>();
+      r.duration = c.at("duration").get<double>();
+      r.published_ms = c.at("published_ms").get<int64_t>();
+      if (!is_chunk_id(r.id)) return make_error("live manifest: bad chunk id");
+      if (r.size == 0 || r.size > kMaxChunkSize) return make_error("live manifest: chunk size out of range");
+      if (!(r.duration >= 0 && r.duration < 3600)) return make_error("live manifest: duration out of range");
+      if (!m.chunks.empty() && r.seq != m.chunks.back().seq + 1) return make_error("live manifest: sequence numbers not consecutive");
+      m.chunks.push_back(std::move(r));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(std::string("live manifest: ") + e.what());
+  }
+  if (!is_video_id(m.video_id)) return make_error("live manifest: bad video id");
+  if (!(m.target_duration > 0 && m.target_duration < 3600)) return make_error("live manifest: target_duration out of range");
+  return m;
+}
+
+}  // namespace hn::media

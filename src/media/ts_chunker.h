@@ -1,0 +1,51 @@
+// Cuts a live MPEG-TS byte stream into chunks a player can start from: each chunk begins at a video
+// keyframe (random_access_indicator on the video PES), including the PAT/PMT that the muxer puts right
+// before it, once the running chunk is at least `target_seconds` long (by the video PTS).
+// Streams without keyframe marks are cut at packet boundaries by size. Garbage between packets is
+// skipped by resynchronising on the 0x47 sync byte, so one bad byte cannot wedge the channel.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hn::media {
+
+struct TsChunk {
+  std::string bytes;     // whole 188-byte packets
+  double duration = 0;   // seconds of video (PTS span); 0 when the stream carries no usable PTS
+  bool starts_with_keyframe = false;
+};
+
+class TsChunker {
+ public:
+  static constexpr size_t kPacket = 188;
+  explicit TsChunker(double target_seconds, size_t max_chunk_bytes = 8u << 20)
+      : target_(target_seconds), max_bytes_(max_chunk_bytes) {}
+
+  // Appends bytes; returns the chunks completed by them (usually none or one).
+  std::vector<TsChunk> feed(const uint8_t* data, size_t len);
+  // End of stream: the rest as a last chunk (nothing when empty).
+  std::optional<TsChunk> flush();
+
+  uint64_t bytes_skipped() const { return skipped_; }
+  uint64_t packets() const { return packets_; }
+
+ private:
+  void on_packet(const uint8_t* p, std::vector<TsChunk>& out);
+  TsChunk cut(size_t at, double end_pts);
+
+  double target_;
+  size_t max_bytes_;
+  std::string partial_;    // an incomplete packet carried to the next feed
+  std::string current_;    // packets of the chunk being built
+  int video_pid_ = -1;
+  std::vector<bool> pes_pid_ = std::vector<bool>(8192, false);
+  std::optional<size_t> psi_run_start_;  // offset in current_ of the PAT run just before now
+  double start_pts_ = -1, last_pts_ = -1;
+  bool current_keyframe_ = false;
+  uint64_t skipped_ = 0, packets_ = 0;
+};
+
+}  // namespace hn::media

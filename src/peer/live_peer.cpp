@@ -1,0 +1,647 @@
+// The live viewer. Same transports as the download peer (HTTP to the server, signaller, ICE/SCTP links),
+// different goal: chunks arrive in order before a playback deadline, not all of them eventually.
+// Chunk i of the channel is ring index i % kLiveRing on the wire and at the signaller (docs/live.md).
+#include "hybridnode/live_peer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include "hybridnode/manifest.h"
+#include "media/live_manifest.h"
+#include "media/sha256.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "p2p/p2p_hub.h"
+#include "p2p/peer_link.h"
+#include "p2p/signal_client.h"
+#include "peer/peer_id.h"
+#include "util/blocking_work.h"
+#include "util/log.h"
+
+namespace hn {
+
+using media::kLiveRing;
+using p2p::PeerLink;
+
+namespace {
+double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
+}
+constexpr size_t kPlayerWindow = 10;   // segments listed in the local HLS playlist
+constexpr uint64_t kKeepBehind = 64;   // delivered chunks kept to serve other viewers
+}  // namespace
+
+struct LivePeer::Impl {
+  enum class St { missing, server, peer, verifying, have };
+  struct Entry {
+    media::LiveChunkRef ref;
+    St state = St::missing;
+    std::shared_ptr<const std::string> data;
+    double learned = 0, holdoff = 0;
+    bool peer_failed = false;
+  };
+
+  uv_loop_t* loop;
+  PeerOptions opts;
+  std::function<void(bool, const std::string&)> done;
+  std::unique_ptr<p2p::P2pHub> hub;
+  std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<net::HttpServer> player;
+  std::unique_ptr<p2p::SignalClient> signal;
+  std::map<std::string, std::shared_ptr<PeerLink>> links;
+  std::set<std::string> banned;
+  std::map<uint64_t, Entry> chunks;                // by seq
+  std::unordered_map<uint32_t, uint64_t> held_idx;  // ring index -> seq held
+  std::map<uint64_t, std::pair<std::string, double>> peer_requests;  // seq -> (peer, deadline)
+  net::UvHandle<uv_timer_t> tick;
+  net::UvHandle<uv_timer_t> poll_retry;
+  std::FILE* out = nullptr;
+  std::mt19937 rng{std::random_device{}()};
+
+  bool have_manifest = false, ended = false, stopping = false, lookup_pending = false, server_refusing = false;
+  double target = 1, t0 = 0, server_retry_at = 0, next_lookup_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5;
+  uint64_t play_seq = 0, start_seq = 0, next_seq = 0, ticks = 0;
+  int server_in_flight = 0, uploads = 0;
+  // The player model: it starts once --live-buffer chunks are in hand (start-up buffering), then
+  // consumes one chunk per chunk-duration; `due` is when it needs chunk `clock_seq`.
+  bool clock_started = false, current_missed = false;
+  uint64_t clock_seq = 0;
+  void run_clock();
+  std::vector<double> lags_ms;
+  std::deque<uint64_t> delivered;  // recent seqs, for the player playlist
+  struct Counters {
+    uint64_t from_server = 0, from_peers = 0, uploaded = 0, refusals = 0, missed = 0, skipped = 0, bad_chunks = 0;
+    uint64_t delivered = 0, peer_timeouts = 0, server_errors = 0;
+  } n;
+
+  void poll_manifest();
+  void on_manifest(const media::LiveManifest& m);
+  void schedule();
+  PeerLink* best_holder(uint32_t idx);
+  void fetch_from_server(uint64_t seq);
+  void accept(uint64_t seq, std::string data, const std::string& from_peer);
+  void deliver();
+  void check_deadlines();
+  void join_swarm();
+  void discover();
+  void connect_to(const std::string& peer, bool controlling);
+  void on_relay(const nlohmann::json& m);
+  void serve(PeerLink& l, uint32_t idx);
+  std::string bitfield_b64() const;
+  p2p::wire::Hello hello() const;
+  void handle_player(net::HttpRequest& r, net::HttpServer::Respond respond);
+  void finish(bool ok, const std::string& msg);
+};
+
+std::string LivePeer::Impl::bitfield_b64() const {
+  Bitfield b(kLiveRing);
+  for (auto& [idx, seq] : held_idx) b.set(idx);
+  return b.to_base64();
+}
+
+p2p::wire::Hello LivePeer::Impl::hello() const {
+  Bitfield b(kLiveRing);
+  for (auto& [idx, seq] : held_idx) b.set(idx);
+  return {opts.peer_id, opts.video_id, kLiveRing, b.bytes()};
+}
+
+void LivePeer::Impl::poll_manifest() {
+  if (stopping || ended) return;
+  std::string url = opts.server_url + "/live/" + opts.video_id;
+  if (have_manifest) url += "?from=" + std::to_string(next_seq) + "&wait_ms=10000";
+  http->get(url, kMaxManifestBytes, [this](net::HttpResult r) {
+    if (stopping) return;
+    if (r.status == 200) {
+      auto m = media::live_manifest_from_json(r.body);
+      if (m && m->video_id == opts.video_id) {
+        poll_backoff = 0.5;
+        on_manifest(*m);
+        return poll_manifest();
+      }
+      log::warn("live: bad manifest from the server: " + (m ? std::string("another channel") : m.error()));
+    } else if (r.status == 404 && !have_manifest) {
+      return finish(false, "no live channel " + opts.video_id + " on " + opts.server_url);
+    } else {
+      log::warn("live: manifest: " + (r.status ? "HTTP " + std::to_string(r.status) : r.error) + "; retrying");
+    }
+    // The server is down or confused: retry with back-off; peers keep serving each other meanwhile.
+    uv_timer_start(poll_retry.get(), [](uv_timer_t* t) {
+      if (auto* self = static_cast<Impl*>(t->data)) self->poll_manifest();
+    }, static_cast<uint64_t>(poll_backoff * 1000), 0);
+    poll_backoff = std::min(8.0, poll_backoff * 2);
+  });
+}
+
+void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
+  target = m.target_duration;
+  double now = now_s();
+  if (!have_manifest) {
+    have_manifest = true;
+    uint64_t edge = m.next_seq();
+    uint64_t first = m.chunks.empty() ? 0 : m.chunks.front().seq;
+    play_seq = start_seq = std::max<uint64_t>(first, edge > static_cast<uint64_t>(opts.live_buffer) ? edge - opts.live_buffer : 0);
+    log::info("live " + opts.video_id + ": joining at chunk " + std::to_string(start_seq) + " (edge " + std::to_string(edge) + ")");
+    join_swarm();
+  }
+  for (const auto& c : m.chunks) {
+    if (c.seq < play_seq || chunks.count(c.seq)) continue;
+    Entry e;
+    e.ref = c;
+    e.learned = now;
+    // Viewers wait a random moment before asking the server for a chunk that is not urgent yet: the
+    // first to ask gets it, the rest take it from that peer.
+    e.holdoff = std::uniform_real_distribution<double>(0.05, 0.6)(rng) * target;
+    chunks.emplace(c.seq, std::move(e));
+  }
+  next_seq = std::max(next_seq, m.next_seq());
+  if (!m.chunks.empty() && play_seq < m.chunks.front().seq && chunks.empty()) {
+    n.skipped += m.chunks.front().seq - play_seq;
+    play_seq = m.chunks.front().seq;
+  }
+  if (m.ended) {
+    ended = true;
+    log::info("live " + opts.video_id + ": the channel has ended at chunk " + std::to_string(next_seq));
+    deliver();  // finishes once everything up to the end is delivered
+    if (stopping) return;
+  }
+  schedule();
+}
+
+PeerLink* LivePeer::Impl::best_holder(uint32_t idx) {
+  PeerLink* best = nullptr;
+  double best_cost = 0;
+  for (auto& [id, l] : links) {
+    if (!l->ready() || !l->remote_has(idx) || l->in_flight() >= static_cast<size_t>(opts.requests_per_link)) continue;
+    double cost = static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms());
+    if (best == nullptr || cost < best_cost) {
+      best = l.get();
+      best_cost = cost;
+    }
+  }
+  return best;
+}
+
+void LivePeer::Impl::schedule() {
+  if (stopping || !have_manifest) return;
+  double now = now_s();
+  int slots = server_refusing ? 1 : std::max(1, opts.server_slots);
+  bool server_ok = opts.server_slots > 0 && now >= server_retry_at;
+  // Urgency is time to the playback deadline: the player needs clock_seq at `due` (everything is due
+  // now during start-up buffering), and each later chunk one chunk-duration after the one before it.
+  double deadline = clock_started ? due : now;
+  for (auto& [seq, e] : chunks) {
+    if (seq < (clock_started ? clock_seq : play_seq)) continue;
+    double my_deadline = deadline;
+    deadline += e.ref.duration;
+    if (e.state != St::missing) continue;
+    uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
+    bool urgent = my_deadline - now < static_cast<double>(opts.urgent_chunks) * target;
+    PeerLink* holder = e.peer_failed ? nullptr : best_holder(idx);
+    bool server_now = server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + e.holdoff);
+    if (holder != nullptr && !(urgent && server_now)) {
+      holder->request(idx);
+      e.state = St::peer;
+      // A peer gets until half a chunk before the deadline (the server can still make it), at least 0.3 s.
+      double limit = std::min(static_cast<double>(opts.peer_timeout_ms) / 1000.0, 2 * target);
+      double by = std::max(now + 0.3, std::min(now + limit, my_deadline - 0.5 * target));
+      peer_requests[seq] = {holder->remote(), by};
+    } else if (server_now && holder == nullptr) {
+      fetch_from_server(seq);
+    } else if (server_now && urgent) {
+      fetch_from_server(seq);
+    }
+  }
+  discover();
+}
+
+void LivePeer::Impl::fetch_from_server(uint64_t seq) {
+  Entry& e = chunks[seq];
+  e.state = St::server;
+  server_in_flight++;
+  http->get(opts.server_url + "/chunks/" + e.ref.id, e.ref.size, [this, seq](net::HttpResult r) {
+    server_in_flight--;
+    if (stopping) return;
+    auto it = chunks.find(seq);
+    if (it == chunks.end()) return;
+    if (r.status == 200) {
+      server_refusing = false;
+      return accept(seq, std::move(r.body), "");
+    }
+    it->second.state = St::missing;
+    double wait;
+    if (r.status == 503) {
+      n.refusals++;
+      wait = r.retry_after >= 0 ? std::max(0.2, static_cast<double>(r.retry_after)) : 1.0;
+    } else {
+      n.server_errors++;
+      wait = 1.0;
+    }
+    server_refusing = true;
+    server_retry_at = now_s() + wait * std::uniform_real_distribution<double>(0.8, 1.3)(rng);
+    schedule();
+  });
+}
+
+void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& from_peer) {
+  auto it = chunks.find(seq);
+  if (it == chunks.end() || it->second.state == St::have || it->second.state == St::verifying) return;
+  it->second.state = St::verifying;
+  auto shared = std::make_shared<std::string>(std::move(data));
+  std::string expect = it->second.ref.id;
+  run_blocking<bool>(loop, [shared, expect] { return sha256_hex(shared->data(), shared->size()) == expect; },
+                     [this, seq, shared, from_peer](bool ok) {
+    if (stopping) return;
+    auto it = chunks.find(seq);
+    if (it == chunks.end()) return;
+    Entry& e = it->second;
+    if (!ok) {
+      n.bad_chunks++;
+      e.state = St::missing;
+      e.peer_failed = true;
+      log::warn("live chunk " + std::to_string(seq) + " from " + (from_peer.empty() ? "the server" : "peer " + from_peer) +
+                " failed SHA-256 verification; discarded");
+      if (!from_peer.empty()) {
+        banned.insert(from_peer);
+        if (auto l = links.find(from_peer); l != links.end()) l->second->close("sent a corrupt chunk");
+      }
+      return schedule();
+    }
+    e.state = St::have;
+    e.data = shared;
+    (from_peer.empty() ? n.from_server : n.from_peers) += shared->size();
+    uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
+    held_idx[idx] = seq;
+    if (signal) signal->have(idx);
+    for (auto& [id, l] : links)
+      if (l->ready()) l->send_have(idx);
+    deliver();
+    schedule();
+  });
+}
+
+void LivePeer::Impl::deliver() {
+  for (auto it = chunks.find(play_seq); it != chunks.end() && it->second.state == St::have; it = chunks.find(play_seq)) {
+    Entry& e = it->second;
+    lags_ms.push_back(static_cast<double>(wall_ms() - e.ref.published_ms));
+    if (out != nullptr) {
+      std::fwrite(e.data->data(), 1, e.data->size(), out);
+      std::fflush(out);
+    }
+    delivered.push_back(play_seq);
+    while (delivered.size() > kPlayerWindow) delivered.pop_front();
+    n.delivered++;
+    play_seq++;
+  }
+  // Forget what is far behind playback (it stays servable for a while for slower viewers).
+  while (!chunks.empty() && chunks.begin()->first + kKeepBehind < play_seq) {
+    uint32_t idx = static_cast<uint32_t>(chunks.begin()->first % kLiveRing);
+    if (auto h = held_idx.find(idx); h != held_idx.end() && h->second == chunks.begin()->first) held_idx.erase(h);
+    chunks.erase(chunks.begin());
+  }
+  if (ended && play_seq >= next_seq) finish(true, "the live channel ended");
+}
+
+void LivePeer::Impl::run_clock() {
+  double now = now_s();
+  if (!clock_started) {
+    if (play_seq < start_seq + static_cast<uint64_t>(std::max(1, opts.live_buffer)) && !(ended && play_seq >= next_seq)) return;
+    clock_started = true;
+    clock_seq = start_seq;
+    due = now;
+  }
+  while (now >= due) {
+    auto it = chunks.find(clock_seq);
+    if (clock_seq < play_seq && it != chunks.end()) {  // delivered: the player plays it
+      due += it->second.ref.duration;
+      clock_seq++;
+      current_missed = false;
+      continue;
+    }
+    if (clock_seq < play_seq) {  // delivered and already forgotten: play it at the target duration
+      due += target;
+      clock_seq++;
+      continue;
+    }
+    if (ended && clock_seq >= next_seq) return;
+    // Needed now and not here: the player stalls (a missed deadline, counted once per chunk).
+    if (!current_missed) {
+      current_missed = true;
+      n.missed++;
+    }
+    stall_s += now - due;
+    due = now;
+    return;
+  }
+}
+
+void LivePeer::Impl::check_deadlines() {
+  double now = now_s();
+  run_clock();
+  for (auto it = peer_requests.begin(); it != peer_requests.end();) {
+    auto c = chunks.find(it->first);
+    if (c == chunks.end() || c->second.state != St::peer) {
+      it = peer_requests.erase(it);
+      continue;
+    }
+    if (now < it->second.second) {
+      ++it;
+      continue;
+    }
+    n.peer_timeouts++;
+    c->second.state = St::missing;
+    c->second.peer_failed = true;  // the server gets it next
+    if (auto l = links.find(it->second.first); l != links.end()) l->second->cancel(static_cast<uint32_t>(it->first % kLiveRing));
+    it = peer_requests.erase(it);
+  }
+}
+
+void LivePeer::Impl::join_swarm() {
+  if (signal || opts.signal_url.empty()) return;
+  p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing};
+  p2p::SignalClient::Handlers h;
+  h.on_joined = [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); };
+  h.on_relay = [this](const nlohmann::json& m) { on_relay(m); };
+  h.on_down = [](const std::string&) {};
+  signal = std::make_unique<p2p::SignalClient>(loop, id, std::move(h));
+  signal->start([this] { return bitfield_b64(); });
+}
+
+void LivePeer::Impl::discover() {
+  if (!signal || !signal->joined() || lookup_pending || now_s() < next_lookup_at) return;
+  if (links.size() >= static_cast<size_t>(opts.max_links)) return;
+  std::vector<uint32_t> want;
+  for (auto& [seq, e] : chunks)
+    if (seq >= play_seq && e.state != St::have && want.size() < 64) want.push_back(static_cast<uint32_t>(seq % kLiveRing));
+  // Nothing missing right now: ask for what we hold, to meet the viewers around us before the next chunk.
+  if (want.empty())
+    for (auto& [idx, seq] : held_idx)
+      if (want.size() < 8) want.push_back(idx);
+  if (want.empty()) return;
+  lookup_pending = true;
+  next_lookup_at = now_s() + 1.0;
+  signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
+    lookup_pending = false;
+    if (stopping) return;
+    for (auto& [idx, peers] : holders)
+      for (auto& p : peers)
+        if (links.size() < static_cast<size_t>(opts.max_links) && !links.count(p) && !banned.count(p) && p != opts.peer_id)
+          connect_to(p, true);
+  });
+}
+
+void LivePeer::Impl::connect_to(const std::string& peer, bool controlling) {
+  PeerLink::Config cfg;
+  cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates, opts.relay_only};
+  cfg.mtu = opts.mtu;
+  cfg.chunk_size = [this](uint32_t idx) -> uint64_t {
+    // The chunk we would ask for at this index: the newest known seq that maps to it.
+    for (auto it = chunks.rbegin(); it != chunks.rend(); ++it)
+      if (it->first % kLiveRing == idx) return it->second.ref.size;
+    return 0;
+  };
+  PeerLink::Handlers h;
+  h.send_signal = [this, peer](const std::string& type, nlohmann::json fields) {
+    if (signal) signal->relay(type, peer, std::move(fields));
+  };
+  h.on_ready = [this](PeerLink& l) {
+    log::info("live link to " + l.remote() + " ready (" + l.pair_type() + ")");
+    schedule();
+  };
+  h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
+    for (auto it = peer_requests.begin(); it != peer_requests.end(); ++it)
+      if (it->first % kLiveRing == idx && it->second.first == l.remote()) {
+        uint64_t seq = it->first;
+        peer_requests.erase(it);
+        return accept(seq, std::move(data), l.remote());
+      }
+  };
+  h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
+  h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
+  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason) {
+    for (auto it = peer_requests.begin(); it != peer_requests.end(); ++it)
+      if (it->first % kLiveRing == idx && it->second.first == l.remote()) {
+        if (auto c = chunks.find(it->first); c != chunks.end() && c->second.state == St::peer) c->second.state = St::missing;
+        peer_requests.erase(it);
+        break;
+      }
+    schedule();
+  };
+  h.on_closed = [this](PeerLink& l, const std::string& why) {
+    log::info("live link to " + l.remote() + " closed: " + why);
+    for (auto it = peer_requests.begin(); it != peer_requests.end();) {
+      if (it->second.first == l.remote()) {
+        if (auto c = chunks.find(it->first); c != chunks.end() && c->second.state == St::peer) c->second.state = St::missing;
+        it = peer_requests.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto keep = links[l.remote()];
+    links.erase(l.remote());
+    hub->post([keep] {});  // not destroyed inside its own callback
+    schedule();
+  };
+  auto link = std::make_shared<PeerLink>(*hub, peer, controlling, std::move(cfg), hello(), std::move(h));
+  links[peer] = link;
+  link->start();
+}
+
+void LivePeer::Impl::on_relay(const nlohmann::json& m) {
+  std::string from = m.value("from", ""), type = m.value("type", "");
+  if (from.empty() || from == opts.peer_id || banned.count(from)) return;
+  auto it = links.find(from);
+  if (type == "offer") {
+    if (it != links.end()) {
+      if (it->second->ready() || opts.peer_id < from) return;  // both dialled: the lower id's link wins
+      auto old = it->second;
+      links.erase(it);
+      old->close("replaced by the remote's offer");
+      hub->post([old] {});
+    }
+    if (links.size() >= static_cast<size_t>(opts.max_links) * 2) return;
+    connect_to(from, false);
+    links[from]->on_signal(m);
+  } else if (it != links.end()) {
+    it->second->on_signal(m);
+  }
+}
+
+void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
+  auto h = held_idx.find(idx);
+  auto c = h == held_idx.end() ? chunks.end() : chunks.find(h->second);
+  // Only a chunk near our edge: an old one at the same ring index is another chunk for the asker.
+  if (c == chunks.end() || c->second.state != St::have || c->first + kLiveRing / 2 < next_seq) {
+    l.reject(idx, p2p::wire::RejectReason::not_held);
+    return;
+  }
+  if (l.queued_bytes() > (8u << 20) || uploads >= opts.upload_slots * 4) {
+    l.reject(idx, p2p::wire::RejectReason::busy);
+    return;
+  }
+  std::string bytes = *c->second.data;
+  if (opts.test_corrupt_uploads && !bytes.empty()) bytes[bytes.size() / 2] ^= 0x5a;
+  n.uploaded += bytes.size();
+  l.send_chunk(idx, bytes);
+}
+
+void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond respond) {
+  std::string base = "/live/" + opts.video_id;
+  if (r.path == "/summary") return respond(net::HttpResponse::json(200, "{}"));
+  if (r.path == base + ".m3u8") {
+    std::string s = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:" + std::to_string(static_cast<int>(target + 0.999)) +
+                    "\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string(delivered.empty() ? 0 : delivered.front()) + "\n";
+    char line[64];
+    for (uint64_t seq : delivered) {
+      auto c = chunks.find(seq);
+      if (c == chunks.end()) continue;
+      std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n", c->second.ref.duration);
+      s += line + opts.video_id + "/" + std::to_string(seq) + ".ts\n";
+    }
+    if (ended && play_seq >= next_seq) s += "#EXT-X-ENDLIST\n";
+    auto resp = net::HttpResponse::text(200, s, "application/vnd.apple.mpegurl");
+    resp.headers.emplace_back("Cache-Control", "no-cache");
+    return respond(std::move(resp));
+  }
+  if (r.path.rfind(base + "/", 0) == 0) {
+    std::string seg = r.path.substr(base.size() + 1);
+    if (seg.size() >= 4 && seg.size() <= 23 && seg.compare(seg.size() - 3, 3, ".ts") == 0 &&
+        seg.find_first_not_of("0123456789") == seg.size() - 3) {
+      auto c = chunks.find(std::stoull(seg.substr(0, seg.size() - 3)));
+      if (c != chunks.end() && c->second.state == St::have && c->first < play_seq)
+        return respond(net::HttpResponse::text(200, *c->second.data, "video/mp2t"));
+      return respond(net::HttpResponse::error(404, "segment not delivered yet or gone"));
+    }
+    return respond(net::HttpResponse::error(400, "segment names are SEQ.ts"));
+  }
+  respond(net::HttpResponse::error(404, "this player endpoint serves " + base + ".m3u8"));
+}
+
+void LivePeer::Impl::finish(bool ok, const std::string& msg) {
+  if (stopping) return;
+  stopping = true;
+  if (!ok) log::error(msg);
+  tick.reset();
+  poll_retry.reset();
+  auto all = links;
+  links.clear();
+  for (auto& [id, l] : all) l->close("peer stopping");
+  if (signal) signal->stop();
+  if (http) http->close();
+  if (player) player->close();
+  if (hub) hub->shutdown();
+  if (out != nullptr && out != stdout) std::fclose(out);
+  out = nullptr;
+  log::info("live " + opts.video_id + ": delivered " + std::to_string(n.delivered) + " chunks, " + std::to_string(n.from_server) +
+            " bytes from the server, " + std::to_string(n.from_peers) + " from peers, " + std::to_string(n.missed) +
+            " missed deadlines");
+  auto cb = std::move(done);
+  if (cb) cb(ok, msg);
+}
+
+LivePeer::LivePeer(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop;
+  impl_->opts = std::move(opts);
+  if (impl_->opts.peer_id.empty()) impl_->opts.peer_id = random_peer_id();
+}
+
+LivePeer::~LivePeer() {
+  stop();
+  impl_->signal.reset();
+  impl_->http.reset();
+  impl_->links.clear();
+  if (impl_->hub) impl_->hub->shutdown();
+}
+
+void LivePeer::start(std::function<void(bool, const std::string&)> done) {
+  auto& I = *impl_;
+  I.done = std::move(done);
+  I.t0 = now_s();
+  I.hub = std::make_unique<p2p::P2pHub>(I.loop);
+  I.http = std::make_unique<net::HttpClient>(I.loop);
+  if (I.opts.output == "-") {
+    I.out = stdout;
+  } else if (!I.opts.output.empty()) {
+    I.out = std::fopen(I.opts.output.c_str(), "wb");
+    if (I.out == nullptr) return I.finish(false, "cannot open " + I.opts.output + " for writing");
+  }
+  if (!I.opts.player_listen.empty()) {
+    auto where = net::parse_host_port(I.opts.player_listen);
+    net::HttpLimits limits;
+    limits.max_connections = 64;
+    limits.max_body_bytes = 0;
+    I.player = std::make_unique<net::HttpServer>(I.loop, limits, [this](net::HttpRequest& r, net::HttpServer::Respond re) {
+      if (r.path == "/summary") return re(net::HttpResponse::json(200, summary_json() + "\n"));
+      impl_->handle_player(r, std::move(re));
+    });
+    auto ok = where ? I.player->listen(*where) : Result<void>(make_error(where.error()));
+    if (!ok) {
+      I.player.reset();
+      return I.finish(false, "--player-listen: " + ok.error());
+    }
+  }
+  uv_timer_init(I.loop, I.poll_retry.get());
+  I.poll_retry->data = &I;
+  uv_timer_init(I.loop, I.tick.get());
+  I.tick->data = &I;
+  uv_timer_start(I.tick.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<Impl*>(t->data);
+    self->check_deadlines();
+    if (++self->ticks % 50 == 0)
+      for (auto& [id, l] : self->links) l->ping();
+    if (self->opts.live_seconds > 0 && now_s() - self->t0 >= self->opts.live_seconds)
+      return self->finish(true, "watched for " + std::to_string(self->opts.live_seconds) + " s");
+    self->schedule();
+  }, 20, 20);
+  I.poll_manifest();
+}
+
+void LivePeer::stop() { impl_->finish(true, "stopped"); }
+
+int LivePeer::player_port() const { return impl_->player ? impl_->player->port() : 0; }
+
+std::string LivePeer::summary_json() const {
+  auto& I = *impl_;
+  nlohmann::json links = nlohmann::json::array();
+  for (auto& [id, l] : I.links)
+    links.push_back({{"peer", id}, {"pair", l->pair_type()}, {"bytes_in", l->bytes_in()}, {"bytes_out", l->bytes_out()}, {"rtt_ms", l->rtt_ms()}});
+  nlohmann::json j = {{"peer", I.opts.peer_id},
+                      {"video", I.opts.video_id},
+                      {"live", true},
+                      {"start_seq", I.start_seq},
+                      {"next_seq", I.play_seq},
+                      {"edge_seq", I.next_seq},
+                      {"chunks_delivered", I.n.delivered},
+                      {"bytes_from_server", I.n.from_server},
+                      {"bytes_from_peers", I.n.from_peers},
+                      {"bytes_uploaded", I.n.uploaded},
+                      {"server_refusals", I.n.refusals},
+                      {"server_errors", I.n.server_errors},
+                      {"missed_deadlines", I.n.missed},
+                      {"stall_seconds", I.stall_s},
+                      {"skipped_chunks", I.n.skipped},
+                      {"bad_chunks", I.n.bad_chunks},
+                      {"peer_timeouts", I.n.peer_timeouts},
+                      {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
+                      {"lag_ms_p95", percentile(I.lags_ms, 0.95)},
+                      {"lag_ms_max", percentile(I.lags_ms, 1.0)},
+                      {"seconds", now_s() - I.t0},
+                      {"links", links}};
+  return j.dump(2);
+}
+
+}  // namespace hn
