@@ -6,6 +6,7 @@
 #   scripts/bench.sh rss      peak RSS of a peer downloading a 1 GiB video
 #   scripts/bench.sh signal   N simulated peers on one swarm: relay latency, relays/s, RSS per member
 #   scripts/bench.sh policy   switching-policy sweep: server bytes vs p95 completion (CSV + SVG)
+#   scripts/bench.sh live     live stream to 8 and 32 viewers: lag p50/p95, missed deadlines, peer share
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -16,5 +17,6 @@ case "$what" in
   rss) shift; exec bash bench/rss.sh "$@" ;;
   signal) shift; exec bash bench/signal.sh "$@" ;;
   policy) shift; exec bash bench/policy.sh "$@" ;;
-  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal|policy" >&2; exit 2 ;;
+  live) shift; exec bash bench/live.sh "$@" ;;
+  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal|policy|live" >&2; exit 2 ;;
 esac

@@ -1,0 +1,135 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "content/live_channel.h"
+#include "media/live_manifest.h"
+#include "media/sha256.h"
+#include "media/ts_chunker.h"
+#include "temp_dir.h"
+
+using namespace hn;
+
+namespace {
+// A 6 s MPEG-TS from ffmpeg (keyframe every second), made once per test run.
+const std::string& sample_ts() {
+  static std::string bytes = [] {
+    TempDir d;
+    std::string out = d.file("s.ts");
+    std::string cmd = "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -f lavfi -i sine "
+                      "-t 6 -c:v libx264 -preset ultrafast -g 25 -c:a aac -f mpegts " + out;
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ifstream f(out, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }();
+  return bytes;
+}
+
+std::vector<media::TsChunk> chunk_all(const std::string& ts, size_t feed_size, double target) {
+  media::TsChunker c(target);
+  std::vector<media::TsChunk> out;
+  for (size_t i = 0; i < ts.size(); i += feed_size) {
+    auto got = c.feed(reinterpret_cast<const uint8_t*>(ts.data() + i), std::min(feed_size, ts.size() - i));
+    for (auto& g : got) out.push_back(std::move(g));
+  }
+  if (auto last = c.flush()) out.push_back(std::move(*last));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("TS chunker: keyframe-aligned chunks of the target duration, bytes preserved, any feed size") {
+  const std::string& ts = sample_ts();
+  REQUIRE(ts.size() % 188 == 0);
+  auto a = chunk_all(ts, 1000, 1.0);
+  auto b = chunk_all(ts, 7, 1.0);  // odd feed sizes split packets: same cuts
+  REQUIRE(a.size() >= 5);
+  REQUIRE(a.size() == b.size());
+  std::string joined;
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].bytes == b[i].bytes);
+    CHECK(a[i].bytes.size() % 188 == 0);
+    CHECK(static_cast<uint8_t>(a[i].bytes[0]) == 0x47);
+    joined += a[i].bytes;
+    if (i > 0 && i + 1 < a.size()) {
+      CHECK(a[i].starts_with_keyframe);
+      CHECK(a[i].duration == doctest::Approx(1.0).epsilon(0.05));
+      // Every chunk after the first opens with the PAT (PID 0) a player needs to start there.
+      CHECK(((static_cast<uint8_t>(a[i].bytes[1]) & 0x1f) << 8 | static_cast<uint8_t>(a[i].bytes[2])) == 0);
+    }
+  }
+  CHECK(joined == ts);
+  auto two = chunk_all(ts, 4096, 2.0);
+  CHECK(two.size() < a.size());
+}
+
+TEST_CASE("TS chunker: garbage between packets is skipped and counted") {
+  const std::string& ts = sample_ts();
+  std::string dirty = std::string("garbage!") + ts.substr(0, 188 * 50) + "xx" + ts.substr(188 * 50);
+  media::TsChunker c(1.0);
+  size_t total = 0;
+  for (auto& k : c.feed(reinterpret_cast<const uint8_t*>(dirty.data()), dirty.size())) total += k.bytes.size();
+  if (auto last = c.flush()) total += last->bytes.size();
+  CHECK(c.bytes_skipped() == 10);
+  CHECK(total == ts.size());
+}
+
+TEST_CASE("live channel: sliding window, manifest, playlist, long-poll waiters") {
+  content::LiveChannel ch("news", 3, 1.0);
+  int woke = 0;
+  ch.wait(0, 100.0, [&] { woke++; });
+  CHECK(ch.waiters() == 1);
+  for (int i = 0; i < 5; ++i) {
+    media::TsChunk c;
+    c.bytes = std::string(188, static_cast<char>(0x47)) + std::to_string(i);
+    c.duration = 1.0;
+    ch.publish(std::move(c), 1000 + i);
+  }
+  CHECK(woke == 1);
+  CHECK(ch.next_seq() == 5);
+  CHECK(ch.by_seq(1) == nullptr);  // slid out
+  REQUIRE(ch.by_seq(4) != nullptr);
+  CHECK(ch.by_id(ch.by_seq(4)->ref.id) == ch.by_seq(4));
+  auto m = media::live_manifest_from_json(ch.manifest_json());
+  REQUIRE(m);
+  CHECK(m->chunks.size() == 3);
+  CHECK(m->chunks.front().seq == 2);
+  CHECK(m->next_seq() == 5);
+  std::string pl = ch.playlist();
+  CHECK(pl.find("#EXT-X-MEDIA-SEQUENCE:2\n") != std::string::npos);
+  CHECK(pl.find("news/4.ts") != std::string::npos);
+  CHECK(pl.find("#EXT-X-TARGETDURATION:1\n") != std::string::npos);
+  CHECK(pl.find("ENDLIST") == std::string::npos);
+  ch.wait(5, 10.0, [&] { woke++; });
+  ch.expire(5.0);
+  CHECK(woke == 1);
+  ch.expire(10.0);
+  CHECK(woke == 2);
+  ch.wait(9, 100.0, [&] { woke++; });
+  ch.end();
+  CHECK(woke == 3);
+  CHECK(ch.playlist().find("#EXT-X-ENDLIST") != std::string::npos);
+}
+
+TEST_CASE("live manifest: strict parsing") {
+  media::LiveManifest m;
+  m.video_id = "news";
+  m.chunks.push_back({7, std::string(64, 'a'), 100, 1.0, 5});
+  m.chunks.push_back({8, std::string(64, 'b'), 100, 1.0, 6});
+  auto back = media::live_manifest_from_json(media::live_manifest_to_json(m));
+  REQUIRE(back);
+  CHECK(back->next_seq() == 9);
+  std::string gap = media::live_manifest_to_json(m);
+  gap.replace(gap.find("\"seq\":8"), 7, "\"seq\":9");
+  CHECK_FALSE(media::live_manifest_from_json(gap));
+  CHECK_FALSE(media::live_manifest_from_json("{\"live\":true}"));
+  CHECK_FALSE(media::live_manifest_from_json("[]"));
+  std::string bad_id = media::live_manifest_to_json(m);
+  bad_id.replace(bad_id.find("\"news\""), 6, "\"../x\"");
+  CHECK_FALSE(media::live_manifest_from_json(bad_id));
+}
