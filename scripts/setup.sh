@@ -11,6 +11,7 @@ PACKAGES=(
   libcurl4-openssl-dev libnice-dev libglib2.0-dev libusrsctp-dev libmongoc-dev
   # tests: real video, real clients, real NATs
   ffmpeg curl python3 python3-websockets iproute2 iptables coturn procps psmisc
+  python3-pymongo python3-gridfs   # an independent GridFS client for the MONGODB_URI tests
   # sanitizer and fuzz builds
   clang libclang-rt-14-dev
   # benchmarks

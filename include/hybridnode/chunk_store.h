@@ -41,4 +41,10 @@ class ChunkStore {
 // The embedded default: a folder holding chunks/<2 hex>/<id> and videos/<video_id>.json.
 Result<std::unique_ptr<ChunkStore>> open_local_store(const std::string& dir);
 
+// MongoDB GridFS (docs/gridfs.md): mongodb://host:port/db. Connects lazily: opening never waits on the network.
+Result<std::unique_ptr<ChunkStore>> open_gridfs_store(const std::string& uri);
+
+// A mongodb:// or mongodb+srv:// URI selects GridFS; anything else is a folder for the local store.
+Result<std::unique_ptr<ChunkStore>> open_store(const std::string& spec);
+
 }  // namespace hn

@@ -8,6 +8,7 @@
 #include "content/chunk_cache.h"
 #include "content/live_channel.h"
 #include "content/live_source.h"
+#include "content/store_errors.h"
 #include "hybridnode/ids.h"
 #include "net/http_server.h"
 #include "util/blocking_work.h"
@@ -31,6 +32,8 @@ struct ContentServer::Impl {
   std::shared_ptr<content::LiveChannel> live;
   std::unique_ptr<content::LiveSource> live_source;
   bool refreshing = false;
+  bool catalog_loaded = false;   // false until the store has answered once (e.g. MongoDB down at start)
+  std::string store_error;       // the last catalog refresh failure, "" when the store answers
 
   struct Counters {
     uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
@@ -71,6 +74,10 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
   }
   if (!get) return respond(method_not_allowed("GET, HEAD"));
   if (path == "/live" || starts_with(path, "/live/")) return handle_live(req, path.size() > 6 ? path.substr(6) : "", std::move(respond));
+  if (!catalog_loaded && (starts_with(path, "/videos"))) {
+    // The store has never answered: say so (503 + Retry-After), rather than claim there are no videos.
+    return respond(content::store_failure(store_error));
+  }
   if (path == "/videos" || path == "/videos/") {
     auto r = HttpResponse::json(200, catalog->catalog_json());
     r.headers.emplace_back("Cache-Control", "no-cache");
@@ -83,8 +90,10 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     return respond(HttpResponse::json(200, catalog->manifest_json(id)));
   }
   if (path == "/healthz") {
-    nlohmann::json j = {{"status", "ok"}, {"videos", catalog->size()}, {"store", store->describe()}};
-    return respond(HttpResponse::json(200, j.dump() + "\n"));
+    nlohmann::json j = {{"status", store_error.empty() ? "ok" : "degraded"}, {"videos", catalog->size()},
+                        {"store", store->describe()}};
+    if (!store_error.empty()) j["store_error"] = store_error;
+    return respond(HttpResponse::json(store_error.empty() ? 200 : 503, j.dump() + "\n"));
   }
   if (path == "/metrics") return respond(HttpResponse::text(200, metrics(), "text/plain; version=0.0.4"));
   respond(HttpResponse::error(404, "no such resource"));
@@ -232,7 +241,7 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
             log::error("store: " + src.error());
           }
           respond(missing ? HttpResponse::error(404, "chunk " + id + " is listed but not in the store")
-                          : HttpResponse::error(503, "store unavailable: " + src.error()));
+                          : content::store_failure(src.error()));
           return;
         }
         cache.put(id, *src);
@@ -279,9 +288,13 @@ void ContentServer::Impl::refresh_catalog() {
       [this](Result<std::vector<Manifest>> r) {
         refreshing = false;
         if (!r) {
-          log::warn("catalog refresh: " + r.error());
+          if (store_error.empty()) log::error("store unavailable: " + r.error() + " (serving the last catalog; retrying)");
+          store_error = r.error();
           return;
         }
+        if (!store_error.empty()) log::info("store is back: " + store->describe());
+        store_error.clear();
+        catalog_loaded = true;
         if (r->size() != catalog->size()) log::info("catalog: " + std::to_string(r->size()) + " videos");
         catalog = std::make_shared<content::Catalog>(std::move(*r));
       });
@@ -298,8 +311,15 @@ Result<void> ContentServer::start() {
   auto where = net::parse_host_port(I.opts.listen);
   if (!where) return make_error("--listen: " + where.error());
   auto initial = I.store->load_manifests();  // before serving, so the first request sees the catalog
-  if (!initial) return make_error("store: " + initial.error());
-  I.catalog = std::make_shared<content::Catalog>(std::move(*initial));
+  if (initial) {
+    I.catalog = std::make_shared<content::Catalog>(std::move(*initial));
+    I.catalog_loaded = true;
+  } else {
+    // A shared store (MongoDB) may be down while this server starts: serve 503s and retry on the timer.
+    I.store_error = initial.error();
+    log::error("store unavailable at start: " + initial.error() + " (answering 503 until it returns)");
+    if (I.opts.catalog_refresh_ms == 0) return make_error("store: " + initial.error());
+  }
   net::HttpLimits limits;
   limits.max_connections = I.opts.max_connections;
   limits.max_header_bytes = I.opts.max_header_bytes;

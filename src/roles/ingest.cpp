@@ -1,4 +1,4 @@
-// `hybridnode ingest FILE --store DIR`: chunk a video into the store the server reads.
+// `hybridnode ingest FILE --store DIR|mongodb://...`: chunk a video into the store the server reads.
 #include <iostream>
 
 #include "config/options.h"
@@ -12,7 +12,7 @@ int run_ingest(const std::vector<std::string>& args) {
   using config::Type;
   config::ParseSpec spec{"hybridnode ingest FILE",
                          {
-                             {"store", Type::string, "./store", "chunk store folder to write into"},
+                             {"store", Type::string, "./store", "chunk store to write into: a folder or mongodb://HOST:PORT/DB (GridFS)"},
                              {"chunk-size", Type::integer, "262144", "bytes per chunk", 4096, 64 << 20},
                              {"id", Type::string, "", "video id (default: from the file name)"},
                              {"title", Type::string, "", "title (default: the file name)"},
@@ -25,7 +25,7 @@ int run_ingest(const std::vector<std::string>& args) {
     std::cerr << "error: ingest needs exactly one FILE\n";
     return 2;
   }
-  auto store = open_local_store(o.str("store"));
+  auto store = open_store(o.str("store"));
   if (!store) {
     std::cerr << "error: " << store.error() << "\n";
     return 1;

@@ -19,7 +19,7 @@ config::ParseSpec server_spec() {
   return {"hybridnode --role=server",
           {
               {"listen", Type::host_port, "127.0.0.1:8080", "address to serve HTTP on (port 0: any free port)"},
-              {"store", Type::string, "./store", "chunk store: a folder (embedded store)"},
+              {"store", Type::string, "./store", "chunk store: a folder (embedded store) or mongodb://HOST:PORT/DB (GridFS, docs/gridfs.md)"},
               {"max-transfers", Type::integer, "8", "concurrent chunk transfers before refusing with 503 (0: unlimited)", 0, 1000000},
               {"signal-url", Type::string, "", "signaller address named in 503 answers, e.g. ws://127.0.0.1:8090/ws"},
               {"policy", Type::string, "connections", "capacity policy: connections, bandwidth or adaptive (docs/policy.md)"},
@@ -65,7 +65,7 @@ int run_server(const std::vector<std::string>& args) {
     std::cerr << "error: --policy: unknown policy '" << o.str("policy") << "' (connections, bandwidth, adaptive)\n";
     return 2;
   }
-  auto store = open_local_store(o.str("store"));
+  auto store = open_store(o.str("store"));
   if (!store) {
     std::cerr << "error: " << store.error() << "\n";
     return 1;
