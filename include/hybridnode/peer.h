@@ -28,6 +28,8 @@ struct PeerOptions {
   int requests_per_link = 4;   // chunk requests in flight per link
   int upload_slots = 8;        // chunk uploads served at once
   uint64_t peer_timeout_ms = 8000;  // a peer that has not delivered a requested chunk by then loses it
+  std::string peer_select = "rtt";  // "rtt": lowest (queue+1) x RTT link first; "random": any holder (baseline)
+  bool endgame = true;         // at the tail, chunks in flight from a peer are also asked of a second peer
   double seed_for = 0;         // seconds to keep serving after completion (<0: until stopped)
   bool progress = false;       // a progress line on stderr
   uint64_t upload_rate = 0;    // bytes/s this peer uploads in total (0: unlimited)
@@ -39,6 +41,9 @@ struct PeerOptions {
   bool test_corrupt_uploads = false;  // TEST ONLY: flip a byte in every chunk served
   bool test_send_garbage = false;     // TEST ONLY: send malformed wire messages to every peer it meets
   std::string test_lie;               // TEST ONLY: "claim" (holds all, answers nothing), "wrong-video", "flood"
+  std::string test_far_prefix;        // TEST ONLY: peers whose id starts with this are "far": our messages to
+  uint64_t test_far_delay_ms = 0;     //   them are held this long (a region latency; no netem in this kernel)
+  uint64_t test_near_delay_ms = 0;    // TEST ONLY: and messages to every other peer this long
 };
 
 class PeerNode {

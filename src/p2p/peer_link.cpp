@@ -113,7 +113,13 @@ void PeerLink::on_wire(std::string_view raw) {
     if (r->index >= hello_.chunk_count) return fail("protocol error: request for chunk out of range");
     if (handlers_.on_request) handlers_.on_request(*this, r->index);
   } else if (auto* p = std::get_if<wire::Piece>(&msg)) {
-    if (!requested_.count(p->index)) return fail("protocol error: piece of a chunk not requested");
+    if (!requested_.count(p->index)) {
+      if (cancelled_.count(p->index)) {
+        bytes_in_ += p->data.size();
+        return;
+      }
+      return fail("protocol error: piece of a chunk not requested");
+    }
     uint64_t expected = cfg_.chunk_size ? cfg_.chunk_size(p->index) : 0;
     if (p->total != expected) return fail("protocol error: piece with wrong chunk size");
     auto& [buf, got] = assembling_[p->index];
@@ -158,12 +164,14 @@ void PeerLink::ping() {
 void PeerLink::request(uint32_t index) {
   if (!ready_ || requested_.count(index)) return;
   requested_.insert(index);
+  cancelled_.erase(index);
   enqueue(wire::encode_request(index));
 }
 
 void PeerLink::cancel(uint32_t index) {
   if (!requested_.erase(index)) return;
   assembling_.erase(index);
+  cancelled_.insert(index);
   enqueue(wire::encode_cancel(index));
 }
 
@@ -184,6 +192,37 @@ void PeerLink::send_have(uint32_t index) {
 void PeerLink::reject(uint32_t index, wire::RejectReason why) { enqueue(wire::encode_reject(index, why)); }
 
 void PeerLink::enqueue(std::string msg) {
+  if (cfg_.test_send_delay_ms == 0) return send_now(std::move(msg));
+  uint64_t now = uv_now(hub_.loop());
+  queued_bytes_ += msg.size();
+  delayed_.emplace_back(now + cfg_.test_send_delay_ms, std::move(msg));
+  if (delayed_.size() == 1) {
+    if (delay_timer_->loop == nullptr) {
+      uv_timer_init(hub_.loop(), delay_timer_.get());
+      delay_timer_->data = this;
+    }
+    uv_timer_start(delay_timer_.get(), [](uv_timer_t* t) {
+      if (auto* self = static_cast<PeerLink*>(t->data)) self->release_delayed();
+    }, cfg_.test_send_delay_ms, 0);
+  }
+}
+
+void PeerLink::release_delayed() {
+  uint64_t now = uv_now(hub_.loop());
+  while (!delayed_.empty() && delayed_.front().first <= now) {
+    queued_bytes_ -= delayed_.front().second.size();
+    std::string m = std::move(delayed_.front().second);
+    delayed_.pop_front();
+    send_now(std::move(m));
+    if (closed_) return;
+  }
+  if (!delayed_.empty())
+    uv_timer_start(delay_timer_.get(), [](uv_timer_t* t) {
+      if (auto* self = static_cast<PeerLink*>(t->data)) self->release_delayed();
+    }, delayed_.front().first - now, 0);
+}
+
+void PeerLink::send_now(std::string msg) {
   queued_bytes_ += msg.size();
   out_.push_back(std::move(msg));
   flush();
@@ -202,6 +241,7 @@ void PeerLink::fail(const std::string& why) {
   closed_ = true;
   ready_ = false;
   timer_.reset();
+  delay_timer_.reset();
   auto keep = shared_from_this();
   if (sctp_) sctp_->close();
   if (ice_) ice_->close();

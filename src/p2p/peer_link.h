@@ -34,6 +34,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     int mtu = 1200;
     uint64_t connect_timeout_ms = 15000;
     std::function<uint64_t(uint32_t)> chunk_size;  // expected size of chunk i; 0 = no such chunk
+    // TEST ONLY: hold every outgoing message this long (emulates a far region: this kernel has no netem).
+    uint64_t test_send_delay_ms = 0;
   };
 
   PeerLink(P2pHub& hub, std::string remote, bool controlling, Config cfg, wire::Hello hello, Handlers h);
@@ -69,6 +71,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void start_sctp();
   void on_wire(std::string_view msg);
   void enqueue(std::string msg);
+  void send_now(std::string msg);
+  void release_delayed();
   void flush();
   void fail(const std::string& why);
 
@@ -86,8 +90,11 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::vector<std::string> early_candidates_;
   Bitfield remote_have_;
   std::set<uint32_t> requested_;
+  std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly
   std::map<uint32_t, std::pair<std::string, uint64_t>> assembling_;  // index -> (buffer, bytes received)
   std::deque<std::string> out_;
+  std::deque<std::pair<uint64_t, std::string>> delayed_;  // (due ms on the loop clock, message): test delay
+  net::UvHandle<uv_timer_t> delay_timer_;
   size_t queued_bytes_ = 0;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::string pair_;

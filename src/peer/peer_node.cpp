@@ -62,7 +62,7 @@ struct PeerNode::Impl {
   uint64_t ticks = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
+    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
   } n;
   struct LinkRecord {
     std::string pair;
@@ -77,6 +77,8 @@ struct PeerNode::Impl {
   void open_file();
   void begin();
   void schedule();
+  p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except);
+  void endgame();
   void fetch_from_server(uint32_t idx);
   void on_server_refusal(uint32_t idx, const net::HttpResult& r);
   void join_swarm();
@@ -220,24 +222,53 @@ void PeerNode::Impl::schedule() {
   bool peers_only = opts.server_slots == 0;
   if (server_refusing || in_swarm || peers_only) {
     for (uint32_t idx : sched->rarest_first(holders, 256)) {
-      // Low-RTT, idle links first: expected wait ~ (requests queued there + 1) x round trip.
-      PeerLink* best = nullptr;
-      double best_cost = 0;
-      for (auto& [id, l] : links) {
-        if (!l->ready() || !l->remote_has(idx) || l->in_flight() >= static_cast<size_t>(opts.requests_per_link)) continue;
-        double cost = static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms());
-        if (best == nullptr || cost < best_cost) {
-          best = l.get();
-          best_cost = cost;
-        }
-      }
+      PeerLink* best = pick_link(idx, nullptr);
       if (best == nullptr) continue;
       best->request(idx);
       sched->set(idx, S::peer);
       peer_requests[idx] = {best->remote(), now + static_cast<double>(opts.peer_timeout_ms) / 1000.0};
     }
   }
+  if (server_refusing || in_swarm || peers_only) endgame();
   if (server_refusing || peers_only) discover();
+}
+
+PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except) {
+  // "rtt": low-RTT, idle links first: expected wait ~ (requests queued there + 1) x round trip.
+  // "random": any link that holds the chunk and has room (the baseline the benchmark compares against).
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  PeerLink* best = nullptr;
+  double best_cost = 0;
+  for (auto& [id, l] : links) {
+    if (l.get() == except || !l->ready() || !l->remote_has(idx) || l->requested(idx) ||
+        l->in_flight() >= static_cast<size_t>(opts.requests_per_link))
+      continue;
+    double cost = opts.peer_select == "random" ? std::uniform_real_distribution<double>(0, 1)(rng)
+                                               : static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms());
+    if (best == nullptr || cost < best_cost) {
+      best = l.get();
+      best_cost = cost;
+    }
+  }
+  return best;
+}
+
+void PeerNode::Impl::endgame() {
+  // The tail of a download: nothing is left to assign, so a slow peer holding the last chunks decides
+  // the finish time. Ask a second peer for each chunk still in flight (BitTorrent's endgame); the first
+  // copy wins and the other request is cancelled.
+  if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing_list(1).size() > 0) return;
+  for (auto& [idx, owner] : peer_requests) {
+    auto first = links.find(owner.first);
+    if (first == links.end()) continue;
+    bool asked_twice = false;
+    for (auto& [id, l] : links) asked_twice = asked_twice || (l.get() != first->second.get() && l->requested(idx));
+    if (asked_twice) continue;
+    if (PeerLink* second = pick_link(idx, first->second.get())) {
+      second->request(idx);
+      n.endgame_requests++;
+    }
+  }
 }
 
 void PeerNode::Impl::fetch_from_server(uint32_t idx) {
@@ -345,6 +376,8 @@ void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
   cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates, opts.relay_only};
   cfg.mtu = opts.mtu;
   cfg.chunk_size = [this](uint32_t i) -> uint64_t { return i < manifest.chunks.size() ? manifest.chunks[i].size : 0; };
+  bool far = !opts.test_far_prefix.empty() && peer.rfind(opts.test_far_prefix, 0) == 0;
+  cfg.test_send_delay_ms = far ? opts.test_far_delay_ms : opts.test_near_delay_ms;
   PeerLink::Handlers h;
   h.send_signal = [this, peer](const std::string& type, nlohmann::json fields) {
     if (signal) signal->relay(type, peer, std::move(fields));
@@ -366,6 +399,8 @@ void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
   };
   h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
     peer_requests.erase(idx);
+    for (auto& [id, other] : links)  // an endgame duplicate still in flight elsewhere is no longer needed
+      if (other.get() != &l && other->requested(idx)) other->cancel(idx);
     accept_chunk(idx, std::move(data), l.remote());
   };
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
@@ -758,6 +793,7 @@ std::string PeerNode::summary_json() const {
                       {"bad_chunks", I.n.bad_chunks},
                       {"bad_peers", I.bad_peers},
                       {"peer_timeouts", I.n.peer_timeouts},
+                      {"endgame_requests", I.n.endgame_requests},
                       {"unreachable_peers", I.n.unreachable},
                       {"resumed_chunks", I.n.resumed},
                       {"uploads_refused_busy", I.n.rejected_uploads},

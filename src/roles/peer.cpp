@@ -74,6 +74,11 @@ int run_peer(const std::vector<std::string>& args) {
           {"summary", Type::string, "", "write a JSON summary here when done"},
           {"progress", Type::boolean, "false", "progress line on stderr (default on when stderr is a terminal)"},
           {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
+          {"peer-select", Type::string, "rtt", "which holder gets a request: rtt (lowest queue x RTT) or random (baseline)"},
+          {"endgame", Type::boolean, "true", "at the tail of a download, also ask a second peer for chunks in flight"},
+          {"test-far-prefix", Type::string, "", "TEST ONLY: peers whose id starts with this are in a far region"},
+          {"test-far-delay-ms", Type::integer, "0", "TEST ONLY: hold messages to far peers this long", 0, 10000},
+          {"test-near-delay-ms", Type::integer, "0", "TEST ONLY: hold messages to other peers this long", 0, 10000},
           {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
           {"test-lie", Type::string, "", "TEST ONLY: claim | wrong-video | flood"},
           {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
@@ -123,6 +128,15 @@ int run_peer(const std::vector<std::string>& args) {
   }
   if (!po.test_lie.empty()) log::warn("TEST MODE: this peer lies (" + po.test_lie + ")");
   po.upload_rate = static_cast<uint64_t>(o.integer("upload-rate"));
+  po.peer_select = o.str("peer-select");
+  if (po.peer_select != "rtt" && po.peer_select != "random") {
+    std::cerr << "error: --peer-select: rtt or random\n";
+    return 2;
+  }
+  po.endgame = o.boolean("endgame");
+  po.test_far_prefix = o.str("test-far-prefix");
+  po.test_far_delay_ms = static_cast<uint64_t>(o.integer("test-far-delay-ms"));
+  po.test_near_delay_ms = static_cast<uint64_t>(o.integer("test-near-delay-ms"));
   if (po.test_corrupt_uploads) log::warn("TEST MODE: this peer corrupts every chunk it serves");
 
   uv_loop_t loop;
