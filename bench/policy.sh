@@ -13,41 +13,59 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 bash scripts/build.sh >/dev/null
 PEERS_LIST=${PEERS_LIST:-"8 32"}; SECS=${SECS:-20}; UPLINK=${UPLINK:-16000000}; STAGGER=${STAGGER:-0}
+# QUICK=1: fewer points per policy (1 cap, 1 budget, 1 target around the knee) for a shorter run.
+if [[ -n "${QUICK:-}" ]]; then CAPS="1 2"; MBPS="4"; TARGETS="200"; else CAPS="1 2 4 8"; MBPS="2 4 8 12"; TARGETS="50 200 1000"; fi
+ARRIVAL=$([[ "$STAGGER" == 0 ]] && echo flash || echo "steady-${STAGGER}s")
 D=$(mktemp -d /tmp/hn-policy-XXXXXX)
 trap 'rm -rf "$D"' EXIT
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t "$SECS" \
   -c:v libx264 -preset ultrafast -b:v 4M -maxrate 4M -bufsize 8M -c:a aac -shortest "$D/video.mp4"
 mkdir -p bench/results
-csv=bench/results/policy.csv
-echo "peers,policy,param,video_bytes,server_bytes,peer_bytes,server_share,median_s,p95_s,max_s,refusals" >"$csv"
+# Flash crowd -> policy.csv / policy.svg; steady arrival (STAGGER > 0) -> policy-steady.csv / .svg.
+name=$([[ "$STAGGER" == 0 ]] && echo policy || echo policy-steady)
+csv=bench/results/$name.csv
+echo "peers,arrival,policy,param,video_bytes,server_bytes,peer_bytes,server_share,median_s,p95_s,max_s,refusals,ttfc_median_s,ttfc_p95_s,server_peak_Bps" >"$csv"
 point() {  # peers policy param [swarm.sh args...]
   local n=$1 pol=$2 param=$3; shift 3
   local dir="$D/run"; rm -rf "$dir"; mkdir -p "$dir"; cp "$D/video.mp4" "$dir/"
   HN_SWARM_TIMEOUT=900 bash scripts/swarm.sh --no-build --peers "$n" --rate 0 --stagger "$STAGGER" --dir "$dir" \
     --server-arg "--uplink-rate=$UPLINK" "$@" >"$dir.out" 2>&1 || true
-  python3 - "$dir" "$n" "$pol" "$param" >>"$csv" <<'PY'
+  python3 - "$dir" "$n" "$pol" "$param" "$ARRIVAL" >>"$csv" <<'PY'
 import json, os, statistics, sys
-d, n, pol, param = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+d, n, pol, param, arrival = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 s = [json.load(open(f"{d}/peer{i}.json")) for i in range(1, n + 1) if os.path.exists(f"{d}/peer{i}.json")]
 t = sorted(x["seconds"] for x in s if x["complete"])
 srv = sum(x["bytes_from_server"] for x in s); peers = sum(x["bytes_from_peers"] for x in s)
 p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))] if t else float("nan")
 ref = sum(x["server_refusals"] for x in s)
-print(f"{n},{pol},{param},{os.path.getsize(d + '/video.mp4')},{srv},{peers},{srv / max(1, srv + peers):.3f},"
-      f"{statistics.median(t) if len(t) == n else float('nan'):.2f},{p95 if len(t) == n else float('nan'):.2f},{max(t) if t else 0:.2f},{ref}")
+f = sorted(x["first_chunk_seconds"] for x in s if x.get("first_chunk_seconds", -1) >= 0)
+f95 = f[min(len(f) - 1, int(round(0.95 * (len(f) - 1))))] if f else float("nan")
+# Peak server egress: the largest increase of bytes served over any window of >= 1 s.
+e = []
+if os.path.exists(d + "/egress.txt"):
+    for line in open(d + "/egress.txt"):
+        p = line.split()
+        if len(p) == 2: e.append((float(p[0]), float(p[1])))
+peak, j = 0.0, 0
+for i in range(len(e)):
+    while j < i and e[i][0] - e[j + 1][0] >= 1.0: j += 1
+    if e[i][0] - e[j][0] >= 1.0: peak = max(peak, (e[i][1] - e[j][1]) / (e[i][0] - e[j][0]))
+print(f"{n},{arrival},{pol},{param},{os.path.getsize(d + '/video.mp4')},{srv},{peers},{srv / max(1, srv + peers):.3f},"
+      f"{statistics.median(t) if len(t) == n else float('nan'):.2f},{p95 if len(t) == n else float('nan'):.2f},{max(t) if t else 0:.2f},{ref},"
+      f"{statistics.median(f) if f else float('nan'):.2f},{f95:.2f},{peak:.0f}")
 PY
   tail -n 1 "$csv"
 }
 for n in $PEERS_LIST; do
   point "$n" unlimited-no-p2p 0 --cap 0 -- --log-level=warn --max-links=0
   point "$n" single-seeder 1 --cap 0 --seed-first -- --log-level=warn --max-links=6
-  for cap in 1 2 4 8; do point "$n" connections "$cap" --cap "$cap" -- --log-level=warn --max-links=6; done
-  for mbps in 2 4 8 12; do
+  for cap in $CAPS; do point "$n" connections "$cap" --cap "$cap" -- --log-level=warn --max-links=6; done
+  for mbps in $MBPS; do
     point "$n" bandwidth "${mbps}MB/s" --cap 0 --server-arg --policy=bandwidth --server-arg "--egress-bytes-per-sec=$((mbps * 1000000))" \
       -- --log-level=warn --max-links=6
   done
-  for ms in 50 200 1000; do
+  for ms in $TARGETS; do
     point "$n" adaptive "${ms}ms" --cap 16 --server-arg --policy=adaptive --server-arg "--target-ms=$ms" -- --log-level=warn --max-links=6
   done
 done
-python3 bench/plot_policy.py "$csv" bench/results/policy.svg
+python3 bench/plot_policy.py "$csv" "bench/results/$name.svg"

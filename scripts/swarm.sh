@@ -75,6 +75,8 @@ while :; do
   for i in $(seq 1 "$PEERS"); do [[ -f "$DIR/peer$i.mp4" ]] && done_count=$((done_count + 1)); done
   ((done_count == PEERS)) && break
   ((SECONDS > deadline)) && { echo "swarm: timed out with $done_count/$PEERS peers done" >&2; break; }
+  # The server's egress over time (bytes counted as transfers finish): benchmarks derive its peak from it.
+  echo "$(date +%s.%N) $(curl -sf "$SRV/metrics" | awk '$1=="hybridnode_chunk_bytes_served_total"{print $2}')" >>"$DIR/egress.txt"
   sleep 0.2
 done
 curl -sf "$SRV/metrics" >"$DIR/server.metrics" || true

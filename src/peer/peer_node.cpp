@@ -52,7 +52,7 @@ struct PeerNode::Impl {
   std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
   net::UvHandle<uv_timer_t> tick;
   bool started_swarm = false, finished = false, stopping = false, lookup_pending = false;
-  double t0 = 0, t_done = 0, server_retry_at = 0, next_lookup_at = 0, seed_until = 0, last_progress = 0;
+  double t0 = 0, t_first = 0, t_done = 0, server_retry_at = 0, next_lookup_at = 0, seed_until = 0, last_progress = 0;
   double server_backoff = 1;
   bool server_refusing = false;
   int server_in_flight = 0, uploads = 0;
@@ -503,6 +503,7 @@ void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::str
 }
 
 void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uint64_t size) {
+  if (t_first == 0) t_first = now_s();
   sched->set(idx, S::have);
   server_first.erase(idx);
   if (from_peer.empty()) n.from_server += size;
@@ -787,6 +788,7 @@ std::string PeerNode::summary_json() const {
                       {"bytes_uploaded", I.n.uploaded},
                       {"chunks_uploaded", I.n.upload_chunks},
                       {"seconds", secs},
+                      {"first_chunk_seconds", I.t_first > 0 ? I.t_first - I.t0 : -1.0},
                       {"server_refusals", I.n.refusals},
                       {"server_errors", I.n.server_errors},
                       {"server_returns", I.n.server_returns},
