@@ -12,6 +12,7 @@ PACKAGES=(
   # tests: real video, real clients, real NATs
   ffmpeg curl python3 python3-websockets iproute2 iptables coturn procps psmisc
   python3-pymongo python3-gridfs   # an independent GridFS client for the MONGODB_URI tests
+  libhiredis-dev redis-server       # signallers sharing swarms (issue 10)
   # sanitizer and fuzz builds
   clang libclang-rt-14-dev
   # benchmarks

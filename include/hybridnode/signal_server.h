@@ -19,6 +19,10 @@ struct SignalServerOptions {
   double rate_burst = 400;
   uint32_t lookup_max = 8;             // peers returned per chunk by default (a lookup may ask for up to 50)
   size_t max_connections = 100000;
+  // Sharing swarms with sibling signallers (docs/scaling.md): "HOST:PORT" of Redis, and this instance's
+  // name (unique among siblings). Empty: a standalone signaller.
+  std::string redis;
+  std::string instance;
 };
 
 class SignalServer {

@@ -7,6 +7,7 @@
 #include "net/http_server.h"
 #include "net/ws_connection.h"
 #include "net/ws_handshake.h"
+#include "signal/federation.h"
 #include "signal/signal_message.h"
 #include "signal/swarm_registry.h"
 #include "util/log.h"
@@ -39,6 +40,7 @@ struct SignalServer::Impl {
   SignalServerOptions opts;
   std::unique_ptr<net::HttpServer> http;
   signal::SwarmRegistry registry;
+  std::unique_ptr<signal::Federation> federation;  // null without --redis
   struct Conn {
     std::shared_ptr<net::WsConnection> ws;
     TokenBucket bucket;
@@ -133,8 +135,11 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
   };
   switch (m.type) {
     case T::join: {
+      if (federation && federation->evict_remote(m.video, m.peer))
+        log::info("signal: " + m.peer + " moved here from a sibling signaller");
       if (auto e = registry.join(id, m.video, m.peer, m.chunk_count, std::move(m.bitfield), now_s()))
         return send_error(id, *e, m.type_name, m.id);
+      if (federation) federation->joined(id);
       return reply({{"type", "joined"},
                     {"video", m.video},
                     {"peer", m.peer},
@@ -143,9 +148,11 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
     }
     case T::have:
       if (auto e = registry.have(id, m.chunks)) send_error(id, *e, m.type_name, m.id);
+      else if (federation) federation->had(id, m.chunks);
       return;
     case T::bitfield:
       if (auto e = registry.set_bitfield(id, std::move(m.bitfield))) send_error(id, *e, m.type_name, m.id);
+      else if (federation) federation->bitfield(id);
       return;
     case T::load:
       if (auto e = registry.set_load(id, m.uploads)) send_error(id, *e, m.type_name, m.id);
@@ -179,18 +186,24 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
       }
       m.relay["from"] = self->peer;
       relays++;
+      if (signal::Federation::is_remote(*to)) {
+        if (federation) federation->relay(*to, std::move(m.relay));
+        return;
+      }
       send(*to, m.relay.dump());
       return;
     }
     case T::ping:
       return reply({{"type", "pong"}});
     case T::leave:
+      if (federation) federation->leaving(id);
       registry.leave(id);
       return reply({{"type", "left"}});
   }
 }
 
 void SignalServer::Impl::on_closed(ConnId id) {
+  if (federation) federation->leaving(id);
   registry.leave(id);
   auto it = conns.find(id);
   if (it == conns.end()) return;
@@ -206,6 +219,7 @@ void SignalServer::Impl::sweep_silent() {
     if (now - c.last_seen > timeout) silent.push_back(id);
   for (ConnId id : silent) {
     expired++;
+    if (federation) federation->leaving(id);
     registry.leave(id);
     auto it = conns.find(id);
     if (it != conns.end() && it->second.ws) {
@@ -227,6 +241,15 @@ std::string SignalServer::Impl::metrics() const {
   p.counter("hybridnode_signal_relays_total", "Offers, answers and candidates relayed.", static_cast<double>(relays));
   p.counter("hybridnode_signal_relay_errors_total", "Relays to an unknown or departed peer.", static_cast<double>(relay_errors));
   p.counter("hybridnode_signal_expired_total", "Connections closed for silence.", static_cast<double>(expired));
+  if (federation) {
+    p.gauge("hybridnode_signal_redis_up", "1 while Redis is connected (swarms shared with siblings).", federation->redis_up() ? 1 : 0);
+    p.gauge("hybridnode_signal_remote_members", "Members of sibling signallers seen through Redis.",
+            static_cast<double>(federation->remote_members()));
+    p.counter("hybridnode_signal_federation_published_total", "Messages published to Redis.", static_cast<double>(federation->published()));
+    p.counter("hybridnode_signal_federation_received_total", "Messages received from Redis.", static_cast<double>(federation->received()));
+    p.counter("hybridnode_signal_federation_relays_out_total", "Relays sent to members of siblings.", static_cast<double>(federation->relays_out()));
+    p.counter("hybridnode_signal_federation_relays_in_total", "Relays from siblings delivered here.", static_cast<double>(federation->relays_in()));
+  }
   p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));
   return p.str();
 }
@@ -235,6 +258,11 @@ void SignalServer::Impl::handle_http(net::HttpRequest& req, net::HttpServer::Res
   if (req.path == "/metrics") return respond(net::HttpResponse::text(200, metrics(), "text/plain; version=0.0.4"));
   if (req.path == "/healthz") {
     nlohmann::json j = {{"status", "ok"}, {"swarms", registry.swarm_count()}, {"members", registry.member_count()}};
+    if (federation) {
+      j["instance"] = opts.instance;
+      j["redis"] = federation->redis_up() ? "up" : "down";
+      j["remote_members"] = federation->remote_members();
+    }
     return respond(net::HttpResponse::json(200, j.dump() + "\n"));
   }
   if (req.path == "/ws") return respond(net::HttpResponse::error(426, "this endpoint speaks WebSocket"));
@@ -261,6 +289,14 @@ Result<void> SignalServer::start() {
   I.http->set_upgrade_handler([&I](net::HttpRequest& r, UniqueFd& fd, std::string& left) { return I.upgrade(r, fd, left); });
   auto ok = I.http->listen(*where);
   if (!ok) return ok;
+  if (!I.opts.redis.empty()) {
+    auto hp = net::parse_host_port(I.opts.redis);
+    if (!hp) return make_error("--redis: " + hp.error());
+    if (I.opts.instance.empty()) return make_error("--redis needs --instance (a name unique among the signallers)");
+    I.federation = std::make_unique<signal::Federation>(I.loop, I.registry, I.opts.instance, hp->host, hp->port,
+                                                        [&I](ConnId c, const std::string& text) { I.send(c, text); });
+    I.federation->start();
+  }
   uv_timer_init(I.loop, I.sweep.get());
   I.sweep->data = &I;
   uint64_t every = std::max<uint64_t>(50, std::min<uint64_t>(1000, I.opts.member_timeout_ms / 4));
@@ -273,6 +309,7 @@ Result<void> SignalServer::start() {
 void SignalServer::stop() {
   if (!impl_) return;
   impl_->sweep.reset();
+  impl_->federation.reset();
   if (impl_->http) impl_->http->close();
   std::vector<std::shared_ptr<net::WsConnection>> open;  // close() may erase from conns
   for (auto& [id, c] : impl_->conns) open.push_back(c.ws);

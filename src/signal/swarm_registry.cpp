@@ -116,6 +116,27 @@ void SwarmRegistry::touch(ConnId conn, double now) {
   if (Member* m = find(conn)) m->last_seen = now;
 }
 
+const std::string* SwarmRegistry::video_of(ConnId conn) const {
+  auto w = by_conn_.find(conn);
+  return w == by_conn_.end() ? nullptr : &w->second.video;
+}
+
+std::vector<ConnId> SwarmRegistry::members_of(const std::string& video) const {
+  std::vector<ConnId> out;
+  auto s = swarms_.find(video);
+  if (s != swarms_.end())
+    for (const auto& [peer, m] : s->second.members) out.push_back(m.conn);
+  return out;
+}
+
+std::optional<ConnId> SwarmRegistry::conn_of(const std::string& video, const std::string& peer) const {
+  auto s = swarms_.find(video);
+  if (s == swarms_.end()) return std::nullopt;
+  auto m = s->second.members.find(peer);
+  if (m == s->second.members.end()) return std::nullopt;
+  return m->second.conn;
+}
+
 bool SwarmRegistry::leave(ConnId conn) {
   auto w = by_conn_.find(conn);
   if (w == by_conn_.end()) return false;

@@ -51,6 +51,9 @@ class SwarmRegistry {
   std::vector<ConnId> expire(double now, double timeout);
 
   const Member* member(ConnId conn) const;
+  const std::string* video_of(ConnId conn) const;  // the swarm a connection joined, or nullptr
+  std::vector<ConnId> members_of(const std::string& video) const;
+  std::optional<ConnId> conn_of(const std::string& video, const std::string& peer) const;
   size_t swarm_count() const { return swarms_.size(); }
   size_t member_count() const { return by_conn_.size(); }
   size_t swarm_size(const std::string& video) const;

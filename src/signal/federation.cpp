@@ -1,0 +1,220 @@
+#include "signal/federation.h"
+
+#include "util/log.h"
+
+namespace hn::signal {
+
+namespace {
+double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
+const std::string kAlive = "hn:alive";
+std::string swarm_channel(const std::string& video) { return "hn:swarm:" + video; }
+std::string inst_channel(const std::string& inst) { return "hn:inst:" + inst; }
+}  // namespace
+
+Federation::Federation(uv_loop_t* loop, SwarmRegistry& registry, std::string instance, std::string redis_host,
+                       int redis_port, Deliver deliver, double instance_timeout)
+    : loop_(loop),
+      registry_(registry),
+      inst_(std::move(instance)),
+      deliver_(std::move(deliver)),
+      timeout_(instance_timeout),
+      bus_(loop, std::move(redis_host), redis_port,
+           {[this](const std::string& ch, const std::string& p) { on_message(ch, p); },
+            [this] { resync(); },
+            [](const std::string&) {}}) {}
+
+Federation::~Federation() { timer_.reset(); }
+
+void Federation::start() {
+  bus_.subscribe(inst_channel(inst_));
+  bus_.subscribe(kAlive);
+  bus_.start();
+  uv_timer_init(loop_, timer_.get());
+  timer_->data = this;
+  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
+    if (auto* f = static_cast<Federation*>(t->data)) f->heartbeat();
+  }, 1000, 1000);
+}
+
+void Federation::resync() {
+  // Ask every shared swarm for its members (they answer with joins) and announce ours.
+  for (auto& [video, n] : local_swarms_) {
+    bus_.publish(swarm_channel(video), nlohmann::json({{"ev", "sync"}, {"inst", inst_}, {"video", video}}).dump());
+    for (ConnId c : registry_.members_of(video))
+      if (!is_remote(c)) publish_join(c);
+  }
+}
+
+void Federation::heartbeat() {
+  bus_.publish(kAlive, nlohmann::json({{"ev", "alive"}, {"inst", inst_}}).dump());
+  double now = now_s();
+  std::vector<std::string> silent;
+  for (auto& [inst, seen] : inst_seen_)
+    if (now - seen > timeout_) silent.push_back(inst);
+  for (auto& inst : silent) drop_instance(inst);
+}
+
+void Federation::drop_instance(const std::string& inst) {
+  size_t n = 0;
+  for (auto it = remote_.begin(); it != remote_.end();) {
+    if (it->second.inst == inst) {
+      registry_.leave(it->first);
+      remote_by_key_.erase(it->second.inst + "\n" + it->second.video + "\n" + it->second.peer);
+      it = remote_.erase(it);
+      n++;
+    } else {
+      ++it;
+    }
+  }
+  inst_seen_.erase(inst);
+  log::warn("federation: no word from signaller " + inst + " for " + std::to_string(timeout_) + " s; dropped its " +
+            std::to_string(n) + " members (redis " + (bus_.up() ? "up" : "down") + ")");
+}
+
+ConnId Federation::remote_id(const std::string& inst, const std::string& video, const std::string& peer, bool create) {
+  std::string key = inst + "\n" + video + "\n" + peer;
+  auto it = remote_by_key_.find(key);
+  if (it != remote_by_key_.end()) return it->second;
+  if (!create) return 0;
+  ConnId id = next_remote_++;
+  remote_by_key_[key] = id;
+  remote_[id] = {inst, video, peer};
+  return id;
+}
+
+void Federation::watch(const std::string& video) {
+  if (local_swarms_[video]++ > 0) return;
+  bus_.subscribe(swarm_channel(video));
+  bus_.publish(swarm_channel(video), nlohmann::json({{"ev", "sync"}, {"inst", inst_}, {"video", video}}).dump());
+}
+
+void Federation::publish_join(ConnId local) {
+  const Member* m = registry_.member(local);
+  const std::string* video = registry_.video_of(local);
+  if (m == nullptr || video == nullptr) return;
+  bus_.publish(swarm_channel(*video), nlohmann::json({{"ev", "join"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer},
+                                                      {"chunk_count", m->have.size()}, {"bitfield", m->have.to_base64()},
+                                                      {"uploads", m->uploads}}).dump());
+}
+
+void Federation::joined(ConnId local) {
+  const std::string* video = registry_.video_of(local);
+  if (video == nullptr) return;
+  watch(*video);
+  publish_join(local);
+}
+
+void Federation::had(ConnId local, const std::vector<uint32_t>& chunks) {
+  const Member* m = registry_.member(local);
+  const std::string* video = registry_.video_of(local);
+  if (m == nullptr || video == nullptr) return;
+  bus_.publish(swarm_channel(*video),
+               nlohmann::json({{"ev", "have"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer}, {"chunks", chunks}}).dump());
+}
+
+void Federation::bitfield(ConnId local) { publish_join(local); }
+
+void Federation::leaving(ConnId local) {
+  const Member* m = registry_.member(local);
+  const std::string* video = registry_.video_of(local);
+  if (m == nullptr || video == nullptr) return;
+  bus_.publish(swarm_channel(*video), nlohmann::json({{"ev", "leave"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer}}).dump());
+  auto it = local_swarms_.find(*video);
+  if (it != local_swarms_.end() && --it->second <= 0) {
+    bus_.unsubscribe(swarm_channel(*video));
+    local_swarms_.erase(it);
+  }
+}
+
+bool Federation::evict_remote(const std::string& video, const std::string& peer) {
+  auto c = registry_.conn_of(video, peer);
+  if (!c || !is_remote(*c)) return false;
+  auto it = remote_.find(*c);
+  if (it != remote_.end()) {
+    remote_by_key_.erase(it->second.inst + "\n" + video + "\n" + peer);
+    remote_.erase(it);
+  }
+  registry_.leave(*c);
+  return true;
+}
+
+void Federation::relay(ConnId remote, nlohmann::json msg) {
+  auto it = remote_.find(remote);
+  if (it == remote_.end()) return;
+  relays_out_++;
+  bus_.publish(inst_channel(it->second.inst),
+               nlohmann::json({{"ev", "relay"}, {"video", it->second.video}, {"to", it->second.peer}, {"msg", std::move(msg)}}).dump());
+}
+
+void Federation::on_message(const std::string& channel, const std::string& payload) {
+  auto m = nlohmann::json::parse(payload, nullptr, false);
+  if (!m.is_object() || !m.contains("ev") || !m["ev"].is_string()) return;  // not ours: ignored
+  try {
+    std::string ev = m["ev"];
+    std::string inst = m.value("inst", "");
+    if (inst == inst_) return;  // our own publication
+    if (!inst.empty()) {
+      bool newcomer = !inst_seen_.count(inst);
+      inst_seen_[inst] = now_s();
+      // A sibling we had not heard (new, back from a crash, or both of us back from a Redis outage):
+      // its heartbeat proves our subscriptions work, so this is the moment to exchange members.
+      if (newcomer) resync();
+    }
+    if (channel == kAlive) return;
+    if (channel == inst_channel(inst_) && ev == "relay") {
+      std::string video = m.at("video"), to = m.at("to");
+      for (ConnId c : registry_.members_of(video)) {
+        const Member* target = registry_.member(c);
+        if (!is_remote(c) && target != nullptr && target->peer == to) {
+          relays_in_++;
+          deliver_(c, m.at("msg").dump());
+          return;
+        }
+      }
+      return;
+    }
+    if (channel.rfind("hn:swarm:", 0) == 0) on_swarm_event(m);
+  } catch (const nlohmann::json::exception& e) {
+    log::warn(std::string("federation: bad message on ") + channel + ": " + e.what());
+  }
+}
+
+void Federation::on_swarm_event(const nlohmann::json& m) {
+  std::string ev = m.at("ev"), inst = m.at("inst"), video = m.at("video");
+  if (!local_swarms_.count(video)) return;
+  if (ev == "sync") {
+    for (ConnId c : registry_.members_of(video))
+      if (!is_remote(c)) publish_join(c);
+    return;
+  }
+  std::string peer = m.at("peer");
+  if (ev == "join") {
+    std::vector<uint8_t> bits;
+    if (!Bitfield::from_base64(m.at("bitfield").get<std::string>(), bits)) return;
+    ConnId existing = remote_id(inst, video, peer, false);
+    if (existing != 0) {
+      registry_.set_bitfield(existing, std::move(bits));
+      registry_.touch(existing, now_s());
+      return;
+    }
+    ConnId id = remote_id(inst, video, peer, true);
+    if (auto err = registry_.join(id, video, peer, m.at("chunk_count").get<uint32_t>(), std::move(bits), now_s())) {
+      // e.g. the same peer id on two instances, or a different chunk count: not shared.
+      remote_by_key_.erase(inst + "\n" + video + "\n" + peer);
+      remote_.erase(id);
+      log::warn("federation: member " + peer + " of " + inst + " not shared: " + err->message);
+    }
+    return;
+  }
+  ConnId id = remote_id(inst, video, peer, false);
+  if (id == 0) return;
+  if (ev == "have") {
+    registry_.have(id, m.at("chunks").get<std::vector<uint32_t>>());
+  } else if (ev == "leave") {
+    registry_.leave(id);
+    remote_by_key_.erase(inst + "\n" + video + "\n" + peer);
+    remote_.erase(id);
+  }
+}
+
+}  // namespace hn::signal

@@ -1,0 +1,125 @@
+"""Two signallers sharing swarms through Redis, driven by an independent client (python3-websockets).
+argv: port_a port_b redis_port pid_a redis_cmd..."""
+import asyncio, base64, json, os, signal, subprocess, sys, time, urllib.request
+import websockets
+
+PA, PB, RPORT, PID_A = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+REDIS_CMD = sys.argv[5:]
+failures = []
+
+
+def check(cond, what):
+    print(("ok  " if cond else "BAD ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def metric(port, name):
+    for line in urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode().splitlines():
+        if line.split(" ")[0] == name:
+            return float(line.split(" ")[-1])
+    return None
+
+
+def bits(count, held):
+    b = bytearray((count + 7) // 8)
+    for i in held:
+        b[i // 8] |= 1 << (7 - i % 8)
+    return base64.b64encode(bytes(b)).decode()
+
+
+class Client:
+    def __init__(self, peer):
+        self.peer, self.ws, self.inbox = peer, None, []
+
+    async def join(self, port, held=()):
+        self.ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws")
+        await self.ws.send(json.dumps({"type": "join", "video": "vid", "peer": self.peer, "chunk_count": 16, "have": bits(16, held)}))
+        r = await self.next(lambda m: m.get("type") in ("joined", "error"))
+        assert r["type"] == "joined", r
+
+    async def next(self, pred, timeout=5):
+        deadline = time.time() + timeout
+        while True:
+            for i, m in enumerate(self.inbox):
+                if pred(m):
+                    return self.inbox.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            try:
+                self.inbox.append(json.loads(await asyncio.wait_for(self.ws.recv(), left)))
+            except asyncio.TimeoutError:
+                return None
+
+    async def lookup(self, chunk):
+        rid = f"l{time.time_ns()}"
+        await self.ws.send(json.dumps({"type": "lookup", "chunks": [chunk], "id": rid}))
+        r = await self.next(lambda m: m.get("id") == rid)
+        return r["chunks"][str(chunk)] if r and r.get("type") == "peers" else None
+
+    async def finds(self, chunk, peer, within):
+        deadline = time.time() + within
+        while time.time() < deadline:
+            got = await self.lookup(chunk)
+            if got is not None and peer in got:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+
+async def main():
+    p1, p2, p3 = Client("p1"), Client("p2"), Client("p3")
+    await p1.join(PA, held=[3])
+    await p2.join(PB)
+    check(await p2.finds(3, "p1", 3), "p2 on B finds p1's chunk 3 held on A")
+    sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=ünïcødé\r\na=ice-ufrag:abcd\r\n"
+    await p2.ws.send(json.dumps({"type": "offer", "to": "p1", "sdp": sdp}))
+    m = await p1.next(lambda m: m.get("type") == "offer")
+    check(m is not None and m.get("from") == "p2" and m.get("sdp") == sdp, "offer B -> A arrives byte-exact with from=p2")
+    await p1.ws.send(json.dumps({"type": "answer", "to": "p2", "sdp": sdp[::-1]}))
+    m = await p2.next(lambda m: m.get("type") == "answer")
+    check(m is not None and m.get("from") == "p1" and m.get("sdp") == sdp[::-1], "answer A -> B arrives byte-exact")
+    cand = "candidate:1 1 UDP 2015363327 127.0.0.1 40001 typ host"
+    await p1.ws.send(json.dumps({"type": "candidate", "to": "p2", "candidate": cand}))
+    m = await p2.next(lambda m: m.get("type") == "candidate")
+    check(m is not None and m.get("candidate") == cand, "candidate A -> B arrives byte-exact")
+    await p1.ws.send(json.dumps({"type": "have", "chunks": [5]}))
+    check(await p2.finds(5, "p1", 3), "a have on A reaches lookups on B")
+    check(metric(PA, "hybridnode_signal_remote_members") == 1, "A sees one remote member (p2)")
+
+    print("--- killing Redis", flush=True)
+    subprocess.run(["pkill", "-KILL", "-f", f"redis-server .*:{RPORT}"])
+    await asyncio.sleep(5)
+    for c in (p1, p2):
+        await c.ws.send(json.dumps({"type": "ping"}))
+    check(metric(PA, "hybridnode_signal_redis_up") == 0 and metric(PB, "hybridnode_signal_redis_up") == 0, "both report Redis down")
+    check(metric(PB, "hybridnode_signal_remote_members") == 0, "B dropped A's members (per-instance swarms)")
+    check(await p2.lookup(3) == [], "B's lookups answer from local members only")
+    await p3.join(PA, held=[7])
+    check(await p1.finds(7, "p3", 2), "A keeps serving its own members while Redis is down")
+
+    print("--- restarting Redis", flush=True)
+    redis = subprocess.Popen(REDIS_CMD, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        check(await p2.finds(3, "p1", 10), "after Redis returns, B finds p1's chunk on A again")
+        check(await p2.finds(7, "p3", 3), "and p3, who joined A while Redis was down")
+
+        print("--- killing signaller A", flush=True)
+        os.kill(PID_A, signal.SIGKILL)
+        await asyncio.sleep(0.3)
+        p1b = Client("p1")  # p1 reconnects to the surviving instance
+        await p1b.join(PB, held=[3, 5])
+        check(await p2.finds(5, "p1", 2), "p1 reconnected to B and the swarm continues")
+        await asyncio.sleep(4.5)
+        check(metric(PB, "hybridnode_signal_remote_members") == 0, "B dropped the members of the dead instance")
+        await p2.ws.send(json.dumps({"type": "offer", "to": "p1", "sdp": sdp}))
+        m = await p1b.next(lambda m: m.get("type") == "offer")
+        check(m is not None and m.get("sdp") == sdp, "relays reach p1 on its new instance")
+    finally:
+        redis.kill()
+    print(f"{len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+asyncio.run(main())
