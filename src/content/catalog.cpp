@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "util/rendezvous.h"
+
 namespace hn::content {
 
-Catalog::Catalog(std::vector<Manifest> manifests) {
+Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers) {
   std::sort(manifests.begin(), manifests.end(),
             [](const Manifest& a, const Manifest& b) { return a.video_id < b.video_id; });
   nlohmann::json list = nlohmann::json::array();
@@ -16,6 +18,7 @@ Catalog::Catalog(std::vector<Manifest> manifests) {
                     {"total_size", m.total_size},
                     {"chunk_size", m.chunk_size},
                     {"chunk_count", m.chunks.size()}});
+    if (!signallers.empty()) list.back()["signal_url"] = rendezvous_order(signallers, m.video_id).front();
     for (const auto& c : m.chunks) chunk_to_video_.emplace(c.id, m.video_id);
     manifest_json_[m.video_id] = manifest_to_json(m) + "\n";
     std::string id = m.video_id;

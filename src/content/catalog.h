@@ -13,7 +13,8 @@ namespace hn::content {
 class Catalog {
  public:
   Catalog() = default;
-  explicit Catalog(std::vector<Manifest> manifests);
+  // signallers: the swarm signallers; each catalog entry names its video's owner (rendezvous hashing).
+  explicit Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers = {});
 
   const Manifest* video(const std::string& id) const;
   // Id of a video holding the chunk, or nullptr when no manifest lists it.

@@ -14,6 +14,7 @@
 #include "util/blocking_work.h"
 #include "util/log.h"
 #include "util/prometheus.h"
+#include "util/rendezvous.h"
 
 namespace hn {
 
@@ -26,6 +27,7 @@ struct ContentServer::Impl {
   std::shared_ptr<ChunkStore> store;
   std::unique_ptr<CapacityPolicy> policy;
   std::shared_ptr<content::Catalog> catalog = std::make_shared<content::Catalog>();
+  std::vector<std::string> signallers;  // --signal-url split at commas
   content::ChunkCache cache;
   std::unique_ptr<net::HttpServer> http;
   net::UvHandle<uv_timer_t> refresh_timer;
@@ -166,9 +168,12 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
                       {"status", 503},
                       {"chunk_id", chunk_id},
                       {"video_id", vid ? *vid : ""},
-                      {"signal_url", opts.signal_url},
+                      {"signal_url", signallers.empty() ? opts.signal_url : rendezvous_order(signallers, vid ? *vid : "").front()},
                       {"retry_after", policy->retry_after_seconds()},
                       {"policy", policy->name()}};
+  // Several signallers: the video's swarm lives on its rendezvous owner; the rest of the ranking is the
+  // order to fail over in, the same for every peer of the video.
+  if (signallers.size() > 1) j["signal_urls"] = rendezvous_order(signallers, vid ? *vid : "");
   auto r = HttpResponse::json(503, j.dump() + "\n");
   r.headers.emplace_back("Retry-After", std::to_string(policy->retry_after_seconds()));
   return r;
@@ -296,7 +301,7 @@ void ContentServer::Impl::refresh_catalog() {
         store_error.clear();
         catalog_loaded = true;
         if (r->size() != catalog->size()) log::info("catalog: " + std::to_string(r->size()) + " videos");
-        catalog = std::make_shared<content::Catalog>(std::move(*r));
+        catalog = std::make_shared<content::Catalog>(std::move(*r), signallers);
       });
 }
 
@@ -310,9 +315,10 @@ Result<void> ContentServer::start() {
   auto& I = *impl_;
   auto where = net::parse_host_port(I.opts.listen);
   if (!where) return make_error("--listen: " + where.error());
+  I.signallers = split_list(I.opts.signal_url);
   auto initial = I.store->load_manifests();  // before serving, so the first request sees the catalog
   if (initial) {
-    I.catalog = std::make_shared<content::Catalog>(std::move(*initial));
+    I.catalog = std::make_shared<content::Catalog>(std::move(*initial), I.signallers);
     I.catalog_loaded = true;
   } else {
     // A shared store (MongoDB) may be down while this server starts: serve 503s and retry on the timer.

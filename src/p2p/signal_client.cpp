@@ -3,12 +3,15 @@
 #include <random>
 
 #include "net/ws_client.h"
+#include "util/rendezvous.h"
 #include "util/log.h"
 
 namespace hn::p2p {
 
 SignalClient::SignalClient(uv_loop_t* loop, Identity id, Handlers h)
     : loop_(loop), id_(std::move(id)), handlers_(std::move(h)) {
+  urls_ = split_list(id_.url);
+  if (urls_.empty()) urls_.push_back(id_.url);
   uv_timer_init(loop_, timer_.get());
   timer_->data = this;
   uv_timer_init(loop_, heartbeat_.get());
@@ -45,15 +48,16 @@ void SignalClient::connect() {
   if (stopped_ || connecting_) return;
   connecting_ = true;
   std::weak_ptr<bool> alive = alive_;
-  net::ws_connect(loop_, id_.url, net::WsLimits{}, [this, alive](Result<std::shared_ptr<net::WsConnection>> r) {
+  net::ws_connect(loop_, urls_[url_index_], net::WsLimits{}, [this, alive](Result<std::shared_ptr<net::WsConnection>> r) {
     if (alive.expired()) {
       if (r) (*r)->abort();
       return;
     }
     connecting_ = false;
     if (!r) {
-      log::warn("signal: cannot reach " + id_.url + ": " + r.error());
+      log::warn("signal: cannot reach " + urls_[url_index_] + ": " + r.error());
       if (handlers_.on_down) handlers_.on_down(r.error());
+      failed();
       schedule_reconnect();
       return;
     }
@@ -87,7 +91,17 @@ void SignalClient::on_closed(const std::string& why) {
   pending_.clear();
   if (was_joined) log::warn("signal: lost the signaller (" + why + "); reconnecting");
   if (handlers_.on_down) handlers_.on_down(why);
+  failed();
   schedule_reconnect();
+}
+
+void SignalClient::failed() {
+  // A signaller that keeps failing is gone: its swarms now live on the next one in the ranking.
+  if (++failures_ < 2 || urls_.size() < 2) return;
+  failures_ = 0;
+  url_index_ = (url_index_ + 1) % urls_.size();
+  backoff_ms_ = 500;
+  log::warn("signal: moving to the next signaller, " + urls_[url_index_]);
 }
 
 bool SignalClient::send(const nlohmann::json& j) { return ws_ && ws_->send_text(j.dump()); }
@@ -102,6 +116,7 @@ void SignalClient::on_message(std::string_view text) {
   if (type == "joined") {
     joined_ = true;
     backoff_ms_ = 500;
+    failures_ = 0;
     if (handlers_.on_joined) handlers_.on_joined();
   } else if (type == "peers") {
     std::string id = j.value("id", "");

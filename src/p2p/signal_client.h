@@ -24,7 +24,8 @@ class SignalClient {
     std::function<void(const std::string& why)> on_down;      // disconnected; it reconnects by itself
   };
   struct Identity {
-    std::string url, video, peer;
+    std::string url;  // one ws:// URL, or several comma-separated: tried in order, the next after 2 failures
+    std::string video, peer;
     uint32_t chunk_count = 0;
   };
 
@@ -59,6 +60,10 @@ class SignalClient {
   net::UvHandle<uv_timer_t> heartbeat_;
   bool joined_ = false, stopped_ = false, connecting_ = false;
   uint64_t backoff_ms_ = 500, next_lookup_ = 0;
+  std::vector<std::string> urls_;
+  size_t url_index_ = 0;
+  int failures_ = 0;  // consecutive failures on the current URL
+  void failed();
   std::map<std::string, std::function<void(Holders)>> pending_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -311,6 +311,12 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (opts.signal_url.empty() && j.is_object() && j.value("signal_url", "") != "") {
       opts.signal_url = j.value("signal_url", "");
+      if (j.contains("signal_urls") && j["signal_urls"].is_array()) {  // owner first, then the fail-over order
+        std::string all;
+        for (auto& u : j["signal_urls"])
+          if (u.is_string() && u.get<std::string>().find(',') == std::string::npos) all += (all.empty() ? "" : ",") + u.get<std::string>();
+        if (!all.empty()) opts.signal_url = all;
+      }
       log::info("swarm for " + opts.video_id + " is at " + opts.signal_url);
     }
     wait = r.retry_after >= 0 ? std::max(0.2, static_cast<double>(r.retry_after)) : 1.0;

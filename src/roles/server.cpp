@@ -21,7 +21,7 @@ config::ParseSpec server_spec() {
               {"listen", Type::host_port, "127.0.0.1:8080", "address to serve HTTP on (port 0: any free port)"},
               {"store", Type::string, "./store", "chunk store: a folder (embedded store) or mongodb://HOST:PORT/DB (GridFS, docs/gridfs.md)"},
               {"max-transfers", Type::integer, "8", "concurrent chunk transfers before refusing with 503 (0: unlimited)", 0, 1000000},
-              {"signal-url", Type::string, "", "signaller address named in 503 answers, e.g. ws://127.0.0.1:8090/ws"},
+              {"signal-url", Type::string, "", "signaller named in 503 answers, e.g. ws://127.0.0.1:8090/ws; several, comma-separated: each video's owner by rendezvous hashing (docs/scaling.md)"},
               {"policy", Type::string, "connections", "capacity policy: connections, bandwidth or adaptive (docs/policy.md)"},
               {"egress-bytes-per-sec", Type::integer, "0", "bandwidth policy: egress budget in bytes/s", 0, INT64_MAX},
               {"egress-burst-bytes", Type::integer, "0", "bandwidth policy: burst (default: 1/10 s of budget)", 0, INT64_MAX},

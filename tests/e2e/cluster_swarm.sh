@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A full hybrid download over three signallers sharing swarms through Redis: server capacity 1, six
+# peers whose first signaller is spread over the three, every peer given the whole list (rotated) to
+# fail over. Signaller A is SIGKILLed mid-download: its peers move to the next one and everyone finishes
+# with byte-identical output. The server's 503 names the video's rendezvous owner and the fail-over order.
+source "$(dirname "$0")/lib.sh"
+RPORT=$("$PY" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+redis-server --bind 127.0.0.1 --port "$RPORT" --save "" --appendonly no >"$T/redis.log" 2>&1 &
+HN_PIDS+=($!)
+for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1',$RPORT),0.2)" 2>/dev/null && break; sleep 0.05; done
+for s in a b c; do start_role $s signal --redis=127.0.0.1:$RPORT --instance=$s; done
+URLS=("ws://127.0.0.1:$PORT_a/ws" "ws://127.0.0.1:$PORT_b/ws" "ws://127.0.0.1:$PORT_c/ws")
+ALL=$(IFS=,; echo "${URLS[*]}")
+
+make_video "$T/v.mp4" 10 -b:v 2M
+"$HN_BIN" ingest "$T/v.mp4" --store "$T/store" --id clip >/dev/null
+start_server srv --store="$T/store" --max-transfers=1 --limit-rate=400000 --signal-url="$ALL"
+S=http://127.0.0.1:$PORT_srv
+
+note "the server names the video's owner (rendezvous) in the catalog and the fail-over order in its 503"
+owner=$(curl -sf "$S/videos" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['videos'][0]['signal_url'])")
+[[ " ${URLS[*]} " == *" $owner "* ]] || fail "catalog names no known signaller: $owner"
+id0=$(curl -sf "$S/videos/clip" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['chunks'][0]['id'])")
+cp=()
+for k in 1 2 3 4; do curl -s -o "$T/r$k.out" -w '%{http_code}' "$S/chunks/$id0" >"$T/r$k.code" & cp+=($!); done
+wait "${cp[@]}"
+for k in 1 2 3 4; do [[ $(cat "$T/r$k.code") == 503 ]] && cp "$T/r$k.out" "$T/503.json"; done
+[[ -f "$T/503.json" ]] || fail "four concurrent requests at capacity 1 and no 503"
+"$PY" - "$T/503.json" "$owner" "$ALL" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["status"] == 503 and j["signal_url"] == sys.argv[2], j
+assert sorted(j["signal_urls"]) == sorted(sys.argv[3].split(",")) and j["signal_urls"][0] == sys.argv[2], j
+PY
+
+for i in 1 2 3 4 5 6; do
+  k=$(( (i - 1) % 3 ))
+  list="${URLS[$k]},${URLS[$(( (k + 1) % 3 ))]},${URLS[$(( (k + 2) % 3 ))]}"
+  start_peer "peer$i" --server="$S" --video=clip --signal-url="$list" --seed-for=-1
+done
+sleep 2
+note "SIGKILL signaller a mid-download"
+kill -KILL "$PID_a"
+for i in 1 2 3 4 5 6; do wait_file "$T/peer$i.mp4" 90 || fail "peer$i did not finish"; done
+for i in 1 2 3 4 5 6; do cmp "$T/v.mp4" "$T/peer$i.mp4" || fail "peer$i output differs"; done
+out=0
+for s in b c; do
+  port_var=PORT_$s
+  n=$(metric "${!port_var}" hybridnode_signal_federation_relays_out_total)
+  out=$(( out + ${n%.*} ))
+done
+for i in 1 2 3 4 5 6; do stop_and_check "$(eval echo \$PID_peer$i)" "peer$i"; done
+"$PY" - "$T" "$out" <<'PY'
+import json, sys
+d, relays = sys.argv[1], int(sys.argv[2])
+s = [json.load(open(f"{d}/peer{i}.json")) for i in range(1, 7)]
+srv = sum(x["bytes_from_server"] for x in s); peers = sum(x["bytes_from_peers"] for x in s)
+print(f"6 peers over 3 signallers (one killed): {srv} bytes from the server, {peers} from peers; "
+      f"{relays} offers/answers/candidates crossed signallers on b and c")
+assert peers > 0, "no bytes moved between peers"
+assert relays > 0, "no relay crossed signallers"
+PY
+grep -l "moving to the next signaller" "$T"/peer*.log >/dev/null || fail "no peer moved off the dead signaller"
+echo "PASS cluster_swarm"
