@@ -1,6 +1,6 @@
 // Load generator for the signaller: N simulated peers on one loop join one swarm, send haves, and relay
 // offers to each other; prints relay latency p50/p99 and messages/s as CSV-friendly lines.
-//   signal_load URL N SECONDS RELAYS_PER_SEC
+//   signal_load URL[,URL...] N SECONDS RELAYS_PER_SEC   (several URLs: member i joins URL i % count)
 // Connections are spread over source addresses 127.0.0.2..127.0.0.254 to pass ~28k ports per address.
 #include <uv.h>
 
@@ -14,6 +14,7 @@
 
 #include "net/uv_handle.h"
 #include "net/ws_client.h"
+#include "util/rendezvous.h"
 
 namespace {
 struct Peer {
@@ -24,7 +25,7 @@ uv_loop_t* loop;
 std::vector<Peer> peers;
 std::vector<double> latencies_ms;
 size_t connected = 0, joined = 0, failed = 0, received = 0, sent = 0;
-std::string url;
+std::vector<std::string> urls;
 int target = 0;
 }  // namespace
 
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s ws://IP:PORT/ws N SECONDS RELAYS_PER_SEC\n", argv[0]);
     return 2;
   }
-  url = argv[1];
+  urls = hn::split_list(argv[1]);
   target = std::atoi(argv[2]);
   double seconds = std::atof(argv[3]);
   double rate = std::atof(argv[4]);
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
       int i = (*c->next)++;
       (*c->in_flight)++;
       std::string src = "127.0.0." + std::to_string(2 + i % 253);
-      hn::net::ws_connect(loop, url, hn::net::WsLimits{}, [i, c](hn::Result<std::shared_ptr<hn::net::WsConnection>> r) {
+      hn::net::ws_connect(loop, urls[static_cast<size_t>(i) % urls.size()], hn::net::WsLimits{}, [i, c](hn::Result<std::shared_ptr<hn::net::WsConnection>> r) {
         (*c->in_flight)--;
         if (!r) {
           if (failed++ < 5) std::fprintf(stderr, "connect: %s\n", r.error().c_str());

@@ -6,6 +6,7 @@
 #   scripts/bench.sh rss      peak RSS of a peer downloading a 1 GiB video
 #   scripts/bench.sh signal   N simulated peers on one swarm: relay latency, relays/s, RSS per member
 #   scripts/bench.sh policy   switching-policy sweep: server bytes vs p95 completion (CSV + SVG)
+#   scripts/bench.sh signal-cluster  one hot swarm over 1, 2, 3 signallers sharing it through Redis
 #   scripts/bench.sh regions  RTT-aware vs random peer selection, two regions (latency added in the send path)
 #   scripts/bench.sh live     live stream to 8 and 32 viewers: lag p50/p95, missed deadlines, peer share
 set -euo pipefail
@@ -20,5 +21,6 @@ case "$what" in
   policy) shift; exec bash bench/policy.sh "$@" ;;
   live) shift; exec bash bench/live.sh "$@" ;;
   regions) shift; exec bash bench/regions.sh "$@" ;;
-  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal|policy|live|regions" >&2; exit 2 ;;
+  signal-cluster) shift; exec bash bench/signal_cluster.sh "$@" ;;
+  *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal|policy|live|regions|signal-cluster" >&2; exit 2 ;;
 esac

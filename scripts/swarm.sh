@@ -52,6 +52,13 @@ SRV="http://127.0.0.1:$(cat "$DIR/server.port")"
 size=$(stat -c %s "$DIR/video.mp4")
 echo "swarm: $PEERS peers, server cap $CAP at $((RATE / 1000)) kB/s per transfer, video $((size / 1024)) KiB, dir $DIR"
 
+# The server's egress over time, for the whole run (bytes are counted as transfers finish):
+# benchmarks derive its peak from it.
+( while :; do
+    echo "$(date +%s.%N) $(curl -sf "$SRV/metrics" | awk '$1=="hybridnode_chunk_bytes_served_total"{print $2}')" >>"$DIR/egress.txt"
+    sleep 0.2
+  done ) &
+pids+=($!)
 peer_pids=()
 for i in $(seq 1 "$PEERS"); do
   only=()
@@ -75,8 +82,6 @@ while :; do
   for i in $(seq 1 "$PEERS"); do [[ -f "$DIR/peer$i.mp4" ]] && done_count=$((done_count + 1)); done
   ((done_count == PEERS)) && break
   ((SECONDS > deadline)) && { echo "swarm: timed out with $done_count/$PEERS peers done" >&2; break; }
-  # The server's egress over time (bytes counted as transfers finish): benchmarks derive its peak from it.
-  echo "$(date +%s.%N) $(curl -sf "$SRV/metrics" | awk '$1=="hybridnode_chunk_bytes_served_total"{print $2}')" >>"$DIR/egress.txt"
   sleep 0.2
 done
 curl -sf "$SRV/metrics" >"$DIR/server.metrics" || true
