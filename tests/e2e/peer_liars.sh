@@ -18,7 +18,9 @@ done
 for lie in claim wrong-video flood; do wait_file "$T/liar_${lie/-/_}.mp4" 30 || fail "liar $lie did not complete"; done
 sleep 1
 # The leecher uses peers only, so it must get past all three liars.
-start_peer leech --server="$SRV" --video=clip --signal-url="$SIG" --server-slots=0 --peer-timeout-ms=2000
+# Endgame off: with it the leecher asks a second peer for what the claimer sits on and finishes before the
+# claimer's deadline, so the claimer would never be caught; detection is what this test is about.
+start_peer leech --server="$SRV" --video=clip --signal-url="$SIG" --server-slots=0 --peer-timeout-ms=2000 --endgame=false
 for _ in $(seq 1 600); do kill -0 "$PID_leech" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PID_leech" 2>/dev/null && fail "leecher stalled: $(tail -n 20 "$T/leech.log")"
 wait "$PID_leech" || fail "leecher failed: $(tail -n 20 "$T/leech.log")"
