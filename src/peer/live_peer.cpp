@@ -24,6 +24,7 @@
 #include "p2p/peer_link.h"
 #include "p2p/signal_client.h"
 #include "peer/peer_id.h"
+#include "peer/peer_links.h"
 #include "util/blocking_work.h"
 #include "util/log.h"
 
@@ -63,8 +64,8 @@ struct LivePeer::Impl {
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<net::HttpServer> player;
   std::unique_ptr<p2p::SignalClient> signal;
-  std::map<std::string, std::shared_ptr<PeerLink>> links;
-  std::set<std::string> banned;
+  PeerLinks peer_links;
+  PeerLinks::Map& links = peer_links.map();
   std::map<uint64_t, Entry> chunks;                // by seq
   std::unordered_map<uint32_t, uint64_t> held_idx;  // ring index -> seq held
   std::map<uint64_t, std::pair<std::string, double>> peer_requests;  // seq -> (peer, deadline)
@@ -99,8 +100,7 @@ struct LivePeer::Impl {
   void check_deadlines();
   void join_swarm();
   void discover();
-  void connect_to(const std::string& peer, bool controlling);
-  void on_relay(const nlohmann::json& m);
+  PeerLinks::Hooks link_hooks();
   void serve(PeerLink& l, uint32_t idx);
   std::string bitfield_b64() const;
   p2p::wire::Hello hello() const;
@@ -275,10 +275,7 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
       e.peer_failed = true;
       log::warn("live chunk " + std::to_string(seq) + " from " + (from_peer.empty() ? "the server" : "peer " + from_peer) +
                 " failed SHA-256 verification; discarded");
-      if (!from_peer.empty()) {
-        banned.insert(from_peer);
-        if (auto l = links.find(from_peer); l != links.end()) l->second->close("sent a corrupt chunk");
-      }
+      if (!from_peer.empty()) peer_links.ban(from_peer, "sent a corrupt chunk");
       return schedule();
     }
     e.state = St::have;
@@ -375,7 +372,7 @@ void LivePeer::Impl::join_swarm() {
   p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing};
   p2p::SignalClient::Handlers h;
   h.on_joined = [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); };
-  h.on_relay = [this](const nlohmann::json& m) { on_relay(m); };
+  h.on_relay = [this](const nlohmann::json& m) { peer_links.on_relay(m); };
   h.on_down = [](const std::string&) {};
   signal = std::make_unique<p2p::SignalClient>(loop, id, std::move(h));
   signal->start([this] { return bitfield_b64(); });
@@ -399,25 +396,23 @@ void LivePeer::Impl::discover() {
     if (stopping) return;
     for (auto& [idx, peers] : holders)
       for (auto& p : peers)
-        if (links.size() < static_cast<size_t>(opts.max_links) && !links.count(p) && !banned.count(p) && p != opts.peer_id)
-          connect_to(p, true);
+        if (links.size() < static_cast<size_t>(opts.max_links) && peer_links.dialable(p)) peer_links.connect(p, true);
   });
 }
 
-void LivePeer::Impl::connect_to(const std::string& peer, bool controlling) {
-  PeerLink::Config cfg;
-  cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates, opts.relay_only};
-  cfg.mtu = opts.mtu;
-  cfg.chunk_size = [this](uint32_t idx) -> uint64_t {
+PeerLinks::Hooks LivePeer::Impl::link_hooks() {
+  PeerLinks::Hooks k;
+  k.hello = [this] { return hello(); };
+  k.chunk_size = [this](uint32_t idx) -> uint64_t {
     // The chunk we would ask for at this index: the newest known seq that maps to it.
     for (auto it = chunks.rbegin(); it != chunks.rend(); ++it)
       if (it->first % kLiveRing == idx) return it->second.ref.size;
     return 0;
   };
-  PeerLink::Handlers h;
-  h.send_signal = [this, peer](const std::string& type, nlohmann::json fields) {
-    if (signal) signal->relay(type, peer, std::move(fields));
+  k.send_signal = [this](const std::string& type, const std::string& to, nlohmann::json fields) {
+    if (signal) signal->relay(type, to, std::move(fields));
   };
+  PeerLink::Handlers& h = k.link;
   h.on_ready = [this](PeerLink& l) {
     log::info("live link to " + l.remote() + " ready (" + l.pair_type() + ")");
     schedule();
@@ -451,34 +446,9 @@ void LivePeer::Impl::connect_to(const std::string& peer, bool controlling) {
         ++it;
       }
     }
-    auto keep = links[l.remote()];
-    links.erase(l.remote());
-    hub->post([keep] {});  // not destroyed inside its own callback
-    schedule();
+    if (!stopping) schedule();
   };
-  auto link = std::make_shared<PeerLink>(*hub, peer, controlling, std::move(cfg), hello(), std::move(h));
-  links[peer] = link;
-  link->start();
-}
-
-void LivePeer::Impl::on_relay(const nlohmann::json& m) {
-  std::string from = m.value("from", ""), type = m.value("type", "");
-  if (from.empty() || from == opts.peer_id || banned.count(from)) return;
-  auto it = links.find(from);
-  if (type == "offer") {
-    if (it != links.end()) {
-      if (it->second->ready() || opts.peer_id < from) return;  // both dialled: the lower id's link wins
-      auto old = it->second;
-      links.erase(it);
-      old->close("replaced by the remote's offer");
-      hub->post([old] {});
-    }
-    if (links.size() >= static_cast<size_t>(opts.max_links) * 2) return;
-    connect_to(from, false);
-    links[from]->on_signal(m);
-  } else if (it != links.end()) {
-    it->second->on_signal(m);
-  }
+  return k;
 }
 
 void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
@@ -537,9 +507,7 @@ void LivePeer::Impl::finish(bool ok, const std::string& msg) {
   if (!ok) log::error(msg);
   tick.reset();
   poll_retry.reset();
-  auto all = links;
-  links.clear();
-  for (auto& [id, l] : all) l->close("peer stopping");
+  peer_links.close_all("peer stopping");
   if (signal) signal->stop();
   if (http) http->close();
   if (player) player->close();
@@ -572,6 +540,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   I.done = std::move(done);
   I.t0 = now_s();
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
+  I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks());
   I.http = std::make_unique<net::HttpClient>(I.loop);
   if (I.opts.output == "-") {
     I.out = stdout;

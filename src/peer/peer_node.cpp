@@ -20,6 +20,7 @@
 #include "p2p/signal_client.h"
 #include "peer/chunk_scheduler.h"
 #include "peer/peer_id.h"
+#include "peer/peer_links.h"
 #include "policy/upload_preference.h"
 #include "util/blocking_work.h"
 #include "net/http_server.h"
@@ -46,8 +47,8 @@ struct PeerNode::Impl {
   std::shared_ptr<ChunkFile> file;
   Manifest manifest;
   std::unique_ptr<ChunkScheduler> sched;
-  std::map<std::string, std::shared_ptr<PeerLink>> links;
-  std::set<std::string> banned;
+  PeerLinks peer_links;
+  PeerLinks::Map& links = peer_links.map();
   std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
   std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
   net::UvHandle<uv_timer_t> tick;
@@ -83,7 +84,7 @@ struct PeerNode::Impl {
   void on_server_refusal(uint32_t idx, const net::HttpResult& r);
   void join_swarm();
   void discover();
-  void connect_to(const std::string& peer, bool controlling);
+  PeerLinks::Hooks link_hooks();
   void accept_chunk(uint32_t idx, std::string data, const std::string& from_peer);
   void on_verified(uint32_t idx, const std::string& from_peer, uint64_t size);
   void serve(PeerLink& link, uint32_t idx);
@@ -368,28 +369,26 @@ void PeerNode::Impl::discover() {
       for (auto& p : peers) score[p]++;
     std::vector<std::pair<int, std::string>> ranked;
     for (auto& [p, s] : score)
-      if (!links.count(p) && !banned.count(p) && p != opts.peer_id) ranked.emplace_back(-s, p);
+      if (peer_links.dialable(p)) ranked.emplace_back(-s, p);
     std::sort(ranked.begin(), ranked.end());
     for (auto& [s, p] : ranked) {
       if (links.size() >= static_cast<size_t>(opts.max_links)) break;
-      connect_to(p, true);
+      peer_links.connect(p, true);
     }
   });
 }
 
-void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
-  p2p::PeerLink::Config cfg;
-  cfg.ice = {opts.stun, opts.turn, opts.turn_user, opts.turn_pass, opts.host_candidates, opts.relay_only};
-  cfg.mtu = opts.mtu;
-  cfg.chunk_size = [this](uint32_t i) -> uint64_t { return i < manifest.chunks.size() ? manifest.chunks[i].size : 0; };
-  bool far = !opts.test_far_prefix.empty() && peer.rfind(opts.test_far_prefix, 0) == 0;
-  cfg.test_send_delay_ms = far ? opts.test_far_delay_ms : opts.test_near_delay_ms;
-  PeerLink::Handlers h;
-  h.send_signal = [this, peer](const std::string& type, nlohmann::json fields) {
-    if (signal) signal->relay(type, peer, std::move(fields));
+PeerLinks::Hooks PeerNode::Impl::link_hooks() {
+  PeerLinks::Hooks k;
+  k.hello = [this] { return hello(); };
+  k.chunk_size = [this](uint32_t i) -> uint64_t { return i < manifest.chunks.size() ? manifest.chunks[i].size : 0; };
+  k.send_signal = [this](const std::string& type, const std::string& to, nlohmann::json fields) {
+    if (signal) signal->relay(type, to, std::move(fields));
   };
+  PeerLink::Handlers& h = k.link;
   h.on_ready = [this](PeerLink& l) {
     log::info("link to " + l.remote() + " ready (" + (l.pair_type().empty() ? "?" : l.pair_type()) + ")");
+    link_log[l.remote()];
     if (opts.test_send_garbage) {
       // TEST ONLY: a message of an unknown type; the remote must drop the link and carry on.
       l.send_raw(std::string("\x63garbage"));
@@ -435,40 +434,13 @@ void PeerNode::Impl::connect_to(const std::string& peer, bool controlling) {
         ++it;
       }
     }
-    auto keep = links[l.remote()];
-    links.erase(l.remote());
-    // Destroying the link inside its own callback is not allowed: release it on the next tick.
-    hub->post([keep] {});
-    schedule();
+    if (!stopping) schedule();
   };
-  auto link = std::make_shared<PeerLink>(*hub, peer, controlling, std::move(cfg), hello(), std::move(h));
-  links[peer] = link;
-  link_log[peer];
-  link->start();
+  return k;
 }
 
 void PeerNode::Impl::on_relay(const nlohmann::json& m) {
-  std::string from = m.value("from", ""), type = m.value("type", "");
-  if (from.empty() || from == opts.peer_id || banned.count(from) || !sched) return;
-  auto it = links.find(from);
-  if (type == "offer") {
-    if (it != links.end()) {
-      // Both sides dialled each other: the lower peer id keeps its outgoing link.
-      if (!it->second->ready() && opts.peer_id > from) {
-        auto old = it->second;
-        links.erase(it);
-        old->close("replaced by the remote's offer");
-        hub->post([old] {});
-      } else {
-        return;
-      }
-    }
-    if (links.size() >= static_cast<size_t>(opts.max_links) * 2) return;  // inbound room: serving is part of the deal
-    connect_to(from, false);
-    links[from]->on_signal(m);
-  } else if (it != links.end()) {
-    it->second->on_signal(m);
-  }
+  if (sched) peer_links.on_relay(m);  // no manifest yet: nothing to offer or ask
 }
 
 void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::string& from_peer) {
@@ -493,10 +465,8 @@ void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::str
           std::string who = from_peer.empty() ? "the content server" : "peer " + from_peer;
           log::warn("chunk " + std::to_string(idx) + " from " + who + " failed SHA-256 verification; discarded");
           if (!from_peer.empty()) {
-            banned.insert(from_peer);
             bad_peers.push_back(from_peer);
-            auto it = links.find(from_peer);
-            if (it != links.end()) it->second->close("sent a corrupt chunk");
+            peer_links.ban(from_peer, "sent a corrupt chunk");
           }
         } else if (!err.empty()) {
           sched->set(idx, S::missing);
@@ -675,9 +645,7 @@ void PeerNode::Impl::finish(bool ok, const std::string& msg) {
   if (!ok) log::error(msg);
   tick.reset();
   for (auto& [id, l] : links) record(*l, "");
-  auto all = links;
-  links.clear();
-  for (auto& [id, l] : all) l->close("peer stopping");
+  peer_links.close_all("peer stopping");
   if (signal) signal->stop();
   if (http) http->close();
   if (metrics_http) metrics_http->close();
@@ -711,6 +679,7 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
     return;
   }
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
+  I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks());
   if (!I.opts.metrics_listen.empty()) {
     auto where = net::parse_host_port(I.opts.metrics_listen);
     net::HttpLimits limits;

@@ -1,0 +1,75 @@
+#include "peer/peer_links.h"
+
+namespace hn {
+
+using p2p::PeerLink;
+
+void PeerLinks::init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks) {
+  hub_ = hub;
+  opts_ = opts;
+  hooks_ = std::move(hooks);
+}
+
+PeerLink& PeerLinks::connect(const std::string& peer, bool controlling) {
+  PeerLink::Config cfg;
+  cfg.ice = {opts_->stun, opts_->turn, opts_->turn_user, opts_->turn_pass, opts_->host_candidates, opts_->relay_only};
+  cfg.mtu = opts_->mtu;
+  cfg.chunk_size = hooks_.chunk_size;
+  bool far = !opts_->test_far_prefix.empty() && peer.rfind(opts_->test_far_prefix, 0) == 0;
+  cfg.test_send_delay_ms = far ? opts_->test_far_delay_ms : opts_->test_near_delay_ms;
+  PeerLink::Handlers h = hooks_.link;
+  h.send_signal = [this, peer](const std::string& type, nlohmann::json fields) {
+    if (hooks_.send_signal) hooks_.send_signal(type, peer, std::move(fields));
+  };
+  h.on_closed = [this](PeerLink& l, const std::string& why) {
+    auto it = links_.find(l.remote());
+    if (it != links_.end() && it->second.get() == &l) {
+      auto keep = it->second;
+      links_.erase(it);
+      hub_->post([keep] {});  // destroyed on the next turn of the loop, not inside its own callback
+    }
+    if (hooks_.link.on_closed) hooks_.link.on_closed(l, why);
+  };
+  auto link = std::make_shared<PeerLink>(*hub_, peer, controlling, std::move(cfg), hooks_.hello(), std::move(h));
+  links_[peer] = link;
+  link->start();
+  return *link;
+}
+
+void PeerLinks::on_relay(const nlohmann::json& m) {
+  std::string from = m.value("from", ""), type = m.value("type", "");
+  if (from.empty() || from == opts_->peer_id || banned_.count(from)) return;
+  auto it = links_.find(from);
+  if (type == "offer") {
+    if (it != links_.end()) {
+      // Both sides dialled each other: the lower peer id keeps its outgoing link.
+      if (it->second->ready() || opts_->peer_id < from) return;
+      auto old = it->second;
+      links_.erase(it);
+      old->close("replaced by the remote's offer");
+      hub_->post([old] {});
+    }
+    if (links_.size() >= static_cast<size_t>(opts_->max_links) * 2) return;  // inbound room: serving is part of the deal
+    connect(from, false).on_signal(m);
+  } else if (it != links_.end()) {
+    it->second->on_signal(m);
+  }
+}
+
+bool PeerLinks::dialable(const std::string& peer) const {
+  return peer != opts_->peer_id && !links_.count(peer) && !banned_.count(peer);
+}
+
+void PeerLinks::ban(const std::string& peer, const std::string& why) {
+  banned_.insert(peer);
+  auto it = links_.find(peer);
+  if (it != links_.end()) it->second->close(why);
+}
+
+void PeerLinks::close_all(const std::string& why) {
+  auto all = links_;
+  links_.clear();
+  for (auto& [id, l] : all) l->close(why);
+}
+
+}  // namespace hn

@@ -1,0 +1,49 @@
+// The peer links one node keeps, and what around them does not depend on what is fetched (a file or a
+// live channel): making a link (ICE settings, MTU, test latency), answering a remote's offer (when both
+// sides dial, the lower peer id keeps its outgoing link), letting a link go without destroying it inside
+// its own callback, and bans.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "hybridnode/peer.h"
+#include "p2p/p2p_hub.h"
+#include "p2p/peer_link.h"
+
+namespace hn {
+
+class PeerLinks {
+ public:
+  using Map = std::map<std::string, std::shared_ptr<p2p::PeerLink>>;
+  struct Hooks {
+    p2p::PeerLink::Handlers link;  // its on_closed runs once the link has left the set
+    std::function<p2p::wire::Hello()> hello;
+    std::function<uint64_t(uint32_t)> chunk_size;
+    std::function<void(const std::string& type, const std::string& to, nlohmann::json fields)> send_signal;
+  };
+
+  void init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks);
+  p2p::PeerLink& connect(const std::string& peer, bool controlling);
+  // An offer, answer or candidate relayed by the signaller; offers open inbound links (up to 2x max links).
+  void on_relay(const nlohmann::json& m);
+  // True when `peer` is worth dialling: not us, not linked, not banned.
+  bool dialable(const std::string& peer) const;
+  void ban(const std::string& peer, const std::string& why);
+  void close_all(const std::string& why);
+
+  Map& map() { return links_; }
+  const Map& map() const { return links_; }
+
+ private:
+  p2p::P2pHub* hub_ = nullptr;
+  const PeerOptions* opts_ = nullptr;
+  Hooks hooks_;
+  Map links_;
+  std::set<std::string> banned_;
+};
+
+}  // namespace hn
