@@ -75,9 +75,12 @@ void TsChunker::on_packet(const uint8_t* p, std::vector<TsChunk>& out) {
   if (pid == video_pid_ && pes != 0) {
     double pts = pes_pts(p + pes);
     bool key = random_access(p);
-    if (key && pts >= 0 && start_pts_ >= 0 && pts - start_pts_ >= target_ - 1e-3) {
+    // A timestamp jump (an encoder restarted on the FIFO, a wrap) starts a new chunk at this keyframe.
+    bool jump = key && pts >= 0 && start_pts_ >= 0 && (pts < start_pts_ || pts - start_pts_ > 60);
+    if (key && pts >= 0 && start_pts_ >= 0 && (jump || pts - start_pts_ >= target_ - 1e-3)) {
       size_t at = psi_run_start_.value_or(current_.size());
-      if (at > 0) out.push_back(cut(at, pts));
+      if (at > 0) out.push_back(cut(at, jump ? last_pts_ : pts));
+      if (jump) start_pts_ = pts;
     }
     if (current_.empty() || (psi_run_start_ && *psi_run_start_ == 0)) current_keyframe_ = key;
     if (pts >= 0) {

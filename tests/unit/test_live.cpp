@@ -133,3 +133,19 @@ TEST_CASE("live manifest: strict parsing") {
   bad_id.replace(bad_id.find("\"news\""), 6, "\"../x\"");
   CHECK_FALSE(media::live_manifest_from_json(bad_id));
 }
+
+TEST_CASE("TS chunker: an encoder restart (timestamps jump back) starts a new chunk at its first keyframe") {
+  const std::string& ts = sample_ts();
+  auto once = chunk_all(ts, 4096, 1.0);
+  auto twice = chunk_all(ts + ts, 4096, 1.0);
+  CHECK(twice.size() >= 2 * once.size() - 1);
+  size_t joined = 0;
+  bool boundary = false;
+  for (auto& c : twice) {
+    // A chunk starts where the second stream's PAT is (after its SDT packet, at most a few packets in).
+    if (joined >= ts.size() && joined <= ts.size() + 3 * 188) boundary = true;
+    joined += c.bytes.size();
+  }
+  CHECK(boundary);
+  CHECK(joined == 2 * ts.size());
+}

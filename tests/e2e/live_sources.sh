@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The two other live sources: a FIFO (the channel survives the encoder exiting and coming back) and a
+# growing MPEG-TS file (read like tail -f). Each publishes keyframe-aligned chunks that ffmpeg plays from
+# the server's HLS playlist.
+source "$(dirname "$0")/lib.sh"
+encode() {  # encode SECONDS OUT
+  ffmpeg -nostdin -v error -re -f lavfi -i "testsrc=size=160x120:rate=25" -f lavfi -i sine -t "$1" \
+    -c:v libx264 -preset ultrafast -g 25 -c:a aac -flush_packets 1 -f mpegts -y "$2"
+}
+chunks() { curl -sf "http://127.0.0.1:$1/live/$2" | "$PY" -c "import json,sys; c=json.load(sys.stdin)['chunks']; print(c[-1]['seq'] + 1 if c else 0)"; }
+
+note "FIFO source"
+mkfifo "$T/live.fifo"
+start_server fifo --store="$T/s1" --live=news="$T/live.fifo"
+encode 4 "$T/live.fifo"
+n1=$(chunks "$PORT_fifo" news)
+[[ $n1 -ge 2 ]] || fail "FIFO: only $n1 chunks after 4 s"
+curl -sf "http://127.0.0.1:$PORT_fifo/live" | grep -q '"ended":false' || fail "FIFO channel ended when the encoder exited"
+encode 3 "$T/live.fifo"   # the encoder comes back
+n2=$(chunks "$PORT_fifo" news)
+[[ $n2 -gt $n1 ]] || fail "FIFO: no new chunks after the encoder restarted ($n1 -> $n2)"
+echo "FIFO: $n1 chunks, $n2 after the encoder restarted"
+
+note "growing file source"
+: >"$T/grow.ts"
+start_server grow --store="$T/s2" --live=cam="$T/grow.ts"
+encode 5 "$T/grow.ts" &
+enc=$!
+sleep 3
+timeout 20 ffmpeg -nostdin -v error -i "http://127.0.0.1:$PORT_grow/live/cam.m3u8" -t 1 -f null - 2>"$T/play.err" ||
+  fail "ffmpeg could not play the growing file's playlist: $(head -3 "$T/play.err")"
+[[ ! -s "$T/play.err" ]] || fail "decode errors: $(head -3 "$T/play.err")"
+wait $enc
+sleep 0.5
+n3=$(chunks "$PORT_grow" cam)
+[[ $n3 -ge 4 ]] || fail "growing file: only $n3 one-second chunks from 5 s"
+echo "growing file: $n3 chunks of ~1 s"
+stop_and_check "$PID_fifo" fifo
+stop_and_check "$PID_grow" grow
+echo "PASS live_sources"
