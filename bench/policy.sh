@@ -22,7 +22,7 @@ ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavf
   -c:v libx264 -preset ultrafast -b:v 4M -maxrate 4M -bufsize 8M -c:a aac -shortest "$D/video.mp4"
 mkdir -p bench/results
 # Flash crowd -> policy.csv / policy.svg; steady arrival (STAGGER > 0) -> policy-steady.csv / .svg.
-name=$([[ "$STAGGER" == 0 ]] && echo policy || echo policy-steady)
+name=${OUT:-$([[ "$STAGGER" == 0 ]] && echo policy || echo policy-steady)}  # OUT=name: other runs side by side
 csv=bench/results/$name.csv
 echo "peers,arrival,policy,param,video_bytes,server_bytes,peer_bytes,server_share,median_s,p95_s,max_s,refusals,ttfc_median_s,ttfc_p95_s,server_peak_Bps" >"$csv"
 point() {  # peers policy param [swarm.sh args...]
