@@ -77,7 +77,7 @@ struct LivePeer::Impl {
   bool have_manifest = false, ended = false, stopping = false, lookup_pending = false, server_refusing = false;
   double target = 1, t0 = 0, server_retry_at = 0, next_lookup_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5;
   uint64_t play_seq = 0, start_seq = 0, next_seq = 0, ticks = 0;
-  int server_in_flight = 0, uploads = 0;
+  int server_in_flight = 0;
   // The player model: it starts once --live-buffer chunks are in hand (start-up buffering), then
   // consumes one chunk per chunk-duration; `due` is when it needs chunk `clock_seq`.
   bool clock_started = false, current_missed = false;
@@ -459,7 +459,8 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
     l.reject(idx, p2p::wire::RejectReason::not_held);
     return;
   }
-  if (l.queued_bytes() > (8u << 20) || uploads >= opts.upload_slots * 4) {
+  // Live chunks are sent from memory at once; what bounds uploads is each link's queue (SCTP back-pressure).
+  if (l.queued_bytes() > (8u << 20) || opts.upload_slots == 0) {
     l.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
