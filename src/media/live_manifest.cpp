@@ -16,6 +16,20 @@ std::string live_manifest_to_json(const LiveManifest& m) {
   return j.dump() + "\n";
 }
 
+namespace {
+// nlohmann's get<integer>() on a floating-point value is a cast: undefined for 1e22 (found by fuzz_live_manifest).
+uint64_t unsigned_field(const nlohmann::json& o, const char* key) {
+  const auto& v = o.at(key);
+  if (!v.is_number_unsigned()) throw nlohmann::json::type_error::create(302, std::string(key) + " must be a non-negative integer", &v);
+  return v.get<uint64_t>();
+}
+int64_t integer_field(const nlohmann::json& o, const char* key) {
+  const auto& v = o.at(key);
+  if (!v.is_number_integer()) throw nlohmann::json::type_error::create(302, std::string(key) + " must be an integer", &v);
+  return v.get<int64_t>();
+}
+}  // namespace
+
 Result<LiveManifest> live_manifest_from_json(const std::string& text) {
   if (text.size() > kMaxManifestBytes) return make_error("live manifest too large");
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -26,16 +40,16 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
     m.video_id = j.at("video_id").get<std::string>();
     m.ended = j.at("ended").get<bool>();
     m.target_duration = j.at("target_duration").get<double>();
-    if (j.at("ring").get<uint64_t>() != kLiveRing) return make_error("live manifest uses another index ring");
+    if (unsigned_field(j, "ring") != kLiveRing) return make_error("live manifest uses another index ring");
     const auto& arr = j.at("chunks");
     if (!arr.is_array() || arr.size() > kMaxLiveWindow) return make_error("live manifest: chunks must be an array of at most 1024");
     for (const auto& c : arr) {
       LiveChunkRef r;
-      r.seq = c.at("seq").get<uint64_t>();
+      r.seq = unsigned_field(c, "seq");
       r.id = c.at("id").get<std::string>();
-      r.size = c.at("size").get<uint64_t>();
+      r.size = unsigned_field(c, "size");
       r.duration = c.at("duration").get<double>();
-      r.published_ms = c.at("published_ms").get<int64_t>();
+      r.published_ms = integer_field(c, "published_ms");
       if (!is_chunk_id(r.id)) return make_error("live manifest: bad chunk id");
       if (r.size == 0 || r.size > kMaxChunkSize) return make_error("live manifest: chunk size out of range");
       if (!(r.duration >= 0 && r.duration < 3600)) return make_error("live manifest: duration out of range");

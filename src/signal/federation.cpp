@@ -197,8 +197,10 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
       registry_.touch(existing, now_s());
       return;
     }
+    const auto& count = m.at("chunk_count");
+    if (!count.is_number_unsigned() || count.get<uint64_t>() > UINT32_MAX) return;
     ConnId id = remote_id(inst, video, peer, true);
-    if (auto err = registry_.join(id, video, peer, m.at("chunk_count").get<uint32_t>(), std::move(bits), now_s())) {
+    if (auto err = registry_.join(id, video, peer, count.get<uint32_t>(), std::move(bits), now_s())) {
       // e.g. the same peer id on two instances, or a different chunk count: not shared.
       remote_by_key_.erase(inst + "\n" + video + "\n" + peer);
       remote_.erase(id);
@@ -209,7 +211,10 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
   ConnId id = remote_id(inst, video, peer, false);
   if (id == 0) return;
   if (ev == "have") {
-    registry_.have(id, m.at("chunks").get<std::vector<uint32_t>>());
+    std::vector<uint32_t> chunks;
+    for (const auto& c : m.at("chunks"))
+      if (c.is_number_unsigned() && c.get<uint64_t>() <= UINT32_MAX) chunks.push_back(c.get<uint32_t>());
+    registry_.have(id, chunks);
   } else if (ev == "leave") {
     registry_.leave(id);
     remote_by_key_.erase(inst + "\n" + video + "\n" + peer);

@@ -132,6 +132,13 @@ TEST_CASE("live manifest: strict parsing") {
   std::string bad_id = media::live_manifest_to_json(m);
   bad_id.replace(bad_id.find("\"news\""), 6, "\"../x\"");
   CHECK_FALSE(media::live_manifest_from_json(bad_id));
+  // Integers written as huge floats (a cast to an integer would be undefined behaviour): refused.
+  std::string floaty = media::live_manifest_to_json(m);
+  floaty.replace(floaty.find("\"published_ms\":5"), 16, "\"published_ms\":1.8e22");
+  CHECK_FALSE(media::live_manifest_from_json(floaty));
+  std::string neg = media::live_manifest_to_json(m);
+  neg.replace(neg.find("\"seq\":7"), 7, "\"seq\":-7");
+  CHECK_FALSE(media::live_manifest_from_json(neg));
 }
 
 TEST_CASE("TS chunker: an encoder restart (timestamps jump back) starts a new chunk at its first keyframe") {
