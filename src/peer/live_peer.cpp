@@ -53,7 +53,7 @@ struct LivePeer::Impl {
     media::LiveChunkRef ref;
     St state = St::missing;
     std::shared_ptr<const std::string> data;
-    double learned = 0;
+    double learned = 0, holdoff = 0;
     bool peer_failed = false;
   };
 
@@ -94,7 +94,6 @@ struct LivePeer::Impl {
   void on_manifest(const media::LiveManifest& m);
   void schedule();
   PeerLink* best_holder(uint32_t idx);
-  double holdoff(uint64_t seq) const;
   void fetch_from_server(uint64_t seq);
   void accept(uint64_t seq, std::string data, const std::string& from_peer);
   void deliver();
@@ -164,6 +163,9 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     Entry e;
     e.ref = c;
     e.learned = now;
+    // Viewers wait a random moment before asking the server for a chunk that is not urgent yet: the
+    // first to ask gets it, the rest take it from that peer.
+    e.holdoff = std::uniform_real_distribution<double>(0.05, 0.6)(rng) * target;
     chunks.emplace(c.seq, std::move(e));
   }
   next_seq = std::max(next_seq, m.next_seq());
@@ -178,22 +180,6 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     if (stopping) return;
   }
   schedule();
-}
-
-double LivePeer::Impl::holdoff(uint64_t seq) const {
-  // Which viewer fetches a new chunk from the server: each ranks itself among the viewers it is linked to
-  // by a hash of (peer id, seq), the same ranking on every side. The first asks at once, the k-th after k
-  // x 0.3 chunk-durations, by which time it normally holds a `have` from the first and asks that viewer.
-  auto score = [seq](const std::string& peer) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (char ch : peer + "#" + std::to_string(seq)) h = (h ^ static_cast<uint8_t>(ch)) * 1099511628211ull;
-    return h;
-  };
-  uint64_t mine = score(opts.peer_id);
-  int rank = 0;
-  for (auto& [id, l] : links)
-    if (l->ready() && score(id) < mine) rank++;
-  return rank * 0.3 * target;
 }
 
 PeerLink* LivePeer::Impl::best_holder(uint32_t idx) {
@@ -226,7 +212,7 @@ void LivePeer::Impl::schedule() {
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     bool urgent = my_deadline - now < static_cast<double>(opts.urgent_chunks) * target;
     PeerLink* holder = e.peer_failed ? nullptr : best_holder(idx);
-    bool server_now = server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + holdoff(seq));
+    bool server_now = server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + e.holdoff);
     if (holder != nullptr && !(urgent && server_now)) {
       holder->request(idx);
       e.state = St::peer;
