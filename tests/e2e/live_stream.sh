@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Live: ffmpeg encodes a 24 s test stream into the content server's stdin (capacity 1); four viewers
+# Live: ffmpeg encodes a 36 s test stream into the content server's stdin (capacity 1, each transfer paced
+# at 1 MB/s as an uplink would: on loopback a 40 KB chunk otherwise takes no time at all); four viewers
 # watch through their local HLS endpoints with ffmpeg (no decode errors), a fifth is SIGKILLed
 # mid-stream, a sixth joins late and must start at the live edge. Most bytes come from peers, lag
 # and missed deadlines are reported and bounded, every output plays, equal starts give equal bytes.
 source "$(dirname "$0")/lib.sh"
-SECS=24
+SECS=36
 
 start_role sig signal
 ffmpeg -nostdin -v error -re -f lavfi -i "testsrc=size=320x240:rate=25" -f lavfi -i "sine=frequency=440" -t $SECS \
   -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -pix_fmt yuv420p -c:a aac -f mpegts - 2>"$T/encoder.log" |
   "$HN_BIN" --role=server --listen=127.0.0.1:0 --port-file="$T/srv.port" --store="$T/store" --max-transfers=1 \
-    --signal-url="ws://127.0.0.1:$PORT_sig/ws" --live=news=- >"$T/srv.log" 2>&1 &
+    --signal-url="ws://127.0.0.1:$PORT_sig/ws" --live=news=- --limit-rate=1000000 >"$T/srv.log" 2>&1 &
 PID_srv=$!
 HN_PIDS+=("$PID_srv")
 wait_file "$T/srv.port" 10 || fail "server did not start"
