@@ -9,6 +9,7 @@
 #include "content/live_channel.h"
 #include "content/live_source.h"
 #include "content/store_errors.h"
+#include "media/hls.h"
 #include "hybridnode/ids.h"
 #include "net/http_server.h"
 #include "util/blocking_work.h"
@@ -122,10 +123,9 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   }
   if (slash != std::string::npos) {
     std::string seg = rest.substr(slash + 1);
-    if (seg.size() < 4 || seg.size() > 23 || seg.compare(seg.size() - 3, 3, ".ts") != 0 ||
-        seg.find_first_not_of("0123456789") != seg.size() - 3)
-      return respond(HttpResponse::error(400, "segment names are SEQ.ts"));
-    const content::LiveChunk* c = live->by_seq(std::stoull(seg.substr(0, seg.size() - 3)));
+    auto seq = media::parse_segment_name(seg);
+    if (!seq) return respond(HttpResponse::error(400, "segment names are SEQ.ts"));
+    const content::LiveChunk* c = live->by_seq(*seq);
     if (c == nullptr) return respond(HttpResponse::error(404, "segment " + seg + " is not in the live window"));
     return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
   }
@@ -168,12 +168,16 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
                       {"status", 503},
                       {"chunk_id", chunk_id},
                       {"video_id", vid ? *vid : ""},
-                      {"signal_url", signallers.empty() ? opts.signal_url : rendezvous_order(signallers, vid ? *vid : "").front()},
+                      {"signal_url", opts.signal_url},
                       {"retry_after", policy->retry_after_seconds()},
                       {"policy", policy->name()}};
   // Several signallers: the video's swarm lives on its rendezvous owner; the rest of the ranking is the
   // order to fail over in, the same for every peer of the video.
-  if (signallers.size() > 1) j["signal_urls"] = rendezvous_order(signallers, vid ? *vid : "");
+  if (signallers.size() > 1) {
+    auto order = rendezvous_order(signallers, vid ? *vid : "");
+    j["signal_url"] = order.front();
+    j["signal_urls"] = std::move(order);
+  }
   auto r = HttpResponse::json(503, j.dump() + "\n");
   r.headers.emplace_back("Retry-After", std::to_string(policy->retry_after_seconds()));
   return r;

@@ -1,8 +1,6 @@
 #include "content/live_channel.h"
 
-#include <cmath>
-#include <cstdio>
-
+#include "media/hls.h"
 #include "media/sha256.h"
 
 namespace hn::content {
@@ -55,18 +53,9 @@ std::string LiveChannel::manifest_json() const {
 }
 
 std::string LiveChannel::playlist() const {
-  double longest = target_;
-  for (const auto& c : chunks_) longest = std::max(longest, c.ref.duration);
-  std::string s = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:" + std::to_string(static_cast<int>(std::ceil(longest))) +
-                  "\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string(chunks_.empty() ? 0 : chunks_.front().ref.seq) + "\n";
-  char line[64];
-  for (const auto& c : chunks_) {
-    std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n", c.ref.duration);
-    s += line;
-    s += id_ + "/" + std::to_string(c.ref.seq) + ".ts\n";
-  }
-  if (ended_) s += "#EXT-X-ENDLIST\n";
-  return s;
+  std::vector<media::HlsSegment> segs;
+  for (const auto& c : chunks_) segs.push_back({c.ref.seq, c.ref.duration});
+  return media::hls_playlist(segs, target_, id_ + "/", ended_);
 }
 
 void LiveChannel::wait(uint64_t from_seq, double deadline, std::function<void()> wake) {
@@ -75,29 +64,25 @@ void LiveChannel::wait(uint64_t from_seq, double deadline, std::function<void()>
 }
 
 void LiveChannel::wake_ready() {
-  std::vector<std::function<void()>> ready;
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (ended_ || it->from_seq < next_seq_) {
-      ready.push_back(std::move(it->wake));
-      it = waiters_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto& w : ready) w();
+  wake_where([this](const Waiter& w) { return ended_ || w.from_seq < next_seq_; });
 }
 
 void LiveChannel::expire(double now) {
-  std::vector<std::function<void()>> due;
+  wake_where([now](const Waiter& w) { return now >= w.deadline; });
+}
+
+void LiveChannel::wake_where(const std::function<bool(const Waiter&)>& due) {
+  // Collected first: a wake may answer a request whose handler registers a new waiter.
+  std::vector<std::function<void()>> wakes;
   for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (now >= it->deadline) {
-      due.push_back(std::move(it->wake));
+    if (due(*it)) {
+      wakes.push_back(std::move(it->wake));
       it = waiters_.erase(it);
     } else {
       ++it;
     }
   }
-  for (auto& w : due) w();
+  for (auto& w : wakes) w();
 }
 
 }  // namespace hn::content

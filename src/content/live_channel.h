@@ -44,7 +44,6 @@ class LiveChannel {
   size_t waiters() const { return waiters_.size(); }
 
  private:
-  void wake_ready();
 
   std::string id_;
   size_t window_;
@@ -59,6 +58,8 @@ class LiveChannel {
     std::function<void()> wake;
   };
   std::vector<Waiter> waiters_;
+  void wake_ready();
+  void wake_where(const std::function<bool(const Waiter&)>& due);
 };
 
 }  // namespace hn::content

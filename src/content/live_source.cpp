@@ -5,18 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace hn::content {
-
-namespace {
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-}  // namespace
 
 LiveSource::LiveSource(uv_loop_t* loop, std::string path, std::shared_ptr<LiveChannel> channel, double target_seconds)
     : loop_(loop), path_(std::move(path)), channel_(std::move(channel)), chunker_(target_seconds) {}

@@ -7,12 +7,10 @@
 
 #include <algorithm>
 #include <deque>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 #include <unordered_map>
 
 #include "hybridnode/manifest.h"
@@ -25,7 +23,9 @@
 #include "p2p/signal_client.h"
 #include "peer/peer_id.h"
 #include "peer/peer_links.h"
+#include "media/hls.h"
 #include "util/blocking_work.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace hn {
@@ -34,10 +34,6 @@ using media::kLiveRing;
 using p2p::PeerLink;
 
 namespace {
-double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -149,7 +145,7 @@ void LivePeer::Impl::poll_manifest() {
 
 void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
   target = m.target_duration;
-  double now = now_s();
+  double now = mono_seconds();
   if (!have_manifest) {
     have_manifest = true;
     uint64_t edge = m.next_seq();
@@ -198,7 +194,7 @@ PeerLink* LivePeer::Impl::best_holder(uint32_t idx) {
 
 void LivePeer::Impl::schedule() {
   if (stopping || !have_manifest) return;
-  double now = now_s();
+  double now = mono_seconds();
   int slots = server_refusing ? 1 : std::max(1, opts.server_slots);
   bool server_ok = opts.server_slots > 0 && now >= server_retry_at;
   // Urgency is time to the playback deadline: the player needs clock_seq at `due` (everything is due
@@ -252,7 +248,7 @@ void LivePeer::Impl::fetch_from_server(uint64_t seq) {
       wait = 1.0;
     }
     server_refusing = true;
-    server_retry_at = now_s() + wait * std::uniform_real_distribution<double>(0.8, 1.3)(rng);
+    server_retry_at = mono_seconds() + wait * std::uniform_real_distribution<double>(0.8, 1.3)(rng);
     schedule();
   });
 }
@@ -314,7 +310,7 @@ void LivePeer::Impl::deliver() {
 }
 
 void LivePeer::Impl::run_clock() {
-  double now = now_s();
+  double now = mono_seconds();
   if (!clock_started) {
     if (play_seq < start_seq + static_cast<uint64_t>(std::max(1, opts.live_buffer)) && !(ended && play_seq >= next_seq)) return;
     clock_started = true;
@@ -347,7 +343,7 @@ void LivePeer::Impl::run_clock() {
 }
 
 void LivePeer::Impl::check_deadlines() {
-  double now = now_s();
+  double now = mono_seconds();
   run_clock();
   for (auto it = peer_requests.begin(); it != peer_requests.end();) {
     auto c = chunks.find(it->first);
@@ -379,7 +375,7 @@ void LivePeer::Impl::join_swarm() {
 }
 
 void LivePeer::Impl::discover() {
-  if (!signal || !signal->joined() || lookup_pending || now_s() < next_lookup_at) return;
+  if (!signal || !signal->joined() || lookup_pending || mono_seconds() < next_lookup_at) return;
   if (links.size() >= static_cast<size_t>(opts.max_links)) return;
   std::vector<uint32_t> want;
   for (auto& [seq, e] : chunks)
@@ -390,7 +386,7 @@ void LivePeer::Impl::discover() {
       if (want.size() < 8) want.push_back(idx);
   if (want.empty()) return;
   lookup_pending = true;
-  next_lookup_at = now_s() + 1.0;
+  next_lookup_at = mono_seconds() + 1.0;
   signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
     lookup_pending = false;
     if (stopping) return;
@@ -464,9 +460,13 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
     l.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
-  std::string bytes = *c->second.data;
-  if (opts.test_corrupt_uploads && !bytes.empty()) bytes[bytes.size() / 2] ^= 0x5a;
+  const std::string& bytes = *c->second.data;
   n.uploaded += bytes.size();
+  if (opts.test_corrupt_uploads && !bytes.empty()) {  // TEST ONLY
+    std::string bad = bytes;
+    bad[bad.size() / 2] ^= 0x5a;
+    return l.send_chunk(idx, bad);
+  }
   l.send_chunk(idx, bytes);
 }
 
@@ -474,30 +474,21 @@ void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond
   std::string base = "/live/" + opts.video_id;
   if (r.path == "/summary") return respond(net::HttpResponse::json(200, "{}"));
   if (r.path == base + ".m3u8") {
-    std::string s = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:" + std::to_string(static_cast<int>(target + 0.999)) +
-                    "\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string(delivered.empty() ? 0 : delivered.front()) + "\n";
-    char line[64];
-    for (uint64_t seq : delivered) {
-      auto c = chunks.find(seq);
-      if (c == chunks.end()) continue;
-      std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n", c->second.ref.duration);
-      s += line + opts.video_id + "/" + std::to_string(seq) + ".ts\n";
-    }
-    if (ended && play_seq >= next_seq) s += "#EXT-X-ENDLIST\n";
-    auto resp = net::HttpResponse::text(200, s, "application/vnd.apple.mpegurl");
+    std::vector<media::HlsSegment> segs;
+    for (uint64_t seq : delivered)
+      if (auto c = chunks.find(seq); c != chunks.end()) segs.push_back({seq, c->second.ref.duration});
+    auto resp = net::HttpResponse::text(200, media::hls_playlist(segs, target, opts.video_id + "/", ended && play_seq >= next_seq),
+                                        "application/vnd.apple.mpegurl");
     resp.headers.emplace_back("Cache-Control", "no-cache");
     return respond(std::move(resp));
   }
   if (r.path.rfind(base + "/", 0) == 0) {
-    std::string seg = r.path.substr(base.size() + 1);
-    if (seg.size() >= 4 && seg.size() <= 23 && seg.compare(seg.size() - 3, 3, ".ts") == 0 &&
-        seg.find_first_not_of("0123456789") == seg.size() - 3) {
-      auto c = chunks.find(std::stoull(seg.substr(0, seg.size() - 3)));
-      if (c != chunks.end() && c->second.state == St::have && c->first < play_seq)
-        return respond(net::HttpResponse::text(200, *c->second.data, "video/mp2t"));
-      return respond(net::HttpResponse::error(404, "segment not delivered yet or gone"));
-    }
-    return respond(net::HttpResponse::error(400, "segment names are SEQ.ts"));
+    auto seq = media::parse_segment_name(std::string_view(r.path).substr(base.size() + 1));
+    if (!seq) return respond(net::HttpResponse::error(400, "segment names are SEQ.ts"));
+    auto c = chunks.find(*seq);
+    if (c != chunks.end() && c->second.state == St::have && c->first < play_seq)
+      return respond(net::HttpResponse::text(200, *c->second.data, "video/mp2t"));
+    return respond(net::HttpResponse::error(404, "segment not delivered yet or gone"));
   }
   respond(net::HttpResponse::error(404, "this player endpoint serves " + base + ".m3u8"));
 }
@@ -539,7 +530,7 @@ LivePeer::~LivePeer() {
 void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   auto& I = *impl_;
   I.done = std::move(done);
-  I.t0 = now_s();
+  I.t0 = mono_seconds();
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
   I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks());
   I.http = std::make_unique<net::HttpClient>(I.loop);
@@ -573,7 +564,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
     self->check_deadlines();
     if (++self->ticks % 50 == 0)
       for (auto& [id, l] : self->links) l->ping();
-    if (self->opts.live_seconds > 0 && now_s() - self->t0 >= self->opts.live_seconds)
+    if (self->opts.live_seconds > 0 && mono_seconds() - self->t0 >= self->opts.live_seconds)
       return self->finish(true, "watched for " + std::to_string(self->opts.live_seconds) + " s");
     self->schedule();
   }, 20, 20);
@@ -609,7 +600,7 @@ std::string LivePeer::summary_json() const {
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},
                       {"lag_ms_max", percentile(I.lags_ms, 1.0)},
-                      {"seconds", now_s() - I.t0},
+                      {"seconds", mono_seconds() - I.t0},
                       {"links", links}};
   return j.dump(2);
 }

@@ -24,6 +24,7 @@
 #include "policy/upload_preference.h"
 #include "util/blocking_work.h"
 #include "net/http_server.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/prometheus.h"
 
@@ -31,10 +32,6 @@ namespace hn {
 
 using p2p::PeerLink;
 using S = ChunkScheduler::State;
-
-namespace {
-double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
-}  // namespace
 
 struct PeerNode::Impl {
   uv_loop_t* loop;
@@ -185,7 +182,7 @@ void PeerNode::Impl::begin() {
     }
     self->schedule();
     self->progress(false);
-    if (self->finished && self->opts.seed_for >= 0 && now_s() >= self->seed_until) self->finish(true, "done");
+    if (self->finished && self->opts.seed_for >= 0 && mono_seconds() >= self->seed_until) self->finish(true, "done");
   }, 20, 20);
   schedule();
 }
@@ -196,7 +193,7 @@ void PeerNode::Impl::schedule() {
     if (!finished) complete();
     return;
   }
-  double now = now_s();
+  double now = mono_seconds();
   // Steps 3 and 6: the server, while it serves. After a refusal only one probe goes out at a time,
   // and only once Retry-After has passed; chunks that connected peers hold are left to them.
   bool in_swarm = started_swarm && !links.empty();
@@ -330,7 +327,7 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
   server_refusing = true;
   // Jitter: refused peers must not come back in lock-step.
   wait *= std::uniform_real_distribution<double>(0.8, 1.3)(rng);
-  server_retry_at = std::max(server_retry_at, now_s() + wait);
+  server_retry_at = std::max(server_retry_at, mono_seconds() + wait);
   join_swarm();
 }
 
@@ -351,7 +348,7 @@ void PeerNode::Impl::join_swarm() {
 }
 
 void PeerNode::Impl::discover() {
-  if (!signal || !signal->joined() || lookup_pending || now_s() < next_lookup_at) return;
+  if (!signal || !signal->joined() || lookup_pending || mono_seconds() < next_lookup_at) return;
   size_t open_links = 0;
   for (auto& [id, l] : links)
     if (!l->closed()) open_links++;
@@ -359,7 +356,7 @@ void PeerNode::Impl::discover() {
   auto want = sched->missing_list(256);
   if (want.empty()) return;
   lookup_pending = true;
-  next_lookup_at = now_s() + 1.0;
+  next_lookup_at = mono_seconds() + 1.0;
   signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
     lookup_pending = false;
     if (stopping) return;
@@ -479,7 +476,7 @@ void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::str
 }
 
 void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uint64_t size) {
-  if (t_first == 0) t_first = now_s();
+  if (t_first == 0) t_first = mono_seconds();
   sched->set(idx, S::have);
   server_first.erase(idx);
   if (from_peer.empty()) n.from_server += size;
@@ -503,7 +500,7 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
   }
   if (uploads >= opts.upload_slots) {
     // All slots busy: wait for one; the preference list decides who gets it (grant_next_upload).
-    waiting_uploads.push_back({link.shared_from_this(), idx, now_s()});
+    waiting_uploads.push_back({link.shared_from_this(), idx, mono_seconds()});
     return;
   }
   start_upload(link.shared_from_this(), idx);
@@ -514,7 +511,7 @@ void PeerNode::Impl::start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   if (signal) signal->load(static_cast<uint32_t>(uploads));
   if (opts.upload_rate == 0) return upload(weak, idx);
   // --upload-rate: each chunk leaves when the budget allows, in request order.
-  double now = now_s();
+  double now = mono_seconds();
   next_upload_at = std::max(next_upload_at, now);
   upload_queue.push_back({next_upload_at, weak, idx});
   next_upload_at += static_cast<double>(manifest.chunks[idx].size) / static_cast<double>(opts.upload_rate);
@@ -522,7 +519,7 @@ void PeerNode::Impl::start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
 }
 
 void PeerNode::Impl::run_upload_queue() {
-  double now = now_s();
+  double now = mono_seconds();
   while (!upload_queue.empty() && upload_queue.front().due <= now) {
     auto u = upload_queue.front();
     upload_queue.pop_front();
@@ -550,7 +547,7 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
 }
 
 void PeerNode::Impl::grant_next_upload() {
-  double now = now_s();
+  double now = mono_seconds();
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   while (uploads < opts.upload_slots && !waiting_uploads.empty()) {
     // Drop requests whose link is gone, and tell those that waited too long to look elsewhere.
@@ -576,7 +573,7 @@ void PeerNode::Impl::grant_next_upload() {
 }
 
 void PeerNode::Impl::check_peer_deadlines() {
-  double now = now_s();
+  double now = mono_seconds();
   for (auto it = peer_requests.begin(); it != peer_requests.end();) {
     if (now < it->second.second) {
       ++it;
@@ -606,7 +603,7 @@ void PeerNode::Impl::check_peer_deadlines() {
 
 void PeerNode::Impl::complete() {
   finished = true;
-  t_done = now_s();
+  t_done = mono_seconds();
   seed_until = INFINITY;  // set for real once the output is renamed; the tick must not stop us before that
   auto f = file;
   run_blocking<Result<void>>(loop, [f] { return f->finish(); }, [this](Result<void> r) {
@@ -614,7 +611,7 @@ void PeerNode::Impl::complete() {
     progress(true);
     log::info("complete: " + opts.output + " (" + std::to_string(manifest.total_size) + " bytes, " +
               std::to_string(n.from_server) + " from the server, " + std::to_string(n.from_peers) + " from peers)");
-    seed_until = opts.seed_for < 0 ? INFINITY : now_s() + opts.seed_for;
+    seed_until = opts.seed_for < 0 ? INFINITY : mono_seconds() + opts.seed_for;
     if (opts.seed_for == 0) finish(true, "done");
   });
 }
@@ -630,7 +627,7 @@ void PeerNode::Impl::record(const PeerLink& l, const std::string& closed) {
 
 void PeerNode::Impl::progress(bool force) {
   if (!opts.progress || !sched) return;
-  double now = now_s();
+  double now = mono_seconds();
   if (!force && now - last_progress < 0.5) return;
   last_progress = now;
   double secs = std::max(0.001, (finished ? t_done : now) - t0);
@@ -672,7 +669,7 @@ PeerNode::~PeerNode() {
 void PeerNode::start(std::function<void(bool, const std::string&)> done) {
   auto& I = *impl_;
   I.done = std::move(done);
-  I.t0 = now_s();
+  I.t0 = mono_seconds();
   I.server_slots_now = std::max(1, I.opts.server_slots / 2);
   if (I.opts.server_slots == 0 && I.opts.signal_url.empty()) {
     I.finish(false, "--server-slots=0 (peers only) needs --signal-url");
@@ -751,7 +748,7 @@ std::string PeerNode::summary_json() const {
                      {"rtt_ms", r.rtt_ms},
                      {"closed", r.closed}});
   }
-  double secs = I.finished ? I.t_done - I.t0 : now_s() - I.t0;
+  double secs = I.finished ? I.t_done - I.t0 : mono_seconds() - I.t0;
   nlohmann::json j = {{"peer", I.opts.peer_id},
                       {"video", I.opts.video_id},
                       {"complete", I.finished},

@@ -1,11 +1,11 @@
 #include "signal/federation.h"
 
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace hn::signal {
 
 namespace {
-double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
 const std::string kAlive = "hn:alive";
 std::string swarm_channel(const std::string& video) { return "hn:swarm:" + video; }
 std::string inst_channel(const std::string& inst) { return "hn:inst:" + inst; }
@@ -47,7 +47,7 @@ void Federation::resync() {
 
 void Federation::heartbeat() {
   bus_.publish(kAlive, nlohmann::json({{"ev", "alive"}, {"inst", inst_}}).dump());
-  double now = now_s();
+  double now = mono_seconds();
   std::vector<std::string> silent;
   for (auto& [inst, seen] : inst_seen_)
     if (now - seen > timeout_) silent.push_back(inst);
@@ -155,7 +155,7 @@ void Federation::on_message(const std::string& channel, const std::string& paylo
     if (inst == inst_) return;  // our own publication
     if (!inst.empty()) {
       bool newcomer = !inst_seen_.count(inst);
-      inst_seen_[inst] = now_s();
+      inst_seen_[inst] = mono_seconds();
       // A sibling we had not heard (new, back from a crash, or both of us back from a Redis outage):
       // its heartbeat proves our subscriptions work, so this is the moment to exchange members.
       if (newcomer) resync();
@@ -194,13 +194,13 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
     ConnId existing = remote_id(inst, video, peer, false);
     if (existing != 0) {
       registry_.set_bitfield(existing, std::move(bits));
-      registry_.touch(existing, now_s());
+      registry_.touch(existing, mono_seconds());
       return;
     }
     const auto& count = m.at("chunk_count");
     if (!count.is_number_unsigned() || count.get<uint64_t>() > UINT32_MAX) return;
     ConnId id = remote_id(inst, video, peer, true);
-    if (auto err = registry_.join(id, video, peer, count.get<uint32_t>(), std::move(bits), now_s())) {
+    if (auto err = registry_.join(id, video, peer, count.get<uint32_t>(), std::move(bits), mono_seconds())) {
       // e.g. the same peer id on two instances, or a different chunk count: not shared.
       remote_by_key_.erase(inst + "\n" + video + "\n" + peer);
       remote_.erase(id);

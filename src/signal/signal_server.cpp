@@ -10,6 +10,7 @@
 #include "signal/federation.h"
 #include "signal/signal_message.h"
 #include "signal/swarm_registry.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/prometheus.h"
 
@@ -20,7 +21,6 @@ using signal::Message;
 using signal::SignalError;
 
 namespace {
-double now_s() { return static_cast<double>(uv_hrtime()) / 1e9; }
 
 // Drops messages past a steady rate; a connection that keeps flooding is closed.
 struct TokenBucket {
@@ -78,7 +78,7 @@ std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& r
   net::WsLimits limits;
   limits.max_message_bytes = opts.max_message_bytes;
   auto ws = std::make_shared<net::WsConnection>(loop, std::move(fd), std::move(leftover), false, limits);
-  double now = now_s();
+  double now = mono_seconds();
   conns[id] = Conn{ws, TokenBucket{opts.rate_burst, opts.rate_per_second, opts.rate_burst, now}, now};
   ws->start({[this, id](std::string_view text) { on_text(id, text); },
              [this, id](uint16_t code, const std::string& reason) {
@@ -102,7 +102,7 @@ void SignalServer::Impl::on_text(ConnId id, std::string_view text) {
   auto it = conns.find(id);
   if (it == conns.end()) return;
   Conn& c = it->second;
-  double now = now_s();
+  double now = mono_seconds();
   if (!c.bucket.take(now)) {
     // Drop, tell (at most once per burst), and close a client that will not slow down.
     if (c.dropped++ % static_cast<uint32_t>(std::max(1.0, opts.rate_burst)) == 0)
@@ -137,7 +137,7 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
     case T::join: {
       if (federation && federation->evict_remote(m.video, m.peer))
         log::info("signal: " + m.peer + " moved here from a sibling signaller");
-      if (auto e = registry.join(id, m.video, m.peer, m.chunk_count, std::move(m.bitfield), now_s()))
+      if (auto e = registry.join(id, m.video, m.peer, m.chunk_count, std::move(m.bitfield), mono_seconds()))
         return send_error(id, *e, m.type_name, m.id);
       if (federation) federation->joined(id);
       return reply({{"type", "joined"},
@@ -212,7 +212,7 @@ void SignalServer::Impl::on_closed(ConnId id) {
 }
 
 void SignalServer::Impl::sweep_silent() {
-  double now = now_s();
+  double now = mono_seconds();
   double timeout = static_cast<double>(opts.member_timeout_ms) / 1000.0;
   std::vector<ConnId> silent;
   for (const auto& [id, c] : conns)

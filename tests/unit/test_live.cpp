@@ -7,6 +7,7 @@
 #include <string>
 
 #include "content/live_channel.h"
+#include "media/hls.h"
 #include "media/live_manifest.h"
 #include "media/sha256.h"
 #include "media/ts_chunker.h"
@@ -155,4 +156,18 @@ TEST_CASE("TS chunker: an encoder restart (timestamps jump back) starts a new ch
   }
   CHECK(boundary);
   CHECK(joined == 2 * ts.size());
+}
+
+TEST_CASE("HLS: segment names and playlists shared by the server and the viewer endpoint") {
+  CHECK(media::parse_segment_name("0.ts") == 0u);
+  CHECK(media::parse_segment_name("123.ts") == 123u);
+  CHECK_FALSE(media::parse_segment_name(".ts"));
+  CHECK_FALSE(media::parse_segment_name("-1.ts"));
+  CHECK_FALSE(media::parse_segment_name("12.mp4"));
+  CHECK_FALSE(media::parse_segment_name("1a.ts"));
+  CHECK_FALSE(media::parse_segment_name("99999999999999999999.ts"));  // > UINT64_MAX
+  std::string pl = media::hls_playlist({{4, 1.0000000000000002}, {5, 2.4}}, 1.0, "ch/", true);
+  CHECK(pl.find("#EXT-X-TARGETDURATION:3\n") != std::string::npos);
+  CHECK(pl.find("#EXT-X-MEDIA-SEQUENCE:4\n#EXTINF:1.000,\nch/4.ts\n#EXTINF:2.400,\nch/5.ts\n#EXT-X-ENDLIST\n") != std::string::npos);
+  CHECK(media::hls_playlist({}, 1.0, "x/", false).find("#EXT-X-TARGETDURATION:1\n") != std::string::npos);
 }
