@@ -38,13 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   w.server->adopt(sv[0], "fuzz");
   size_t off = 0;
   char sink[65536];
-  bool server_closed = false;
+  bool server_closed = false, half_closed = false;
   // Feed the input in a few writes, drain answers, until the server side closes; bounded iterations.
   for (int i = 0; i < 200 && !server_closed; ++i) {
     if (off < size) {
       ssize_t n = ::send(sv[1], data + off, std::min<size_t>(size - off, 4096), MSG_NOSIGNAL);
       if (n > 0) off += static_cast<size_t>(n);
-      if (off == size) ::shutdown(sv[1], SHUT_WR);
+    }
+    if (off == size && !half_closed) {  // all sent (or nothing to send): the server sees EOF, not an idle client
+      ::shutdown(sv[1], SHUT_WR);
+      half_closed = true;
     }
     for (;;) {
       ssize_t n = ::recv(sv[1], sink, sizeof sink, MSG_DONTWAIT);
