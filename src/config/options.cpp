@@ -39,6 +39,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 // "; did you mean --max-transfers?" for a misspelt flag, "--endgame=false" for "--no-endgame".
 std::string suggestion(const ParseSpec& spec, const std::string& name) {
+  if (name.size() > 64) return "";  // no option is that long; and the distance costs length x length
   std::string n = name;
   for (auto& c : n)
     if (c == '_') c = '-';
