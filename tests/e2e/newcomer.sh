@@ -45,6 +45,10 @@ rc=0; out=$("$HN_BIN" --role=peer --video=clip --signal-url=ws://127.0.0.1:1 2>&
 [[ $rc == 2 ]] && grep -q "ws://127.0.0.1:1/ws" <<<"$out" || fail "signal URL without path: rc $rc: $out"
 out=$("$HN_BIN" --role=server --signal-url=htp://x:1/ws 2>&1) && fail "server accepted a bad --signal-url"
 
+note "a live server whose stdin cannot be watched says so (it used to abort in libuv)"
+rc=0; out=$(timeout 10 "$HN_BIN" --role=server --listen=127.0.0.1:0 --store="$T/store" --live=news=- </dev/null 2>&1) || rc=$?
+[[ $rc == 1 ]] && grep -q "pipe an encoder" <<<"$out" || fail "live from /dev/null: rc $rc: $out"
+
 note "a misspelt --store: warned at start and in /healthz; --log-level=warn hides the info lines"
 start_server typo --store="$T/stroe" --log-level=warn
 grep -q "does not exist" "$T/typo.log" || fail "no warning for a missing store: $(cat "$T/typo.log")"
