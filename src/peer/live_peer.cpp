@@ -102,8 +102,8 @@ struct LivePeer::Impl {
   p2p::wire::Hello hello() const;
   void handle_player(net::HttpRequest& r, net::HttpServer::Respond respond);
   void finish(bool ok, const std::string& msg);
-  // Links as the summary reports them, closed ones included (as VOD does): by remote peer id.
   std::string last_poll_error;  // why the manifest could not be had, for the exit message
+  // Links as the summary reports them, closed ones included (as VOD does): by remote peer id.
   mutable std::map<std::string, nlohmann::json> link_log;  // mutable: summary_json() records the open links too
   void record(const PeerLink& l, const std::string& closed) const;
 };
