@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/options.h"
 #include "roles/roles.h"
 
 namespace {
@@ -12,12 +13,13 @@ namespace {
 const char* kUsage =
     "usage:\n"
     "  hybridnode --role=server|signal|peer [--config FILE] [--flag=value ...]\n"
-    "  hybridnode ingest FILE --store DIR [--chunk-size N] [--id ID]\n"
+    "  hybridnode ingest FILE --store DIR [--chunk-size N] [--id ID] [--title T] [--media-type TYPE]\n"
     "  hybridnode --role=ROLE --help      flags of one role\n"
     "  hybridnode --version\n";
 
-// The role comes from --role, else from the "role" key of --config.
-std::string role_from_config(const std::vector<std::string>& args) {
+// The role comes from --role, else from the "role" key of --config. `error`: why the config file could not
+// be read (the role's parser would say the same, but without a role there is no parser to say it).
+std::string role_from_config(const std::vector<std::string>& args, std::string& error) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string path;
     if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
@@ -26,6 +28,10 @@ std::string role_from_config(const std::vector<std::string>& args) {
     std::ifstream in(path);
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_object() && j.contains("role") && j["role"].is_string()) return j["role"].get<std::string>();
+    if (!j.is_object()) {
+      auto r = hn::config::parse({"hybridnode", {}, 0}, {"--config=" + path});
+      if (!r) error = r.error();
+    }
   }
   return "";
 }
@@ -51,7 +57,19 @@ int main(int argc, char** argv) {
     else if (args[i] == "--role" && i + 1 < args.size()) role = args[++i];
     else rest.push_back(args[i]);
   }
-  if (role.empty()) role = role_from_config(rest);
+  std::string config_error;
+  std::string config_role = role_from_config(rest, config_error);
+  if (role.empty() && !config_error.empty()) {
+    std::cerr << "error: " << config_error << "\n";
+    return 2;
+  }
+  if (role.empty()) {
+    role = config_role;
+  } else if (!config_role.empty() && config_role != role) {
+    std::cerr << "error: --role=" << role << " but the config file says \"role\": \"" << config_role
+              << "\"; remove one of them\n";
+    return 2;
+  }
   if (role == "server") return hn::roles::run_server(rest);
   if (role == "signal") return hn::roles::run_signal(rest);
   if (role == "peer") return hn::roles::run_peer(rest);

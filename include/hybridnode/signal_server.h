@@ -35,6 +35,9 @@ class SignalServer {
   Result<void> start();
   void stop();
   int port() const;
+  // Serves an already-connected socket like an accepted one (tests, fuzzing). After start().
+  void adopt(int fd, std::string remote);
+  size_t open_connections() const;  // HTTP connections plus WebSocket members' connections
   size_t members() const;
 
  private:

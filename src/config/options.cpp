@@ -1,5 +1,6 @@
 #include "config/options.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,6 +16,70 @@ const OptionSpec* find(const ParseSpec& spec, std::string name) {
   for (const auto& o : spec.options)
     if (o.name == name) return &o;
   return nullptr;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      bool same = a[i - 1] == b[j - 1];
+      // A swap of two neighbours ("vidoe") counts as one edit, like a substitution.
+      bool swapped = i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      if (swapped && !same) row[j] = std::min(row[j], diag);
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "; did you mean --max-transfers?" for a misspelt flag, "--endgame=false" for "--no-endgame".
+std::string suggestion(const ParseSpec& spec, const std::string& name) {
+  if (name.size() > 64) return "";  // no option is that long; and the distance costs length x length
+  std::string n = name;
+  for (auto& c : n)
+    if (c == '_') c = '-';
+  if (n.rfind("no-", 0) == 0) {
+    const OptionSpec* o = find(spec, n.substr(3));
+    if (o != nullptr && o->type == Type::boolean) return "; did you mean --" + o->name + "=false?";
+  }
+  const OptionSpec* best = nullptr;
+  size_t best_d = 0;
+  for (const auto& o : spec.options) {
+    size_t d = edit_distance(n, o.name);
+    if (best == nullptr || d < best_d) {
+      best = &o;
+      best_d = d;
+    }
+  }
+  // Close enough to be a typo: at most a third of the name wrong (and at most 3 edits).
+  if (best == nullptr || best_d > std::min<size_t>(3, std::max<size_t>(1, n.size() / 3))) return "";
+  return "; did you mean --" + best->name + (best->type == Type::boolean && n.rfind("no-", 0) == 0 ? "=false" : "") + "?";
+}
+
+// "line 3, column 7" of a byte offset (1-based) in text.
+std::string line_col(const std::string& text, size_t byte) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      line++;
+      col = 1;
+    } else {
+      col++;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+// Where a top-level key is written, for messages about its value.
+std::string key_position(const std::string& text, const std::string& key) {
+  std::string quoted = nlohmann::json(key).dump();
+  size_t at = text.find(quoted);
+  return at == std::string::npos ? "" : " (" + line_col(text, at) + ")";
 }
 
 bool parse_int(const std::string& s, int64_t& out) {
@@ -82,6 +147,7 @@ class Parser {
       if (!r) return make_error(r.error());
     }
     // Pass 2: flags.
+    std::map<std::string, std::string> given;
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
       if (a == "--config") {
@@ -104,7 +170,7 @@ class Parser {
         has_value = true;
       }
       const OptionSpec* o = find(spec, name);
-      if (o == nullptr || o->name != name) return make_error(spec.command + ": unknown flag --" + name);
+      if (o == nullptr || o->name != name) return make_error(spec.command + ": unknown flag --" + name + suggestion(spec, name));
       if (!has_value) {
         if (o->type == Type::boolean) value = "true";
         else if (i + 1 < args.size()) value = args[++i];
@@ -112,6 +178,10 @@ class Parser {
       }
       auto ok = check_value(*o, value);
       if (!ok) return make_error(ok.error());
+      // A flag given twice is a mistake (two --live= channels, say), not "the last one wins".
+      if (given.count(o->name) && given[o->name] != value)
+        return make_error("--" + name + " given twice ('" + given[o->name] + "' and '" + value + "'); give it once");
+      given[o->name] = value;
       out.values_[o->name] = value;
       out.explicit_[o->name] = true;
     }
@@ -123,13 +193,24 @@ class Parser {
     if (!in) return make_error("cannot read config file " + path);
     std::stringstream ss;
     ss << in.rdbuf();
-    auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-    if (j.is_discarded()) return make_error("config " + path + ": not valid JSON");
+    const std::string text = ss.str();
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      // e.byte is 1-based: the byte at which parsing failed.
+      std::string why = e.what();  // "[json.exception.parse_error.101] parse error at line L, column C: WHY"
+      auto col = why.find("column ");
+      auto colon = col == std::string::npos ? std::string::npos : why.find(": ", col);
+      if (colon != std::string::npos) why = why.substr(colon + 2);
+      return make_error("config " + path + ": not valid JSON at " + line_col(text, e.byte > 0 ? e.byte - 1 : 0) + ": " + why);
+    }
     if (!j.is_object()) return make_error("config " + path + ": must be a JSON object");
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (it.key() == "role" || it.key().rfind("//", 0) == 0) continue;  // role picked by main; "//" keys are comments
       const OptionSpec* o = find(spec, it.key());
-      if (o == nullptr) return make_error("config " + path + ": unknown key '" + it.key() + "'");
+      std::string where = " at key /" + it.key() + key_position(text, it.key());
+      if (o == nullptr) return make_error("config " + path + ": unknown key '" + it.key() + "'" + where + suggestion(spec, it.key()));
       std::string value;
       const auto& v = it.value();
       bool type_ok = true;
@@ -139,10 +220,13 @@ class Parser {
         case Type::boolean: type_ok = v.is_boolean(); break;
         default: type_ok = v.is_string(); break;
       }
-      if (!type_ok) return make_error("config " + path + ": key '" + it.key() + "' has the wrong type");
+      static const char* kTypeNames[] = {"a string", "an integer", "true or false", "a \"HOST:PORT\" string", "a number"};
+      if (!type_ok)
+        return make_error("config " + path + ": key '" + it.key() + "' has the wrong type" + where + ": expected " +
+                          kTypeNames[static_cast<int>(o->type)] + ", got " + v.type_name());
       value = v.is_string() ? v.get<std::string>() : v.dump();
       auto ok = check_value(*o, value);
-      if (!ok) return make_error("config " + path + ": " + ok.error());
+      if (!ok) return make_error("config " + path + where + ": " + ok.error());
       out.values_[o->name] = value;
       out.explicit_[o->name] = true;
     }

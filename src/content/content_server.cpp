@@ -59,6 +59,22 @@ struct ContentServer::Impl {
 namespace {
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// If-None-Match (RFC 9110 13.1.2): "*" or a list of entity tags, compared weakly. A chunk's tag is its id.
+bool etag_matches(const std::string& header, const std::string& id) {
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t comma = header.find(',', pos);
+    std::string tag = header.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    tag.erase(0, tag.find_first_not_of(" \t"));
+    tag.erase(tag.find_last_not_of(" \t") + 1);
+    if (tag.rfind("W/", 0) == 0) tag.erase(0, 2);
+    if (tag == "*" || tag == "\"" + id + "\"" || tag == id) return true;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
 HttpResponse method_not_allowed(const char* allow) {
   auto r = HttpResponse::error(405, "method not allowed");
   r.headers.emplace_back("Allow", allow);
@@ -96,6 +112,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     nlohmann::json j = {{"status", store_error.empty() ? "ok" : "degraded"}, {"videos", catalog->size()},
                         {"store", store->describe()}};
     if (!store_error.empty()) j["store_error"] = store_error;
+    if (catalog_loaded && catalog->size() == 0) j["warning"] = "the store holds no videos";
     return respond(HttpResponse::json(store_error.empty() ? 200 : 503, j.dump() + "\n"));
   }
   if (path == "/metrics") return respond(HttpResponse::text(200, metrics(), "text/plain; version=0.0.4"));
@@ -137,11 +154,11 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   std::string from = req.query_param("from"), wait = req.query_param("wait_ms");
   if (from.empty()) return answer();
   if (from.size() > 19 || from.find_first_not_of("0123456789") != std::string::npos ||
-      wait.size() > 6 || wait.find_first_not_of("0123456789") != std::string::npos)
+      wait.size() > 19 || wait.find_first_not_of("0123456789") != std::string::npos)
     return respond(HttpResponse::error(400, "from and wait_ms must be non-negative integers"));
   // Long poll: the answer waits (at most 30 s) until chunk `from` exists, so peers learn of new
   // chunks the moment they are cut instead of polling.
-  double wait_s = std::min(30.0, wait.empty() ? 10.0 : std::stod(wait) / 1000.0);
+  double wait_s = std::min(30.0, wait.empty() ? 10.0 : wait.size() > 6 ? 30.0 : std::stod(wait) / 1000.0);  // longer: clamped
   n.long_polls++;
   live->wait(std::stoull(from), static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
 }
@@ -218,7 +235,7 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
     return respond(HttpResponse::error(404, "no video lists chunk " + id));
   }
   const std::string* inm = req.header("if-none-match");
-  if (inm != nullptr && (*inm == "\"" + id + "\"" || *inm == id)) {
+  if (inm != nullptr && etag_matches(*inm, id)) {
     n.not_modified++;
     HttpResponse r;
     r.status = 304;
@@ -324,6 +341,9 @@ Result<void> ContentServer::start() {
   if (initial) {
     I.catalog = std::make_shared<content::Catalog>(std::move(*initial), I.signallers);
     I.catalog_loaded = true;
+    // A misspelt --store serves an empty catalog without a word otherwise.
+    if (I.catalog->size() == 0 && I.opts.live_id.empty())
+      log::warn("store " + I.store->describe() + " holds no videos (is --store right? add some with: hybridnode ingest FILE --store ...)");
   } else {
     // A shared store (MongoDB) may be down while this server starts: serve 503s and retry on the timer.
     I.store_error = initial.error();

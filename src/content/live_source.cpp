@@ -26,6 +26,15 @@ Result<void> LiveSource::start() {
   bool regular = false;
   if (path_ == "-") {
     fd_ = UniqueFd(dup(STDIN_FILENO));
+    // stdin redirected from a file is tailed like a file; a device that cannot be polled (/dev/null)
+    // would make libuv abort in epoll_ctl, so it is refused here.
+    struct stat st {};
+    if (fd_.valid() && ::fstat(fd_.get(), &st) == 0) {
+      regular = S_ISREG(st.st_mode);
+      if (S_ISCHR(st.st_mode) && !::isatty(fd_.get()))
+        return make_error("live source -: stdin is a device that cannot be watched; pipe an encoder into it "
+                          "(ffmpeg ... -f mpegts - | hybridnode --role=server --live=ID=-)");
+    }
   } else {
     struct stat st {};
     if (stat(path_.c_str(), &st) != 0) return make_error("live source " + path_ + ": " + std::strerror(errno));

@@ -252,6 +252,8 @@ void HttpConnection::dispatch() {
       close();
       return;
     }
+    // reset() released the old handle (it is freed by the loop later): answer through a fresh one.
+    poll_ = UvHandle<uv_poll_t>{};
     uv_poll_init(server_.loop_, poll_.get(), fd_.get());
     poll_->data = this;
     if (answer) {

@@ -51,7 +51,7 @@ class Dialer {
     }
     socklen_t len = sa->ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&*sa), len) != 0 && errno != EINPROGRESS)
-      return finish(make_error("connect to " + url_.host + ":" + std::to_string(url_.port) + ": " + std::strerror(errno)));
+      return finish(make_error(where() + ": " + std::strerror(errno)));
     key_ = ws_client_key();
     request_ = "GET " + url_.path + " HTTP/1.1\r\nHost: " + url_.host + ":" + std::to_string(url_.port) +
                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key_ +
@@ -70,16 +70,27 @@ class Dialer {
   static void on_poll(uv_poll_t* h, int status, int events) {
     auto* self = static_cast<Dialer*>(h->data);
     if (self == nullptr) return;
-    if (status < 0) return self->finish(make_error(std::string("connect: ") + uv_strerror(status)));
+    if (status < 0) {
+      // libuv reports a socket error (POLLERR) as EBADF: the real cause, e.g. ECONNREFUSED, is in SO_ERROR.
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(self->fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      return self->finish(make_error(self->where() + ": " + (err != 0 ? std::strerror(err) : uv_strerror(status))));
+    }
     if (events & UV_WRITABLE) self->write_request();
     else if (events & (UV_READABLE | UV_DISCONNECT)) self->read_response();
+  }
+
+  std::string where() const {
+    bool v6 = url_.host.find(':') != std::string::npos;
+    return "connect to ws://" + (v6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port) + url_.path;
   }
 
   void write_request() {
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return finish(make_error("connect to " + url_.host + ":" + std::to_string(url_.port) + ": " + std::strerror(err)));
+    if (err != 0) return finish(make_error(where() + ": " + std::strerror(err)));
     ssize_t n = ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN) return finish(make_error(std::string("send: ") + std::strerror(errno)));
     if (n > 0) sent_ += static_cast<size_t>(n);

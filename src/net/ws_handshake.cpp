@@ -46,6 +46,8 @@ std::string ws_accept_for(const std::string& key) {
   return base64(md, sizeof md);
 }
 
+bool ws_upgrade_requested(const HttpRequest& req) { return has_token(req.header("upgrade"), "websocket"); }
+
 Result<std::string> ws_server_handshake(const HttpRequest& req) {
   if (req.method != "GET") return make_error("WebSocket handshake must use GET");
   if (!has_token(req.header("upgrade"), "websocket")) return make_error("missing 'Upgrade: websocket'");

@@ -49,7 +49,8 @@ void SignalClient::connect() {
   connecting_ = true;
   std::weak_ptr<bool> alive = alive_;
   net::ws_connect(loop_, urls_[url_index_], net::WsLimits{}, [this, alive](Result<std::shared_ptr<net::WsConnection>> r) {
-    if (alive.expired()) {
+    auto live = alive.lock();
+    if (!live || !*live) {  // destroyed, or stopped while connecting: never join after stop()
       if (r) (*r)->abort();
       return;
     }

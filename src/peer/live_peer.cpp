@@ -102,7 +102,21 @@ struct LivePeer::Impl {
   p2p::wire::Hello hello() const;
   void handle_player(net::HttpRequest& r, net::HttpServer::Respond respond);
   void finish(bool ok, const std::string& msg);
+  std::string last_poll_error;  // why the manifest could not be had, for the exit message
+  // Links as the summary reports them, closed ones included (as VOD does): by remote peer id.
+  mutable std::map<std::string, nlohmann::json> link_log;  // mutable: summary_json() records the open links too
+  void record(const PeerLink& l, const std::string& closed) const;
 };
+
+void LivePeer::Impl::record(const PeerLink& l, const std::string& closed) const {
+  auto& r = link_log[l.remote()];
+  if (r.is_null()) r = {{"peer", l.remote()}, {"pair", ""}, {"bytes_in", 0}, {"bytes_out", 0}, {"rtt_ms", 0.0}, {"closed", ""}};
+  if (!l.pair_type().empty()) r["pair"] = l.pair_type();
+  r["bytes_in"] = std::max(r["bytes_in"].get<uint64_t>(), l.bytes_in());
+  r["bytes_out"] = std::max(r["bytes_out"].get<uint64_t>(), l.bytes_out());
+  if (l.rtt_ms() > 0) r["rtt_ms"] = l.rtt_ms();
+  if (!closed.empty()) r["closed"] = closed;
+}
 
 std::string LivePeer::Impl::bitfield_b64() const {
   Bitfield b(kLiveRing);
@@ -133,7 +147,8 @@ void LivePeer::Impl::poll_manifest() {
     } else if (r.status == 404 && !have_manifest) {
       return finish(false, "no live channel " + opts.video_id + " on " + opts.server_url);
     } else {
-      log::warn("live: manifest: " + (r.status ? "HTTP " + std::to_string(r.status) : r.error) + "; retrying");
+      last_poll_error = r.status ? "HTTP " + std::to_string(r.status) : r.error;
+      log::warn("live: manifest: " + last_poll_error + "; retrying");
     }
     // The server is down or confused: retry with back-off; peers keep serving each other meanwhile.
     uv_timer_start(poll_retry.get(), [](uv_timer_t* t) {
@@ -434,6 +449,7 @@ PeerLinks::Hooks LivePeer::Impl::link_hooks() {
   };
   h.on_closed = [this](PeerLink& l, const std::string& why) {
     log::info("live link to " + l.remote() + " closed: " + why);
+    record(l, why);
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
       if (it->second.first == l.remote()) {
         if (auto c = chunks.find(it->first); c != chunks.end() && c->second.state == St::peer) c->second.state = St::missing;
@@ -493,12 +509,18 @@ void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond
   respond(net::HttpResponse::error(404, "this player endpoint serves " + base + ".m3u8"));
 }
 
-void LivePeer::Impl::finish(bool ok, const std::string& msg) {
+void LivePeer::Impl::finish(bool ok, const std::string& why) {
   if (stopping) return;
   stopping = true;
-  if (!ok) log::error(msg);
+  std::string msg = why;
+  if (ok && !have_manifest) {  // stopped or timed out without ever reaching the channel: not a success
+    ok = false;
+    msg = why + " before any manifest of " + opts.video_id + " came from " + opts.server_url +
+          (last_poll_error.empty() ? "" : " (" + last_poll_error + ")");
+  }
   tick.reset();
   poll_retry.reset();
+  for (auto& [id, l] : links) record(*l, "");
   peer_links.close_all("peer stopping");
   if (signal) signal->stop();
   if (http) http->close();
@@ -577,9 +599,9 @@ int LivePeer::player_port() const { return impl_->player ? impl_->player->port()
 
 std::string LivePeer::summary_json() const {
   auto& I = *impl_;
+  for (auto& [id, l] : I.links) I.record(*l, "");
   nlohmann::json links = nlohmann::json::array();
-  for (auto& [id, l] : I.links)
-    links.push_back({{"peer", id}, {"pair", l->pair_type()}, {"bytes_in", l->bytes_in()}, {"bytes_out", l->bytes_out()}, {"rtt_ms", l->rtt_ms()}});
+  for (auto& [id, r] : I.link_log) links.push_back(r);
   nlohmann::json j = {{"peer", I.opts.peer_id},
                       {"video", I.opts.video_id},
                       {"live", true},

@@ -164,7 +164,8 @@ void PeerNode::Impl::open_file() {
 }
 
 void PeerNode::Impl::begin() {
-  if (!opts.signal_url.empty()) join_swarm();
+  // A finished file that is not to be seeded has nothing to do in a swarm.
+  if (!opts.signal_url.empty() && !(sched->complete() && opts.seed_for == 0)) join_swarm();
   uv_timer_init(loop, tick.get());
   tick->data = this;
   uv_timer_start(tick.get(), [](uv_timer_t* t) {  // 20 ms: paces uploads and checks deadlines
@@ -638,8 +639,7 @@ void PeerNode::Impl::progress(bool force) {
 
 void PeerNode::Impl::finish(bool ok, const std::string& msg) {
   if (stopping) return;
-  stopping = true;
-  if (!ok) log::error(msg);
+  stopping = true;  // the message goes to `done` only: the role prints it once
   tick.reset();
   for (auto& [id, l] : links) record(*l, "");
   peer_links.close_all("peer stopping");
@@ -698,7 +698,15 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
   I.fetch_manifest();
 }
 
-void PeerNode::stop() { impl_->finish(impl_->finished, impl_->finished ? "done" : "stopped before completion"); }
+void PeerNode::stop() {
+  auto& I = *impl_;
+  if (I.finished) return I.finish(true, "done");
+  std::string msg = "stopped before completion";
+  if (I.sched && I.file)
+    msg += ": " + std::to_string(I.sched->held()) + "/" + std::to_string(I.sched->size()) + " chunks verified in " +
+           I.file->part_path() + "; run the same command again to resume";
+  I.finish(false, msg);
+}
 
 int PeerNode::metrics_port() const { return impl_->metrics_http ? impl_->metrics_http->port() : 0; }
 

@@ -1,4 +1,8 @@
 // `hybridnode ingest FILE --store DIR|mongodb://...`: chunk a video into the store the server reads.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "config/options.h"
@@ -24,6 +28,17 @@ int run_ingest(const std::vector<std::string>& args) {
   if (o.positional().size() != 1) {
     std::cerr << "error: ingest needs exactly one FILE\n";
     return 2;
+  }
+  // Check the input before the store: a typo must not leave an empty store folder behind.
+  struct stat st;
+  const std::string& file = o.positional()[0];
+  if (::stat(file.c_str(), &st) != 0) {
+    std::cerr << "error: cannot open " << file << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    std::cerr << "error: " << file << " is a directory; give a video file\n";
+    return 1;
   }
   auto store = open_store(o.str("store"));
   if (!store) {

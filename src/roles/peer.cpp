@@ -65,7 +65,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"relay-only", Type::boolean, "false", "use only TURN relay candidates (hides this peer's address)"},
           {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
           {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
-          {"urgent-chunks", Type::integer, "2", "next N missing chunks (playback order) go to the server even in the swarm", 0, 1000000},
+          {"urgent-chunks", Type::integer, "2", "next N missing chunks (playback order) go to the server even in the swarm; live viewers: 1 unless given", 0, 1000000},
           {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
           {"requests-per-link", Type::integer, "4", "chunk requests in flight per peer", 1, 64},
           {"upload-slots", Type::integer, "8", "chunk uploads served at once", 0, 1024},
@@ -90,6 +90,7 @@ int run_peer(const std::vector<std::string>& args) {
     std::cerr << "error: give a valid --video (see GET /videos on the server) or --live (GET /live), not both\n";
     return 2;
   }
+  if (!o.str("signal-url").empty() && !check_signal_urls(o.str("signal-url"))) return 2;
   PeerOptions po;
   po.server_url = o.str("server");
   while (!po.server_url.empty() && po.server_url.back() == '/') po.server_url.pop_back();

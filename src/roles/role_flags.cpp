@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "net/ws_client.h"
 #include "util/log.h"
 
 namespace hn::roles {
@@ -25,6 +26,27 @@ std::optional<int> parse_role_flags(config::ParseSpec spec, const std::vector<st
     return 2;
   }
   return std::nullopt;
+}
+
+bool check_signal_urls(const std::string& list) {
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string url = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto u = net::parse_ws_url(url);
+    if (!u) {
+      std::cerr << "error: --signal-url: " << u.error() << ", e.g. ws://127.0.0.1:8090/ws\n";
+      return false;
+    }
+    if (u->path == "/") {
+      std::cerr << "error: --signal-url: '" << url << "' has no path; the signaller's endpoint is " << url
+                << (url.back() == '/' ? "ws" : "/ws") << "\n";
+      return false;
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return true;
 }
 
 }  // namespace hn::roles

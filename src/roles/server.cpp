@@ -1,4 +1,5 @@
 // --role=server: wires the store, the capacity policy and the HTTP routes on one loop.
+#include <sys/stat.h>
 #include <uv.h>
 
 #include <iostream>
@@ -47,6 +48,7 @@ int run_server(const std::vector<std::string>& args) {
   auto spec = server_spec();
   config::Options o;
   if (auto rc = parse_role_flags(spec, args, o)) return *rc;
+  if (!o.str("signal-url").empty() && !check_signal_urls(o.str("signal-url"))) return 2;
   std::unique_ptr<CapacityPolicy> policy;
   int retry = static_cast<int>(o.integer("retry-after"));
   if (o.str("policy") == "connections") {
@@ -65,6 +67,10 @@ int run_server(const std::vector<std::string>& args) {
     std::cerr << "error: --policy: unknown policy '" << o.str("policy") << "' (connections, bandwidth, adaptive)\n";
     return 2;
   }
+  // A folder store is created when missing: say so, a misspelt --store would otherwise serve nothing silently.
+  struct stat st;
+  if (o.str("store").rfind("mongodb://", 0) != 0 && ::stat(o.str("store").c_str(), &st) != 0)
+    log::warn("store folder " + o.str("store") + " does not exist; creating it empty");
   auto store = open_store(o.str("store"));
   if (!store) {
     std::cerr << "error: " << store.error() << "\n";

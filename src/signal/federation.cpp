@@ -1,5 +1,7 @@
 #include "signal/federation.h"
 
+#include <set>
+
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -9,6 +11,10 @@ namespace {
 const std::string kAlive = "hn:alive";
 std::string swarm_channel(const std::string& video) { return "hn:swarm:" + video; }
 std::string inst_channel(const std::string& inst) { return "hn:inst:" + inst; }
+// Every this many heartbeats (1 s) each instance names its members per shared swarm. A remote entry not
+// named for kRollCallMissed roll calls (its instance left the swarm, or we missed its leave) is dropped.
+constexpr uint64_t kRollCallBeats = 5;
+constexpr double kRollCallMissed = 3;
 }  // namespace
 
 Federation::Federation(uv_loop_t* loop, SwarmRegistry& registry, std::string instance, std::string redis_host,
@@ -48,10 +54,62 @@ void Federation::resync() {
 void Federation::heartbeat() {
   bus_.publish(kAlive, nlohmann::json({{"ev", "alive"}, {"inst", inst_}}).dump());
   double now = mono_seconds();
+  if (++beats_ % kRollCallBeats == 0) roll_call();
+  age_remotes(now);
   std::vector<std::string> silent;
   for (auto& [inst, seen] : inst_seen_)
     if (now - seen > timeout_) silent.push_back(inst);
   for (auto& inst : silent) drop_instance(inst);
+}
+
+void Federation::roll_call() {
+  for (auto& [video, n] : local_swarms_) {
+    nlohmann::json peers = nlohmann::json::array();
+    for (ConnId c : registry_.members_of(video))
+      if (const Member* m = registry_.member(c); m != nullptr && !is_remote(c)) peers.push_back(m->peer);
+    bus_.publish(swarm_channel(video), nlohmann::json({{"ev", "members"}, {"inst", inst_}, {"video", video}, {"peers", peers}}).dump());
+  }
+}
+
+void Federation::on_roll_call(const std::string& inst, const std::string& video, const nlohmann::json& peers) {
+  std::set<std::string> named;
+  for (const auto& p : peers)
+    if (p.is_string()) named.insert(p.get<std::string>());
+  double now = mono_seconds();
+  std::vector<ConnId> gone;
+  for (auto& [id, r] : remote_) {
+    if (r.inst != inst || r.video != video) continue;
+    if (named.count(r.peer)) {
+      r.confirmed = now;
+    } else {
+      gone.push_back(id);  // it left and we missed the leave: one pub/sub stream keeps order, so it is not a newer join
+    }
+  }
+  for (ConnId id : gone) forget_remote(id);
+}
+
+void Federation::forget_remote(ConnId id) {
+  auto it = remote_.find(id);
+  if (it == remote_.end()) return;
+  registry_.leave(id);
+  remote_by_key_.erase(it->second.inst + "\n" + it->second.video + "\n" + it->second.peer);
+  remote_.erase(it);
+}
+
+void Federation::forget_swarm(const std::string& video) {
+  std::vector<ConnId> ids;
+  for (auto& [id, r] : remote_)
+    if (r.video == video) ids.push_back(id);
+  for (ConnId id : ids) forget_remote(id);
+}
+
+void Federation::age_remotes(double now) {
+  double max_age = kRollCallMissed * static_cast<double>(kRollCallBeats) + timeout_;
+  std::vector<ConnId> stale;
+  for (auto& [id, r] : remote_)
+    if (now - r.confirmed > max_age) stale.push_back(id);
+  for (ConnId id : stale) forget_remote(id);
+  if (!stale.empty()) log::info("federation: " + std::to_string(stale.size()) + " remote members no longer named by their signallers; dropped");
 }
 
 void Federation::drop_instance(const std::string& inst) {
@@ -78,7 +136,7 @@ ConnId Federation::remote_id(const std::string& inst, const std::string& video, 
   if (!create) return 0;
   ConnId id = next_remote_++;
   remote_by_key_[key] = id;
-  remote_[id] = {inst, video, peer};
+  remote_[id] = {inst, video, peer, mono_seconds()};
   return id;
 }
 
@@ -121,8 +179,11 @@ void Federation::leaving(ConnId local) {
   bus_.publish(swarm_channel(*video), nlohmann::json({{"ev", "leave"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer}}).dump());
   auto it = local_swarms_.find(*video);
   if (it != local_swarms_.end() && --it->second <= 0) {
-    bus_.unsubscribe(swarm_channel(*video));
+    // Unsubscribed, we would miss the leaves of remote members: forget them now, a later join here syncs.
+    std::string v = *video;
+    bus_.unsubscribe(swarm_channel(v));
     local_swarms_.erase(it);
+    forget_swarm(v);
   }
 }
 
@@ -187,12 +248,14 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
       if (!is_remote(c)) publish_join(c);
     return;
   }
+  if (ev == "members") return on_roll_call(inst, video, m.at("peers"));
   std::string peer = m.at("peer");
   if (ev == "join") {
     std::vector<uint8_t> bits;
     if (!Bitfield::from_base64(m.at("bitfield").get<std::string>(), bits)) return;
     ConnId existing = remote_id(inst, video, peer, false);
     if (existing != 0) {
+      remote_[existing].confirmed = mono_seconds();
       registry_.set_bitfield(existing, std::move(bits));
       registry_.touch(existing, mono_seconds());
       return;
@@ -211,6 +274,7 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
   ConnId id = remote_id(inst, video, peer, false);
   if (id == 0) return;
   if (ev == "have") {
+    remote_[id].confirmed = mono_seconds();
     std::vector<uint32_t> chunks;
     for (const auto& c : m.at("chunks"))
       if (c.is_number_unsigned() && c.get<uint64_t>() <= UINT32_MAX) chunks.push_back(c.get<uint32_t>());

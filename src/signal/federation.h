@@ -3,7 +3,9 @@
 // ones; a relay to one of them is published to its instance's channel. Without Redis (or while it is
 // down) every instance keeps serving its own members: remote members vanish when their instance has
 // been silent for `instance_timeout`, and come back with a sync when Redis returns.
-//   hn:swarm:<video>   join / have / bitfield / leave of members, sync requests
+//   hn:swarm:<video>   join / have / bitfield / leave of members, sync requests, and every kRollCallBeats
+//                      heartbeats a roll call of each instance's members there: a remote entry its instance
+//                      stops naming (a leave we missed) is dropped
 //   hn:inst:<name>     relays addressed to members of instance <name>
 //   hn:alive           one heartbeat per instance per second
 #pragma once
@@ -53,6 +55,7 @@ class Federation {
   static constexpr ConnId kRemoteBit = 1ull << 62;
   struct Remote {
     std::string inst, video, peer;
+    double confirmed = 0;  // last join/have/roll-call naming it; entries its instance stops naming age out
   };
   void on_message(const std::string& channel, const std::string& payload);
   void on_swarm_event(const nlohmann::json& m);
@@ -61,6 +64,11 @@ class Federation {
   void heartbeat();
   void resync();
   void drop_instance(const std::string& inst);
+  void roll_call();
+  void on_roll_call(const std::string& inst, const std::string& video, const nlohmann::json& peers);
+  void forget_remote(ConnId id);
+  void forget_swarm(const std::string& video);
+  void age_remotes(double now);
   ConnId remote_id(const std::string& inst, const std::string& video, const std::string& peer, bool create);
 
   uv_loop_t* loop_;
@@ -75,6 +83,7 @@ class Federation {
   std::map<std::string, ConnId> remote_by_key_;
   std::map<std::string, double> inst_seen_;
   ConnId next_remote_ = kRemoteBit | 1;
+  uint64_t beats_ = 0;
   uint64_t relays_in_ = 0, relays_out_ = 0;
 };
 

@@ -57,13 +57,15 @@ std::optional<SignalError> get_indices(const json& j, const char* key, std::vect
 
 }  // namespace
 
-std::variant<Message, SignalError> parse_message(std::string_view text) {
+std::variant<Message, SignalError> parse_message(std::string_view text, MessageRef* ref) {
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return SignalError{"bad_json", "message is not valid JSON"};
   if (!j.is_object()) return SignalError{"bad_json", "message must be a JSON object"};
   Message m;
-  if (auto e = get_string(j, "type", m.type_name, 32)) return *e;
   if (auto e = get_string(j, "id", m.id, 64, false)) return *e;
+  if (ref != nullptr) ref->id = m.id;
+  if (auto e = get_string(j, "type", m.type_name, 32)) return *e;
+  if (ref != nullptr) ref->type = m.type_name;
   const std::string& t = m.type_name;
   std::optional<SignalError> e;
   if (t == "join") {

@@ -31,7 +31,12 @@ struct Message {
   nlohmann::json relay;  // the message as it will be forwarded (offer/answer/candidate)
 };
 
-std::variant<Message, SignalError> parse_message(std::string_view text);
+// `ref`, when given, receives the message's type and id as soon as they are read, so an error about the
+// rest of the message can still name them (docs/protocol.md: errors carry "ref" and "id").
+struct MessageRef {
+  std::string type, id;
+};
+std::variant<Message, SignalError> parse_message(std::string_view text, MessageRef* ref = nullptr);
 bool is_peer_id(std::string_view s);
 std::string error_json(const SignalError& e, const std::string& ref_type = "", const std::string& id = "");
 

@@ -65,6 +65,12 @@ struct SignalServer::Impl {
 };
 
 std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& req, UniqueFd& fd, std::string& leftover) {
+  if (!net::ws_upgrade_requested(req)) {
+    // An Upgrade we do not speak (e.g. h2c) may be ignored (RFC 9110 7.8): answer as plain HTTP, which is synchronous here.
+    std::optional<net::HttpResponse> plain;
+    handle_http(req, [&plain](net::HttpResponse r) { plain = std::move(r); });
+    return plain;
+  }
   if (req.path != "/ws") return net::HttpResponse::error(404, "WebSocket endpoint is /ws");
   auto hs = net::ws_server_handshake(req);
   if (!hs) return net::HttpResponse::error(400, hs.error());
@@ -116,10 +122,11 @@ void SignalServer::Impl::on_text(ConnId id, std::string_view text) {
   }
   c.last_seen = now;
   registry.touch(id, now);
-  auto parsed = signal::parse_message(text);
+  signal::MessageRef ref;
+  auto parsed = signal::parse_message(text, &ref);
   if (auto* err = std::get_if<SignalError>(&parsed)) {
     messages_by_type["invalid"]++;
-    send_error(id, *err);
+    send_error(id, *err, ref.type, ref.id);
     return;
   }
   auto& m = std::get<Message>(parsed);
@@ -265,7 +272,11 @@ void SignalServer::Impl::handle_http(net::HttpRequest& req, net::HttpServer::Res
     }
     return respond(net::HttpResponse::json(200, j.dump() + "\n"));
   }
-  if (req.path == "/ws") return respond(net::HttpResponse::error(426, "this endpoint speaks WebSocket"));
+  if (req.path == "/ws") {
+    auto r = net::HttpResponse::error(426, "this endpoint speaks WebSocket");
+    r.headers.emplace_back("Upgrade", "websocket");  // RFC 9110 15.5.22: a 426 names the protocol to switch to
+    return respond(std::move(r));
+  }
   respond(net::HttpResponse::error(404, "no such resource"));
 }
 
@@ -317,6 +328,13 @@ void SignalServer::stop() {
 }
 
 int SignalServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+void SignalServer::adopt(int fd, std::string remote) {
+  if (impl_->http) impl_->http->adopt(UniqueFd(fd), std::move(remote));
+  else UniqueFd closer(fd);
+}
+size_t SignalServer::open_connections() const {
+  return (impl_->http ? impl_->http->open_connections() : 0) + impl_->conns.size();
+}
 size_t SignalServer::members() const { return impl_->registry.member_count(); }
 
 }  // namespace hn

@@ -21,6 +21,14 @@ def metric(port, name):
     return None
 
 
+def redis_publish(channel, payload):
+    import socket
+    with socket.create_connection(("127.0.0.1", RPORT), 5) as s:
+        parts = [b"PUBLISH", channel.encode(), payload.encode()]
+        s.sendall(b"*3\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        s.recv(64)
+
+
 def bits(count, held):
     b = bytearray((count + 7) // 8)
     for i in held:
@@ -32,9 +40,9 @@ class Client:
     def __init__(self, peer):
         self.peer, self.ws, self.inbox = peer, None, []
 
-    async def join(self, port, held=()):
+    async def join(self, port, held=(), video="vid"):
         self.ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws")
-        await self.ws.send(json.dumps({"type": "join", "video": "vid", "peer": self.peer, "chunk_count": 16, "have": bits(16, held)}))
+        await self.ws.send(json.dumps({"type": "join", "video": video, "peer": self.peer, "chunk_count": 16, "have": bits(16, held)}))
         r = await self.next(lambda m: m.get("type") in ("joined", "error"))
         assert r["type"] == "joined", r
 
@@ -87,6 +95,34 @@ async def main():
     await p1.ws.send(json.dumps({"type": "have", "chunks": [5]}))
     check(await p2.finds(5, "p1", 3), "a have on A reaches lookups on B")
     check(metric(PA, "hybridnode_signal_remote_members") == 1, "A sees one remote member (p2)")
+
+    print("--- members who left stay gone", flush=True)
+    qa, qb, qn = Client("qa"), Client("qb"), Client("qn")
+    await qa.join(PA, held=[1], video="vid2")
+    await qb.join(PB, video="vid2")
+    check(await qb.finds(1, "qa", 3), "qb on B finds qa on A")
+    for c in (qb, qa):  # B's last member goes first, so B is no longer subscribed when qa leaves
+        await c.ws.send(json.dumps({"type": "leave"}))
+        check(await c.next(lambda m: m.get("type") == "left") is not None, f"{c.peer} left")
+        await asyncio.sleep(0.3)
+    await qn.join(PB, video="vid2")
+    check(await qn.lookup(1) == [], "a new joiner on B is not offered qa, who left")
+    await qn.ws.send(json.dumps({"type": "offer", "to": "qa", "sdp": "v=0"}))
+    m = await qn.next(lambda m: m.get("type") == "error")
+    check(m is not None and m.get("code") == "unknown_peer", f"an offer to qa is refused, not lost: {m}")
+    # A join of a member that never says goodbye (published as if by A): A's roll call does not name it.
+    redis_publish("hn:swarm:vid", json.dumps({"ev": "join", "inst": "a", "video": "vid", "peer": "ghost",
+                                              "chunk_count": 16, "bitfield": bits(16, [9])}))
+    check(await p2.finds(9, "ghost", 2), "B lists a member announced for A")
+    gone = False
+    for _ in range(80):  # a roll call every 5 s
+        if await p2.lookup(9) == []:
+            gone = True
+            break
+        await asyncio.sleep(0.1)
+    check(gone, "B drops it once A's roll call does not name it")
+    for c in (qa, qb, qn):
+        await c.ws.close()
 
     print("--- killing Redis", flush=True)
     subprocess.run(["pkill", "-KILL", "-f", f"redis-server .*:{RPORT}"])

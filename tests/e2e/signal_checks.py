@@ -98,6 +98,12 @@ async def main():
         r = await rpc(b, raw, raw=True)
         check(r["type"] == "error" and r["code"] == code, f"bad input '{name}' -> error {code} (got {r.get('code')})")
 
+    # Errors name the message they answer: "ref" (its type) and its "id" (docs/protocol.md).
+    r = await rpc(b, {"type": "nope", "id": "x1"})
+    check(r.get("code") == "unknown_type" and r.get("ref") == "nope" and r.get("id") == "x1", f"unknown type error carries ref and id: {r}")
+    r = await rpc(b, {"type": "join", "video": "../x", "peer": "b", "chunk_count": 1, "id": "j9"})
+    check(r.get("code") == "bad_message" and r.get("ref") == "join" and r.get("id") == "j9", f"bad join error carries ref and id: {r}")
+
     c = await websockets.connect(URL)
     r = await join(c, "alice")
     check(r["type"] == "error" and r["code"] == "id_taken", "claiming another peer's id is refused")
@@ -145,7 +151,7 @@ async def main():
         urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ws")
         check(False, "plain GET /ws should be refused")
     except urllib.error.HTTPError as e:
-        check(e.code == 426, f"plain GET /ws -> 426 (got {e.code})")
+        check(e.code == 426 and e.headers.get("Upgrade", "").lower() == "websocket", f"plain GET /ws -> 426 with Upgrade: websocket (got {e.code}, {e.headers.get('Upgrade')})")
 
     # Good clients untouched by all of the above.
     r = await rpc(b, {"type": "lookup", "chunks": [2]})

@@ -26,5 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)hn::config::parse(spec, {"--config", path});
   // The same bytes as a flag value.
   (void)hn::config::parse(spec, {"--listen=" + text, "--max-transfers=" + text, "--rate=" + text});
+  // As a flag name: unknown names get a nearest-name suggestion; a flag twice is refused.
+  (void)hn::config::parse(spec, {"--" + text, "--store=a", "--store=" + text});
   return 0;
 }

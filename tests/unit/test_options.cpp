@@ -76,3 +76,46 @@ TEST_CASE("host:port parsing") {
   CHECK_FALSE(hn::net::parse_host_port("h:8a"));
   CHECK_FALSE(hn::net::to_sockaddr({"example.com", 80}));  // listeners never resolve names
 }
+
+TEST_CASE("unknown flags suggest the nearest name and the --flag=false form") {
+  auto r = hn::config::parse(spec(), {"--max_transfers=3"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("did you mean --max-transfers?") != std::string::npos);
+  r = hn::config::parse(spec(), {"--stroe=/x"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("did you mean --store?") != std::string::npos);
+  r = hn::config::parse(spec(), {"--no-verbose"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("did you mean --verbose=false?") != std::string::npos);
+  r = hn::config::parse(spec(), {"--colour=blue"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("did you mean") == std::string::npos);  // nothing close: no guess
+}
+
+TEST_CASE("a flag given twice with two values is refused") {
+  auto r = hn::config::parse(spec(), {"--store=/a", "--store=/b"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("--store given twice") != std::string::npos);
+  CHECK(hn::config::parse(spec(), {"--store=/a", "--store=/a"}));
+}
+
+TEST_CASE("config errors give the JSON line and column, and the key") {
+  TempDir d;
+  std::ofstream(d.file("syntax.json")) << "{\n  \"store\": \"/data\",\n  \"max-transfers\": 5,,\n}\n";
+  auto r = hn::config::parse(spec(), {"--config=" + d.file("syntax.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("line 3, column 22: syntax error") != std::string::npos);  // the second comma
+  std::ofstream(d.file("type.json")) << "{\n  \"store\": \"/data\",\n  \"max-transfers\": \"5\"\n}\n";
+  r = hn::config::parse(spec(), {"--config=" + d.file("type.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("key /max-transfers (line 3, column 3)") != std::string::npos);
+  CHECK(r.error().find("expected an integer, got string") != std::string::npos);
+  std::ofstream(d.file("range.json")) << "{\"max-transfers\": 500}";
+  r = hn::config::parse(spec(), {"--config=" + d.file("range.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("key /max-transfers (line 1, column 2)") != std::string::npos);
+  std::ofstream(d.file("typo.json")) << "{\"stor\": \"/x\"}";
+  r = hn::config::parse(spec(), {"--config=" + d.file("typo.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("did you mean --store?") != std::string::npos);
+}
