@@ -17,6 +17,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # benchmarks
   nginx-light wrk
+  # API reference (scripts/apidocs.sh)
+  doxygen
 )
 
 missing=()

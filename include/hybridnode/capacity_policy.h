@@ -4,6 +4,7 @@
 //  - bandwidth:   an egress budget in bytes/s (token bucket);
 //  - adaptive:    a cap that rises and falls to keep chunk transfer times under a target.
 #pragma once
+#include "hybridnode/export.h"
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,9 +13,9 @@
 namespace hn {
 
 using Clock = std::function<double()>;  // seconds, monotonic; tests inject their own
-Clock monotonic_clock();
+HN_API Clock monotonic_clock();
 
-class CapacityPolicy {
+class HN_API CapacityPolicy {
  public:
   virtual ~CapacityPolicy() = default;
   virtual std::string name() const = 0;
@@ -28,18 +29,18 @@ class CapacityPolicy {
 };
 
 // At most `max_transfers` chunk transfers at once (0 means unlimited).
-std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int retry_after_seconds = 1);
+HN_API std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int retry_after_seconds = 1);
 // Admits while the egress budget (bytes_per_sec, burst of `burst_bytes`) is not spent; a transfer is
 // charged its full size when admitted.
-std::unique_ptr<CapacityPolicy> make_bandwidth_budget(uint64_t bytes_per_sec, uint64_t burst_bytes,
+HN_API std::unique_ptr<CapacityPolicy> make_bandwidth_budget(uint64_t bytes_per_sec, uint64_t burst_bytes,
                                                       int retry_after_seconds = 1, Clock clock = monotonic_clock());
 // A cap between 1 and max_transfers, lowered (x0.7) when the p90 transfer time of the last window exceeds
 // target_seconds, raised (+1) when it is well under the target while clients were being refused.
-std::unique_ptr<CapacityPolicy> make_adaptive_cap(double target_seconds, int64_t max_transfers,
+HN_API std::unique_ptr<CapacityPolicy> make_adaptive_cap(double target_seconds, int64_t max_transfers,
                                                   int retry_after_seconds = 1, Clock clock = monotonic_clock());
 
 // Holds one admitted transfer; its destructor calls finish() so a dropped connection can never leak a slot.
-class TransferSlot {
+class HN_API TransferSlot {
  public:
   // Null when the policy refuses.
   static std::unique_ptr<TransferSlot> try_acquire(CapacityPolicy& p, uint64_t bytes);

@@ -2,6 +2,7 @@
 // Calls may block (disk, MongoDB): the server runs them on the libuv thread pool, never on the loop.
 // Implementations must be safe to call from several pool threads at once.
 #pragma once
+#include "hybridnode/export.h"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +24,7 @@ struct ChunkSource {
 
 inline constexpr const char* kNotFound = "not found: ";
 
-class ChunkStore {
+class HN_API ChunkStore {
  public:
   virtual ~ChunkStore() = default;
   virtual std::string describe() const = 0;
@@ -39,12 +40,12 @@ class ChunkStore {
 };
 
 // The embedded default: a folder holding chunks/<2 hex>/<id> and videos/<video_id>.json.
-Result<std::unique_ptr<ChunkStore>> open_local_store(const std::string& dir);
+HN_API Result<std::unique_ptr<ChunkStore>> open_local_store(const std::string& dir);
 
 // MongoDB GridFS (docs/gridfs.md): mongodb://host:port/db. Connects lazily: opening never waits on the network.
-Result<std::unique_ptr<ChunkStore>> open_gridfs_store(const std::string& uri);
+HN_API Result<std::unique_ptr<ChunkStore>> open_gridfs_store(const std::string& uri);
 
 // A mongodb:// or mongodb+srv:// URI selects GridFS; anything else is a folder for the local store.
-Result<std::unique_ptr<ChunkStore>> open_store(const std::string& spec);
+HN_API Result<std::unique_ptr<ChunkStore>> open_store(const std::string& spec);
 
 }  // namespace hn

@@ -1,5 +1,6 @@
 // The content server (--role=server) as an embeddable object on a caller's libuv loop.
 #pragma once
+#include "hybridnode/export.h"
 #include <uv.h>
 
 #include <cstdint>
@@ -31,7 +32,7 @@ struct ContentServerOptions {
   double live_chunk_seconds = 1.0;      // target chunk duration (cut at the first keyframe past it)
 };
 
-class ContentServer {
+class HN_API ContentServer {
  public:
   // Takes ownership of the store and policy; nothing happens until start().
   ContentServer(uv_loop_t* loop, ContentServerOptions opts, std::unique_ptr<ChunkStore> store,
@@ -45,7 +46,7 @@ class ContentServer {
   int port() const;
 
  private:
-  struct Impl;
+  struct HN_LOCAL Impl;  // internal: its symbols stay out of the shared library
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,5 +1,6 @@
 // Splits a video file into content-addressed chunks and records its manifest in a store.
 #pragma once
+#include "hybridnode/export.h"
 #include <cstdint>
 #include <string>
 
@@ -18,10 +19,10 @@ struct IngestOptions {
 };
 
 // Reads the file once, chunk by chunk (memory stays at one chunk), writing each chunk then the manifest.
-Result<Manifest> ingest_file(ChunkStore& store, const IngestOptions& opts);
+HN_API Result<Manifest> ingest_file(ChunkStore& store, const IngestOptions& opts);
 
 // "movie file (1).mp4" -> "movie-file-1"; empty when nothing usable remains.
-std::string video_id_from_filename(const std::string& path);
-std::string media_type_for(const std::string& path);
+HN_API std::string video_id_from_filename(const std::string& path);
+HN_API std::string media_type_for(const std::string& path);
 
 }  // namespace hn

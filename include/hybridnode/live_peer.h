@@ -3,6 +3,7 @@
 // the content server while it serves, the rest from peers), hands them to a player (stdout/file and a
 // local HLS endpoint) and serves what it holds to other viewers.
 #pragma once
+#include "hybridnode/export.h"
 #include <uv.h>
 
 #include <functional>
@@ -13,7 +14,7 @@
 
 namespace hn {
 
-class LivePeer {
+class HN_API LivePeer {
  public:
   LivePeer(uv_loop_t* loop, PeerOptions opts);
   ~LivePeer();
@@ -26,7 +27,7 @@ class LivePeer {
   int player_port() const;
 
  private:
-  struct Impl;
+  struct HN_LOCAL Impl;  // internal: its symbols stay out of the shared library
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,5 +1,6 @@
 // A video as the content server describes it: ordered, content-addressed chunks.
 #pragma once
+#include "hybridnode/export.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,8 +32,8 @@ inline constexpr size_t kMaxChunksPerVideo = 1u << 20;
 inline constexpr uint64_t kMinChunkSize = 4096;
 inline constexpr uint64_t kMaxChunkSize = 64u << 20;
 
-std::string manifest_to_json(const Manifest& m);
+HN_API std::string manifest_to_json(const Manifest& m);
 // Strict: every field present and typed, ids valid, sizes consistent with chunk_size and total_size.
-Result<Manifest> manifest_from_json(const std::string& text);
+HN_API Result<Manifest> manifest_from_json(const std::string& text);
 
 }  // namespace hn

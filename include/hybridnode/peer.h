@@ -1,6 +1,7 @@
 // A peer (--role=peer) as an embeddable object: downloads a video with the hybrid policy (content
 // server first, the swarm when the server refuses), verifies every chunk, serves what it holds.
 #pragma once
+#include "hybridnode/export.h"
 #include <uv.h>
 
 #include <cstdint>
@@ -46,7 +47,7 @@ struct PeerOptions {
   uint64_t test_near_delay_ms = 0;    // TEST ONLY: and messages to every other peer this long
 };
 
-class PeerNode {
+class HN_API PeerNode {
  public:
   PeerNode(uv_loop_t* loop, PeerOptions opts);
   ~PeerNode();
@@ -61,7 +62,7 @@ class PeerNode {
   int metrics_port() const;
 
  private:
-  struct Impl;
+  struct HN_LOCAL Impl;  // internal: its symbols stay out of the shared library
   std::unique_ptr<Impl> impl_;
 };
 

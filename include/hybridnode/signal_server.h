@@ -1,6 +1,7 @@
 // The signaller (--role=signal) as an embeddable object: swarms, chunk lookup and SDP/ICE relay over
 // WebSocket + JSON at ws://HOST:PORT/ws, and /metrics, /healthz over plain HTTP on the same port.
 #pragma once
+#include "hybridnode/export.h"
 #include <uv.h>
 
 #include <cstdint>
@@ -25,7 +26,7 @@ struct SignalServerOptions {
   std::string instance;
 };
 
-class SignalServer {
+class HN_API SignalServer {
  public:
   SignalServer(uv_loop_t* loop, SignalServerOptions opts);
   ~SignalServer();
@@ -41,7 +42,7 @@ class SignalServer {
   size_t members() const;
 
  private:
-  struct Impl;
+  struct HN_LOCAL Impl;  // internal: its symbols stay out of the shared library
   std::unique_ptr<Impl> impl_;
 };
 
