@@ -216,6 +216,7 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
     r.body = src.bytes;
   }
   uint64_t expected = src.fd >= 0 ? src.length : src.bytes.size();
+  if (slot) slot->set_size(expected);  // charged what the store holds, not the manifest's nominal size
   std::shared_ptr<TransferSlot> held(std::move(slot));
   r.on_done = [this, held, expected](uint64_t sent, bool complete) {
     if (held) held->add_bytes(sent);

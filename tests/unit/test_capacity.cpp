@@ -49,10 +49,50 @@ TEST_CASE("bandwidth budget: admits while the bucket holds bytes, refills with t
   CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 262144));
   now = 0.05;  // +50000 total: positive again
   CHECK(hn::TransferSlot::try_acquire(*p, 262144));
-  now = 100;  // refill caps at the burst
-  CHECK(hn::TransferSlot::try_acquire(*p, 400000));
-  CHECK(hn::TransferSlot::try_acquire(*p, 400000));  // 100000 left -> overdraw allowed once
+  now = 100;  // refill caps at the burst (slots still held: charged what they were admitted for)
+  held.push_back(hn::TransferSlot::try_acquire(*p, 400000));
+  held.push_back(hn::TransferSlot::try_acquire(*p, 400000));  // 100000 left -> overdraw allowed once
+  CHECK(held[2]);
+  CHECK(held[3]);
   CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1));
+}
+
+TEST_CASE("bandwidth budget: charges what was sent; early ends, 404s and store errors are refunded") {
+  double now = 0;
+  auto p = hn::make_bandwidth_budget(1000000, 1000000, 1, [&] { return now; });
+  {
+    // An 8 MB transfer admitted on a full bucket, aborted after 1 KB: only the 1 KB stays charged.
+    auto big = hn::TransferSlot::try_acquire(*p, 8000000);
+    REQUIRE(big);
+    CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1000));  // the bucket is overdrawn meanwhile
+    CHECK(p->retry_after_seconds() >= 7);
+    big->add_bytes(1000);
+  }
+  CHECK(p->retry_after_seconds() == 1);
+  CHECK(hn::TransferSlot::try_acquire(*p, 1000));  // the next request is served at once (and refunded: sent nothing)
+  {
+    // A request whose chunk the store could not open (404, store error) sent nothing: not charged.
+    auto failed = hn::TransferSlot::try_acquire(*p, 900000);
+    REQUIRE(failed);
+  }
+  auto a = hn::TransferSlot::try_acquire(*p, 900000);
+  REQUIRE(a);
+  // The store says the chunk is 100000 bytes (the manifest's chunk_size was an upper bound): recharged.
+  a->set_size(100000);
+  a->add_bytes(100000);
+  auto b = hn::TransferSlot::try_acquire(*p, 800000);
+  REQUIRE(b);  // 1000000 - 1000 - 100000 left: still positive
+  b->add_bytes(800000);
+  b.reset();
+  a.reset();
+  auto c = hn::TransferSlot::try_acquire(*p, 1000000);  // 99000 left: overdraws once
+  REQUIRE(c);
+  c->add_bytes(1000000);
+  c.reset();
+  CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1));
+  CHECK(p->retry_after_seconds() == 1);  // 901000 short at 1 MB/s
+  now = 1.0;
+  CHECK(hn::TransferSlot::try_acquire(*p, 1));
 }
 
 TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast and clients are refused") {
