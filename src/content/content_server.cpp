@@ -151,7 +151,7 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));
   };
-  std::string from = req.query_param("from"), wait = req.query_param("wait_ms");
+  std::string from = req.query_param("from"), wait = req.query_param("wait_ms"), epoch = req.query_param("epoch");
   if (from.empty()) return answer();
   if (from.size() > 19 || from.find_first_not_of("0123456789") != std::string::npos ||
       wait.size() > 19 || wait.find_first_not_of("0123456789") != std::string::npos)
@@ -160,6 +160,9 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   // chunks the moment they are cut instead of polling.
   double wait_s = std::min(30.0, wait.empty() ? 10.0 : wait.size() > 6 ? 30.0 : std::stod(wait) / 1000.0);  // longer: clamped
   n.long_polls++;
+  // A viewer of the channel's previous run (this server restarted): its seqs mean nothing here, so it
+  // hears of the new epoch now rather than after waiting for a seq this run may reach much later.
+  if (live->other_run(std::stoull(from), epoch)) return answer();
   live->wait(std::stoull(from), static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
 }
 
