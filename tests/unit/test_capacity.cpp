@@ -105,7 +105,8 @@ TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast a
   now = 1.1;
   CHECK_FALSE(p->try_admit(1) == false);  // adjusts, then admits (1 of 5)
   CHECK(p->limit() == 5);
-  p->finish(1, 2.0);
+  for (int i = 0; i < 2; ++i) CHECK(p->try_admit(1));
+  for (int i = 0; i < 3; ++i) p->finish(1, 2.0);
   now = 2.2;
   CHECK(p->try_admit(1));
   CHECK(p->limit() == 3);  // 5 * 0.7
@@ -117,13 +118,60 @@ TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast a
   now = 3.3;
   CHECK(p->try_admit(1));
   CHECK(p->limit() == 4);
-  // Never below 1.
+  // Never below 1 (one slow transfer per window: the window waits 4 s for more samples, then adjusts).
   for (int w = 0; w < 10; ++w) {
     p->finish(1, 9.0);
-    now += 1.1;
+    now += 4.1;
     CHECK(p->try_admit(1));
   }
   CHECK(p->limit() == 1);
+}
+
+TEST_CASE("adaptive cap: errored transfers, idle spells and lone samples do not move the cap") {
+  double now = 0;
+  auto p = hn::make_adaptive_cap(0.5, 4, 1, [&] { return now; });
+  // Transfers that sent nothing (404, store error) are not transfer times, however long they took.
+  for (int i = 0; i < 4; ++i) CHECK(p->try_admit(1));
+  for (int i = 0; i < 4; ++i) p->finish(0, 5.0);
+  now = 1.5;
+  CHECK(p->try_admit(1));
+  CHECK(p->limit() == 4);
+  p->finish(1, 0.1);
+  // Refusals in a window where nothing finished are forgotten with it: they do not raise the cap later.
+  auto q = hn::make_adaptive_cap(0.5, 4, 1, [&] { return now; });
+  now = 10;
+  for (int i = 0; i < 3; ++i) CHECK(q->try_admit(1));  // nothing finishes in this window
+  for (int i = 0; i < 3; ++i) q->finish(1, 2.0);       // ... until here: slow, so 4 -> 2
+  now = 11.1;
+  CHECK(q->try_admit(1));
+  CHECK(q->limit() == 2);
+  CHECK(q->try_admit(1));
+  CHECK_FALSE(q->try_admit(1));  // refused at the cap, in a window where nothing finishes
+  now = 12.2;
+  q->finish(1, 0.1);
+  q->finish(1, 0.1);
+  CHECK(q->try_admit(1));
+  q->finish(1, 0.1);
+  now = 13.3;
+  CHECK(q->try_admit(1));  // fast transfers, but nobody refused since 12.2: no reason to grow
+  CHECK(q->limit() == 2);
+  CHECK(q->try_admit(1));
+  CHECK_FALSE(q->try_admit(1));  // refused now
+  for (int i = 0; i < 2; ++i) q->finish(1, 0.1);
+  for (int i = 0; i < 2; ++i) CHECK(q->try_admit(1));
+  for (int i = 0; i < 2; ++i) q->finish(1, 0.1);
+  now = 14.4;
+  CHECK(q->try_admit(1));  // fast, with a refusal in this window: +1
+  CHECK(q->limit() == 3);
+  q->finish(1, 0.1);
+  // After an idle minute, one slow transfer is not enough to cut the cap.
+  now = 80;
+  CHECK(q->try_admit(1));
+  now = 81.5;
+  q->finish(1, 3.0);
+  CHECK(q->try_admit(1));
+  CHECK(q->limit() == 3);
+  q->finish(1, 0.1);
 }
 
 #include "policy/upload_preference.h"
