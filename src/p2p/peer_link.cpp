@@ -111,13 +111,11 @@ void PeerLink::on_wire(std::string_view raw) {
     if (handlers_.on_ready) handlers_.on_ready(*this);
   } else if (auto* r = std::get_if<wire::Request>(&msg)) {
     if (r->index >= hello_.chunk_count) return fail("protocol error: request for chunk out of range");
+    remote_wants_.insert(r->index);
     if (handlers_.on_request) handlers_.on_request(*this, r->index);
   } else if (auto* p = std::get_if<wire::Piece>(&msg)) {
     if (!requested_.count(p->index)) {
-      if (cancelled_.count(p->index)) {
-        bytes_in_ += p->data.size();
-        return;
-      }
+      if (cancelled_.count(p->index)) return;  // sent before our cancel arrived: wasted, not counted as given
       return fail("protocol error: piece of a chunk not requested");
     }
     uint64_t expected = cfg_.chunk_size ? cfg_.chunk_size(p->index) : 0;
@@ -140,7 +138,8 @@ void PeerLink::on_wire(std::string_view raw) {
     remote_have_.set(hv->index);
     if (handlers_.on_have) handlers_.on_have(*this, hv->index);
   } else if (auto* c = std::get_if<wire::Cancel>(&msg)) {
-    (void)c;  // pieces already queued still go out; cheap at chunk granularity
+    // The remote has the chunk elsewhere (endgame, a deadline): what is still queued here stays here.
+    if (remote_wants_.erase(c->index)) drop_queued_pieces(c->index);
   } else if (auto* rj = std::get_if<wire::Reject>(&msg)) {
     if (!requested_.erase(rj->index)) return;
     assembling_.erase(rj->index);
@@ -175,7 +174,36 @@ void PeerLink::cancel(uint32_t index) {
   enqueue(wire::encode_cancel(index));
 }
 
-void PeerLink::send_chunk(uint32_t index, const std::string& data) {
+void PeerLink::drop_queued_pieces(uint32_t index) {
+  auto is_piece_of = [index](const std::string& m) {
+    auto d = wire::decode(m);
+    auto* msg = std::get_if<wire::Message>(&d);
+    auto* p = msg ? std::get_if<wire::Piece>(msg) : nullptr;
+    return p != nullptr && p->index == index;
+  };
+  // Whole messages only: SCTP takes a message entirely or not at all, so nothing in out_ is half sent.
+  for (auto it = out_.begin(); it != out_.end();) {
+    if (is_piece_of(*it)) {
+      queued_bytes_ -= it->size();
+      bytes_out_ -= std::min<uint64_t>(bytes_out_, it->size() - 13);  // 13: the piece header
+      it = out_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    if (is_piece_of(it->second)) {
+      queued_bytes_ -= it->second.size();
+      bytes_out_ -= std::min<uint64_t>(bytes_out_, it->second.size() - 13);
+      it = delayed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool PeerLink::send_chunk(uint32_t index, const std::string& data) {
+  if (!remote_wants_.erase(index)) return false;  // cancelled (or never asked for)
   for (size_t off = 0; off < data.size(); off += wire::kBlockSize) {
     size_t n = std::min(wire::kBlockSize, data.size() - off);
     std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));
@@ -183,13 +211,17 @@ void PeerLink::send_chunk(uint32_t index, const std::string& data) {
     bytes_out_ += n;
     enqueue(std::move(m));
   }
+  return true;
 }
 
 void PeerLink::send_have(uint32_t index) {
   if (ready_) enqueue(wire::encode_have(index));
 }
 
-void PeerLink::reject(uint32_t index, wire::RejectReason why) { enqueue(wire::encode_reject(index, why)); }
+void PeerLink::reject(uint32_t index, wire::RejectReason why) {
+  remote_wants_.erase(index);
+  enqueue(wire::encode_reject(index, why));
+}
 
 void PeerLink::enqueue(std::string msg) {
   if (cfg_.test_send_delay_ms == 0) return send_now(std::move(msg));

@@ -46,7 +46,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   void request(uint32_t index);
   void cancel(uint32_t index);
-  void send_chunk(uint32_t index, const std::string& data);
+  // Sends a chunk the remote asked for; false (nothing sent) when it has cancelled the request since.
+  bool send_chunk(uint32_t index, const std::string& data);
   void send_have(uint32_t index);
   void reject(uint32_t index, wire::RejectReason why);
   void ping();                   // RTT probe; the pong updates rtt_ms()
@@ -91,6 +92,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   Bitfield remote_have_;
   std::set<uint32_t> requested_;
   std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly
+  std::set<uint32_t> remote_wants_;  // the remote's requests not yet answered (at most chunk_count)
+  void drop_queued_pieces(uint32_t index);
   std::map<uint32_t, std::pair<std::string, uint64_t>> assembling_;  // index -> (buffer, bytes received)
   std::deque<std::string> out_;
   std::deque<std::pair<uint64_t, std::string>> delayed_;  // (due ms on the loop clock, message): test delay

@@ -570,13 +570,13 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
     return;
   }
   const std::string& bytes = *c->second.data;
-  n.uploaded += bytes.size();
   if (opts.test_corrupt_uploads && !bytes.empty()) {  // TEST ONLY
     std::string bad = bytes;
     bad[bad.size() / 2] ^= 0x5a;
-    return l.send_chunk(idx, bad);
+    if (l.send_chunk(idx, bad)) n.uploaded += bytes.size();
+    return;
   }
-  l.send_chunk(idx, bytes);
+  if (l.send_chunk(idx, bytes)) n.uploaded += bytes.size();
 }
 
 void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond respond) {

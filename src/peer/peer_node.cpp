@@ -77,6 +77,9 @@ struct PeerNode::Impl {
   void schedule();
   p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except);
   void endgame();
+  // The peer that owned the request for `idx` let it go: an endgame duplicate on another link takes it
+  // over with a fresh deadline (else nothing would time it out, and the chunk would stay stranded).
+  bool hand_over(uint32_t idx, const PeerLink& from);
   void fetch_from_server(uint32_t idx);
   void on_server_refusal(uint32_t idx, const net::HttpResult& r);
   void join_swarm();
@@ -270,6 +273,17 @@ void PeerNode::Impl::endgame() {
   }
 }
 
+bool PeerNode::Impl::hand_over(uint32_t idx, const PeerLink& from) {
+  auto it = peer_requests.find(idx);
+  if (it == peer_requests.end()) return false;
+  for (auto& [id, other] : links)
+    if (other.get() != &from && other->ready() && other->requested(idx)) {
+      it->second = {id, mono_seconds() + static_cast<double>(opts.peer_timeout_ms) / 1000.0};
+      return true;
+    }
+  return false;
+}
+
 void PeerNode::Impl::fetch_from_server(uint32_t idx) {
   sched->set(idx, S::server);
   server_in_flight++;
@@ -408,7 +422,10 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   };
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
   h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
-  h.on_reject = [this](PeerLink&, uint32_t idx, p2p::wire::RejectReason) {
+  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason) {
+    // An endgame duplicate refused: the first request still runs under its own deadline.
+    if (auto it = peer_requests.find(idx); it != peer_requests.end() && it->second.first != l.remote()) return schedule();
+    if (hand_over(idx, l)) return schedule();
     peer_requests.erase(idx);
     if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
     schedule();
@@ -425,7 +442,9 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     }
     record(l, why);
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
-      if (it->second.first == l.remote()) {
+      if (it->second.first == l.remote() && hand_over(it->first, l)) {
+        ++it;
+      } else if (it->second.first == l.remote()) {
         if (sched->state(it->first) == S::peer) sched->set(it->first, S::missing);
         it = peer_requests.erase(it);
       } else {
@@ -541,9 +560,9 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
       return;
     }
     if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
+    if (!l->send_chunk(idx, *data)) return;  // the remote cancelled while we read it
     n.uploaded += data->size();
     n.upload_chunks++;
-    l->send_chunk(idx, *data);
   });
 }
 
