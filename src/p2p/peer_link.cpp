@@ -1,5 +1,7 @@
 #include "p2p/peer_link.h"
 
+#include <optional>
+
 #include "util/log.h"
 
 namespace hn::p2p {
@@ -174,18 +176,30 @@ void PeerLink::cancel(uint32_t index) {
   enqueue(wire::encode_cancel(index));
 }
 
+namespace {
+// The chunk index of a piece message (type byte, then the index big-endian); nullopt for other messages.
+std::optional<uint32_t> piece_index(const std::string& m) {
+  if (m.size() < 13 || static_cast<uint8_t>(m[0]) != static_cast<uint8_t>(wire::Type::piece)) return std::nullopt;
+  auto b = [&m](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(m[i])); };
+  return b(1) << 24 | b(2) << 16 | b(3) << 8 | b(4);
+}
+}  // namespace
+
+void PeerLink::piece_left(const std::string& msg) {
+  auto idx = piece_index(msg);
+  if (!idx) return;
+  auto it = pieces_queued_.find(*idx);
+  if (it != pieces_queued_.end() && --it->second == 0) pieces_queued_.erase(it);
+}
+
 void PeerLink::drop_queued_pieces(uint32_t index) {
-  auto is_piece_of = [index](const std::string& m) {
-    auto d = wire::decode(m);
-    auto* msg = std::get_if<wire::Message>(&d);
-    auto* p = msg ? std::get_if<wire::Piece>(msg) : nullptr;
-    return p != nullptr && p->index == index;
-  };
+  auto is_piece_of = [index](const std::string& m) { return piece_index(m) == index; };
   // Whole messages only: SCTP takes a message entirely or not at all, so nothing in out_ is half sent.
   for (auto it = out_.begin(); it != out_.end();) {
     if (is_piece_of(*it)) {
       queued_bytes_ -= it->size();
       bytes_out_ -= std::min<uint64_t>(bytes_out_, it->size() - 13);  // 13: the piece header
+      piece_left(*it);
       it = out_.erase(it);
     } else {
       ++it;
@@ -195,6 +209,7 @@ void PeerLink::drop_queued_pieces(uint32_t index) {
     if (is_piece_of(it->second)) {
       queued_bytes_ -= it->second.size();
       bytes_out_ -= std::min<uint64_t>(bytes_out_, it->second.size() - 13);
+      piece_left(it->second);
       it = delayed_.erase(it);
     } else {
       ++it;
@@ -209,6 +224,7 @@ bool PeerLink::send_chunk(uint32_t index, const std::string& data) {
     std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));
     m.append(data, off, n);
     bytes_out_ += n;
+    pieces_queued_[index]++;
     enqueue(std::move(m));
   }
   return true;
@@ -264,6 +280,7 @@ void PeerLink::flush() {
   while (!out_.empty() && sctp_ && sctp_->connected()) {
     if (!sctp_->send(out_.front())) return;  // on_writable will call again
     queued_bytes_ -= out_.front().size();
+    piece_left(out_.front());
     out_.pop_front();
   }
 }

@@ -66,6 +66,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   uint64_t bytes_out() const { return bytes_out_; }
   const std::string& pair_type() const { return pair_; }  // e.g. "host/host", "srflx/srflx", "relay/..."
   size_t queued_bytes() const { return queued_bytes_; }
+  // Pieces of chunk `index` still queued here (not yet taken by SCTP): an upload in progress.
+  bool sending(uint32_t index) const { return !closed_ && pieces_queued_.count(index) > 0; }
 
  private:
   void on_ice_connected();
@@ -94,6 +96,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly
   std::set<uint32_t> remote_wants_;  // the remote's requests not yet answered (at most chunk_count)
   void drop_queued_pieces(uint32_t index);
+  std::map<uint32_t, size_t> pieces_queued_;  // chunk -> its pieces in delayed_ + out_
+  void piece_left(const std::string& msg);     // a queued message was sent or dropped
   std::map<uint32_t, std::pair<std::string, uint64_t>> assembling_;  // index -> (buffer, bytes received)
   std::deque<std::string> out_;
   std::deque<std::pair<uint64_t, std::string>> delayed_;  // (due ms on the loop clock, message): test delay

@@ -101,6 +101,12 @@ struct PeerNode::Impl {
     double since;
   };
   std::vector<WaitingUpload> waiting_uploads;  // requests over --upload-slots, served by preference
+  struct SendingUpload {
+    std::weak_ptr<PeerLink> link;
+    uint32_t idx;
+  };
+  std::vector<SendingUpload> sending_uploads;  // uploads holding a slot until their pieces leave the link
+  void release_sent_uploads();
   uint64_t upload_grants = 0;
   void grant_next_upload();
   void start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
@@ -175,6 +181,7 @@ void PeerNode::Impl::begin() {
     auto* self = static_cast<Impl*>(t->data);
     self->check_peer_deadlines();
     self->run_upload_queue();
+    self->release_sent_uploads();
     self->grant_next_upload();
     if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
       for (auto& [id, l] : self->links) l->ping();
@@ -551,19 +558,41 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   auto f = file;
   bool corrupt = opts.test_corrupt_uploads;
   run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
-    uploads--;
-    grant_next_upload();
     auto l = weak.lock();
-    if (!l || l->closed() || stopping) return;
-    if (!data) {
-      l->reject(idx, p2p::wire::RejectReason::busy);
+    bool sent = false;
+    if (l && !l->closed() && !stopping) {
+      if (!data) {
+        l->reject(idx, p2p::wire::RejectReason::busy);
+      } else {
+        if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
+        sent = l->send_chunk(idx, *data);  // false: the remote cancelled while we read it
+        if (sent) {
+          n.uploaded += data->size();
+          n.upload_chunks++;
+        }
+      }
+    }
+    // The slot is held until the link has handed the chunk to SCTP (release_sent_uploads), so
+    // --upload-slots bounds uploads, not disk reads, and a slow link keeps its slot busy.
+    if (sent && l->sending(idx)) {
+      sending_uploads.push_back({weak, idx});
       return;
     }
-    if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
-    if (!l->send_chunk(idx, *data)) return;  // the remote cancelled while we read it
-    n.uploaded += data->size();
-    n.upload_chunks++;
+    uploads--;
+    grant_next_upload();
   });
+}
+
+void PeerNode::Impl::release_sent_uploads() {
+  for (auto it = sending_uploads.begin(); it != sending_uploads.end();) {
+    auto l = it->link.lock();
+    if (l && l->sending(it->idx)) {
+      ++it;
+      continue;
+    }
+    it = sending_uploads.erase(it);
+    uploads--;
+  }
 }
 
 void PeerNode::Impl::grant_next_upload() {
