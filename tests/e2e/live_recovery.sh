@@ -69,6 +69,9 @@ for v in v1 v2; do
   until_ok 8 "s['epoch'] == '$new_epoch' and s['epoch_changes'] >= 1 and s['chunks_delivered'] >= $d + 5" $v ||
     fail "$v did not deliver the new epoch's chunks: $(summary $v)"
 done
+# The viewers link again, in the new run's swarm (the old run's links were closed at the switch).
+for _ in $(seq 1 40); do sed -n '/channel restarted/,$p' "$T/v1.log" | grep -q "live link to v2 ready" && break; sleep 0.25; done
+sed -n '/channel restarted/,$p' "$T/v1.log" | grep -q "live link to v2 ready" || fail "v1 and v2 did not link again after the restart"
 curl -sf "http://127.0.0.1:$(cat "$T/v1.port")/live/news.m3u8" | grep -q "#EXT-X-DISCONTINUITY" ||
   fail "v1's playlist marks no discontinuity after the skip and the restart"
 summary v2 | "$PY" -c "import json,sys; s=json.load(sys.stdin); print(f\"v2 in epoch {s['epoch']}: next {s['next_seq']} of edge {s['edge_seq']}, {s['chunks_delivered']} delivered, peers {s['bytes_from_peers']} B\")"
