@@ -239,10 +239,11 @@ void LivePeer::Impl::new_epoch(const media::LiveManifest& m) {
   n.epochs++;
   gen++;
   epoch = m.epoch;
-  peer_links.close_all("the channel restarted (new epoch)");  // their swarm is the old run's
+  // Forget the old run first: closing a link runs on_closed, which schedules over what is left.
   chunks.clear();
   held_idx.clear();
   peer_requests.clear();
+  peer_links.close_all("the channel restarted (new epoch)");  // their swarm is the old run's
   server_refusing = false;
   server_retry_at = 0;
   next_seq = 0;
