@@ -189,7 +189,10 @@ void PeerLink::piece_left(const std::string& msg) {
   auto idx = piece_index(msg);
   if (!idx) return;
   auto it = pieces_queued_.find(*idx);
-  if (it != pieces_queued_.end() && --it->second == 0) pieces_queued_.erase(it);
+  if (it != pieces_queued_.end() && --it->second == 0) {
+    pieces_queued_.erase(it);
+    remote_wants_.erase(*idx);  // answered in full: a cancel now comes too late to matter
+  }
 }
 
 void PeerLink::drop_queued_pieces(uint32_t index) {
@@ -218,7 +221,7 @@ void PeerLink::drop_queued_pieces(uint32_t index) {
 }
 
 bool PeerLink::send_chunk(uint32_t index, const std::string& data) {
-  if (!remote_wants_.erase(index)) return false;  // cancelled (or never asked for)
+  if (!remote_wants_.count(index)) return false;  // cancelled (or never asked for)
   for (size_t off = 0; off < data.size(); off += wire::kBlockSize) {
     size_t n = std::min(wire::kBlockSize, data.size() - off);
     std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));

@@ -94,7 +94,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   Bitfield remote_have_;
   std::set<uint32_t> requested_;
   std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly
-  std::set<uint32_t> remote_wants_;  // the remote's requests not yet answered (at most chunk_count)
+  std::set<uint32_t> remote_wants_;  // the remote's requests not answered in full yet (at most chunk_count)
   void drop_queued_pieces(uint32_t index);
   std::map<uint32_t, size_t> pieces_queued_;  // chunk -> its pieces in delayed_ + out_
   void piece_left(const std::string& msg);     // a queued message was sent or dropped
