@@ -124,7 +124,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
 void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond) {
   if (rest.empty()) {
     nlohmann::json list = nlohmann::json::array();
-    if (live) list.push_back({{"video_id", live->id()}, {"next_seq", live->next_seq()}, {"ended", live->ended()}});
+    if (live) list.push_back({{"video_id", live->id()}, {"epoch", live->epoch()}, {"next_seq", live->next_seq()}, {"ended", live->ended()}});
     return respond(HttpResponse::json(200, nlohmann::json({{"channels", list}}).dump() + "\n"));
   }
   auto slash = rest.find('/');
