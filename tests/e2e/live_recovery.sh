@@ -74,6 +74,8 @@ for _ in $(seq 1 40); do sed -n '/channel restarted/,$p' "$T/v1.log" | grep -q "
 sed -n '/channel restarted/,$p' "$T/v1.log" | grep -q "live link to v2 ready" || fail "v1 and v2 did not link again after the restart"
 curl -sf "http://127.0.0.1:$(cat "$T/v1.port")/live/news.m3u8" | grep -q "#EXT-X-DISCONTINUITY" ||
   fail "v1's playlist marks no discontinuity after the skip and the restart"
+# No chunk of the old run reached a viewer of the new one at the same ring index (it would fail SHA-256).
+for v in v1 v2; do [[ $(field $v bad_chunks) == 0 ]] || fail "$v got corrupt chunks around the restart: $(summary $v)"; done
 summary v2 | "$PY" -c "import json,sys; s=json.load(sys.stdin); print(f\"v2 in epoch {s['epoch']}: next {s['next_seq']} of edge {s['edge_seq']}, {s['chunks_delivered']} delivered, peers {s['bytes_from_peers']} B\")"
 stop_and_check "$PID_v1" v1
 stop_and_check "$PID_v2" v2
