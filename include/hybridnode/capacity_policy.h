@@ -22,6 +22,9 @@ class HN_API CapacityPolicy {
   // True: a transfer of `bytes` may start; the caller must call finish() exactly once when it ends.
   virtual bool try_admit(uint64_t bytes) = 0;
   virtual void finish(uint64_t bytes_sent, double seconds) = 0;
+  // Corrects what an admitted transfer was charged: > 0 charges more, < 0 refunds (the real size once
+  // the store has opened the chunk; what was not sent when it ends). Only byte budgets care.
+  virtual void recharge(int64_t /*delta_bytes*/) {}
   // Seconds a refused client should wait before asking again (HTTP Retry-After).
   virtual int retry_after_seconds() const = 0;
   virtual int64_t active() const = 0;
@@ -31,7 +34,7 @@ class HN_API CapacityPolicy {
 // At most `max_transfers` chunk transfers at once (0 means unlimited).
 HN_API std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int retry_after_seconds = 1);
 // Admits while the egress budget (bytes_per_sec, burst of `burst_bytes`) is not spent; a transfer is
-// charged its full size when admitted.
+// charged its expected size when admitted, its real size once known, and what it did not send is refunded.
 HN_API std::unique_ptr<CapacityPolicy> make_bandwidth_budget(uint64_t bytes_per_sec, uint64_t burst_bytes,
                                                       int retry_after_seconds = 1, Clock clock = monotonic_clock());
 // A cap between 1 and max_transfers, lowered (x0.7) when the p90 transfer time of the last window exceeds
@@ -49,10 +52,12 @@ class HN_API TransferSlot {
   TransferSlot(const TransferSlot&) = delete;
   TransferSlot& operator=(const TransferSlot&) = delete;
   void add_bytes(uint64_t n) { bytes_ += n; }
+  // The transfer's real size (known once the store has opened the chunk): the charge follows it.
+  void set_size(uint64_t bytes);
 
  private:
   CapacityPolicy& policy_;
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ = 0, charged_ = 0;
   double started_;
 };
 

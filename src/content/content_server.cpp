@@ -124,7 +124,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
 void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond) {
   if (rest.empty()) {
     nlohmann::json list = nlohmann::json::array();
-    if (live) list.push_back({{"video_id", live->id()}, {"next_seq", live->next_seq()}, {"ended", live->ended()}});
+    if (live) list.push_back({{"video_id", live->id()}, {"epoch", live->epoch()}, {"next_seq", live->next_seq()}, {"ended", live->ended()}});
     return respond(HttpResponse::json(200, nlohmann::json({{"channels", list}}).dump() + "\n"));
   }
   auto slash = rest.find('/');
@@ -151,7 +151,7 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));
   };
-  std::string from = req.query_param("from"), wait = req.query_param("wait_ms");
+  std::string from = req.query_param("from"), wait = req.query_param("wait_ms"), epoch = req.query_param("epoch");
   if (from.empty()) return answer();
   if (from.size() > 19 || from.find_first_not_of("0123456789") != std::string::npos ||
       wait.size() > 19 || wait.find_first_not_of("0123456789") != std::string::npos)
@@ -160,6 +160,9 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   // chunks the moment they are cut instead of polling.
   double wait_s = std::min(30.0, wait.empty() ? 10.0 : wait.size() > 6 ? 30.0 : std::stod(wait) / 1000.0);  // longer: clamped
   n.long_polls++;
+  // A viewer of the channel's previous run (this server restarted): its seqs mean nothing here, so it
+  // hears of the new epoch now rather than after waiting for a seq this run may reach much later.
+  if (live->other_run(std::stoull(from), epoch)) return answer();
   live->wait(std::stoull(from), static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
 }
 
@@ -216,6 +219,7 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
     r.body = src.bytes;
   }
   uint64_t expected = src.fd >= 0 ? src.length : src.bytes.size();
+  if (slot) slot->set_size(expected);  // charged what the store holds, not the manifest's nominal size
   std::shared_ptr<TransferSlot> held(std::move(slot));
   r.on_done = [this, held, expected](uint64_t sent, bool complete) {
     if (held) held->add_bytes(sent);

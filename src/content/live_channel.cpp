@@ -6,7 +6,7 @@
 namespace hn::content {
 
 LiveChannel::LiveChannel(std::string id, size_t window, double target_seconds)
-    : id_(std::move(id)), window_(std::max<size_t>(2, std::min(window, media::kMaxLiveWindow))), target_(target_seconds) {}
+    : id_(std::move(id)), epoch_(media::new_live_epoch()), window_(std::max<size_t>(2, std::min(window, media::kMaxLiveWindow))), target_(target_seconds) {}
 
 void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
   if (ended_ || chunk.bytes.empty()) return;
@@ -16,6 +16,7 @@ void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
   c.ref.size = chunk.bytes.size();
   c.ref.duration = chunk.duration > 0 ? chunk.duration : target_;
   c.ref.published_ms = wall_ms;
+  c.ref.discontinuity = chunk.discontinuity;
   c.bytes = std::make_shared<const std::string>(std::move(chunk.bytes));
   // Identical bytes twice (a frozen source) share an id: the newest seq answers for it.
   seq_of_id_[c.ref.id] = c.ref.seq;
@@ -23,6 +24,7 @@ void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
   while (chunks_.size() > window_) {
     auto it = seq_of_id_.find(chunks_.front().ref.id);
     if (it != seq_of_id_.end() && it->second == chunks_.front().ref.seq) seq_of_id_.erase(it);
+    if (chunks_.front().ref.discontinuity) discontinuity_seq_++;
     chunks_.pop_front();
   }
   wake_ready();
@@ -46,6 +48,7 @@ const LiveChunk* LiveChannel::by_id(const std::string& id) const {
 std::string LiveChannel::manifest_json() const {
   media::LiveManifest m;
   m.video_id = id_;
+  m.epoch = epoch_;
   m.ended = ended_;
   m.target_duration = target_;
   for (const auto& c : chunks_) m.chunks.push_back(c.ref);
@@ -54,8 +57,8 @@ std::string LiveChannel::manifest_json() const {
 
 std::string LiveChannel::playlist() const {
   std::vector<media::HlsSegment> segs;
-  for (const auto& c : chunks_) segs.push_back({c.ref.seq, c.ref.duration});
-  return media::hls_playlist(segs, target_, id_ + "/", ended_);
+  for (const auto& c : chunks_) segs.push_back({c.ref.seq, c.ref.duration, c.ref.discontinuity});
+  return media::hls_playlist(segs, target_, id_ + "/", ended_, discontinuity_seq_);
 }
 
 void LiveChannel::wait(uint64_t from_seq, double deadline, std::function<void()> wake) {

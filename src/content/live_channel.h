@@ -25,6 +25,7 @@ class LiveChannel {
   LiveChannel(std::string id, size_t window, double target_seconds);
 
   const std::string& id() const { return id_; }
+  const std::string& epoch() const { return epoch_; }  // this run of the channel (media::LiveManifest::epoch)
   bool ended() const { return ended_; }
   uint64_t next_seq() const { return next_seq_; }
 
@@ -40,13 +41,20 @@ class LiveChannel {
   // Long poll: `wake` runs (once) when a chunk with seq >= `from_seq` exists, the channel ends, or
   // `deadline` (caller's clock) passes in expire().
   void wait(uint64_t from_seq, double deadline, std::function<void()> wake);
+  // A long poll that must be answered at once: its client knows another run of the channel (its epoch
+  // differs, or it waits for a seq beyond our edge, which only a previous run could have told it).
+  bool other_run(uint64_t from_seq, const std::string& epoch) const {
+    return from_seq > next_seq_ || (!epoch.empty() && epoch != epoch_);
+  }
   void expire(double now);
   size_t waiters() const { return waiters_.size(); }
 
  private:
 
   std::string id_;
+  std::string epoch_;
   size_t window_;
+  uint64_t discontinuity_seq_ = 0;  // discontinuities slid out of the window (EXT-X-DISCONTINUITY-SEQUENCE)
   double target_;
   uint64_t next_seq_ = 0;
   bool ended_ = false;

@@ -90,7 +90,7 @@ void LiveSource::tail_file() {
 
 void LiveSource::on_bytes(const char* data, size_t len) {
   bytes_in_ += len;
-  for (auto& c : chunker_.feed(reinterpret_cast<const uint8_t*>(data), len)) channel_->publish(std::move(c), wall_ms());
+  for (auto& c : chunker_.feed(reinterpret_cast<const uint8_t*>(data), len, mono_seconds())) channel_->publish(std::move(c), wall_ms());
 }
 
 void LiveSource::on_end(const std::string& why) {

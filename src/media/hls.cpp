@@ -7,15 +7,17 @@
 namespace hn::media {
 
 std::string hls_playlist(const std::vector<HlsSegment>& segments, double target_duration, const std::string& prefix,
-                         bool ended) {
+                         bool ended, uint64_t discontinuity_seq) {
   // EXT-X-TARGETDURATION must be at least every EXTINF rounded to the nearest integer.
   double longest = target_duration;
   for (const auto& s : segments) longest = std::max(longest, s.duration);
   std::string out = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:" +
                     std::to_string(static_cast<int>(std::ceil(longest - 1e-3))) + "\n#EXT-X-MEDIA-SEQUENCE:" +
                     std::to_string(segments.empty() ? 0 : segments.front().seq) + "\n";
+  if (discontinuity_seq > 0) out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(discontinuity_seq) + "\n";
   char line[64];
   for (const auto& s : segments) {
+    if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
     std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n", s.duration);
     out += line;
     out += prefix + std::to_string(s.seq) + ".ts\n";

@@ -1,6 +1,8 @@
 #include "media/live_manifest.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "hybridnode/ids.h"
 #include "hybridnode/manifest.h"
@@ -9,9 +11,11 @@ namespace hn::media {
 
 std::string live_manifest_to_json(const LiveManifest& m) {
   nlohmann::json chunks = nlohmann::json::array();
-  for (const auto& c : m.chunks)
+  for (const auto& c : m.chunks) {
     chunks.push_back({{"seq", c.seq}, {"id", c.id}, {"size", c.size}, {"duration", c.duration}, {"published_ms", c.published_ms}});
-  nlohmann::json j = {{"video_id", m.video_id}, {"live", true},          {"ended", m.ended},
+    if (c.discontinuity) chunks.back()["discontinuity"] = true;
+  }
+  nlohmann::json j = {{"video_id", m.video_id}, {"epoch", m.epoch}, {"live", true}, {"ended", m.ended},
                       {"target_duration", m.target_duration}, {"ring", kLiveRing}, {"chunks", chunks}};
   return j.dump() + "\n";
 }
@@ -30,6 +34,22 @@ int64_t integer_field(const nlohmann::json& o, const char* key) {
 }
 }  // namespace
 
+bool is_live_epoch(const std::string& s) {
+  return !s.empty() && s.size() <= kMaxEpochChars && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+std::string new_live_epoch() {
+  std::random_device rd;
+  uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string live_swarm_key(const std::string& video_id, const std::string& epoch) {
+  return video_id.substr(0, 47) + "." + epoch.substr(0, 16);
+}
+
 Result<LiveManifest> live_manifest_from_json(const std::string& text) {
   if (text.size() > kMaxManifestBytes) return make_error("live manifest too large");
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -38,6 +58,7 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
   try {
     if (!j.at("live").get<bool>()) return make_error("not a live manifest");
     m.video_id = j.at("video_id").get<std::string>();
+    m.epoch = j.at("epoch").get<std::string>();
     m.ended = j.at("ended").get<bool>();
     m.target_duration = j.at("target_duration").get<double>();
     if (unsigned_field(j, "ring") != kLiveRing) return make_error("live manifest uses another index ring");
@@ -50,6 +71,7 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
       r.size = unsigned_field(c, "size");
       r.duration = c.at("duration").get<double>();
       r.published_ms = integer_field(c, "published_ms");
+      if (c.contains("discontinuity")) r.discontinuity = c.at("discontinuity").get<bool>();
       if (!is_chunk_id(r.id)) return make_error("live manifest: bad chunk id");
       if (r.size == 0 || r.size > kMaxChunkSize) return make_error("live manifest: chunk size out of range");
       if (!(r.duration >= 0 && r.duration < 3600)) return make_error("live manifest: duration out of range");
@@ -60,6 +82,7 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
     return make_error(std::string("live manifest: ") + e.what());
   }
   if (!is_video_id(m.video_id)) return make_error("live manifest: bad video id");
+  if (!is_live_epoch(m.epoch)) return make_error("live manifest: bad epoch");
   if (!(m.target_duration > 0 && m.target_duration < 3600)) return make_error("live manifest: target_duration out of range");
   return m;
 }

@@ -1,5 +1,6 @@
 #include "media/ts_chunker.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace hn::media {
@@ -35,8 +36,9 @@ double pes_pts(const uint8_t* pes) {
 
 }  // namespace
 
-std::vector<TsChunk> TsChunker::feed(const uint8_t* data, size_t len) {
+std::vector<TsChunk> TsChunker::feed(const uint8_t* data, size_t len, double now) {
   std::vector<TsChunk> out;
+  now_ = now;
   size_t i = 0;
   if (!partial_.empty()) {
     size_t take = std::min(len, kPacket - partial_.size());
@@ -75,17 +77,30 @@ void TsChunker::on_packet(const uint8_t* p, std::vector<TsChunk>& out) {
   if (pid == video_pid_ && pes != 0) {
     double pts = pes_pts(p + pes);
     bool key = random_access(p);
-    // A timestamp jump (an encoder restarted on the FIFO, a wrap) starts a new chunk at this keyframe.
-    bool jump = key && pts >= 0 && start_pts_ >= 0 && (pts < start_pts_ || pts - start_pts_ > 60);
-    if (key && pts >= 0 && start_pts_ >= 0 && (jump || pts - start_pts_ >= target_ - 1e-3)) {
-      size_t at = psi_run_start_.value_or(current_.size());
-      if (at > 0) out.push_back(cut(at, jump ? last_pts_ : pts));
-      if (jump) start_pts_ = pts;
+    double step = 0;
+    bool jump = false;
+    if (pts >= 0 && last_pts_ >= 0) {
+      step = pts - last_pts_;
+      jump = is_jump(step, now_ >= 0 && last_wall_ >= 0 ? now_ - last_wall_ : -1);
+      if (jump) step = 0;  // a jump is not elapsed video
     }
+    // Cut before this keyframe once the chunk is long enough, or at once after a jump (the next
+    // chunk then starts on the new timeline and is marked a discontinuity).
+    if (key && pts >= 0 && chunk_has_pts_ && (jump || span_ + step >= target_ - 1e-3)) {
+      size_t at = psi_run_start_.value_or(current_.size());
+      if (at > 0) {
+        span_ += step;  // the step up to this keyframe ends the old chunk
+        step = 0;
+        out.push_back(cut(at));
+      }
+    }
+    span_ += step;
+    if (jump) current_jump_ = true;
     if (current_.empty() || (psi_run_start_ && *psi_run_start_ == 0)) current_keyframe_ = key;
     if (pts >= 0) {
-      if (start_pts_ < 0) start_pts_ = pts;
       last_pts_ = pts;
+      last_wall_ = now_;
+      chunk_has_pts_ = true;
     }
   }
   if (pid == 0) {
@@ -94,28 +109,39 @@ void TsChunker::on_packet(const uint8_t* p, std::vector<TsChunk>& out) {
     psi_run_start_.reset();
   }
   current_.append(reinterpret_cast<const char*>(p), kPacket);
-  if (current_.size() >= max_bytes_) out.push_back(cut(current_.size(), last_pts_));
+  if (current_.size() >= max_bytes_) out.push_back(cut(current_.size()));
 }
 
-TsChunk TsChunker::cut(size_t at, double end_pts) {
+bool TsChunker::is_jump(double step, double wall_step) const {
+  // Backwards beyond frame reordering (B-frames step back a few frames), or forwards by more than
+  // 3x the target; or, when arrival times are known, a step of over a target that is seconds longer
+  // than the wall clock moved (an encoder that bursts out frames after a stall never steps like that).
+  if (step < -1.0 || step > 3 * target_) return true;
+  return wall_step >= 0 && step > std::max(1.0, target_) && step > wall_step + 1.0;
+}
+
+TsChunk TsChunker::cut(size_t at) {
   TsChunk c;
   c.bytes = current_.substr(0, at);
   c.starts_with_keyframe = current_keyframe_;
-  c.duration = (start_pts_ >= 0 && end_pts >= start_pts_) ? end_pts - start_pts_ : 0;
+  c.duration = chunk_has_pts_ ? span_ : 0;
+  c.discontinuity = current_jump_;
   current_.erase(0, at);
   psi_run_start_.reset();
   if (!current_.empty() && static_cast<uint8_t>(current_[0]) == kSync) {
     // The next chunk opens with the PAT run that precedes its keyframe.
     psi_run_start_ = 0;
   }
-  start_pts_ = end_pts;
+  span_ = 0;
+  chunk_has_pts_ = false;
+  current_jump_ = false;
   current_keyframe_ = false;
   return c;
 }
 
 std::optional<TsChunk> TsChunker::flush() {
   if (current_.empty()) return std::nullopt;
-  return cut(current_.size(), last_pts_);
+  return cut(current_.size());
 }
 
 }  // namespace hn::media

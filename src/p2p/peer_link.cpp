@@ -1,5 +1,7 @@
 #include "p2p/peer_link.h"
 
+#include <optional>
+
 #include "util/log.h"
 
 namespace hn::p2p {
@@ -111,13 +113,11 @@ void PeerLink::on_wire(std::string_view raw) {
     if (handlers_.on_ready) handlers_.on_ready(*this);
   } else if (auto* r = std::get_if<wire::Request>(&msg)) {
     if (r->index >= hello_.chunk_count) return fail("protocol error: request for chunk out of range");
+    remote_wants_.insert(r->index);
     if (handlers_.on_request) handlers_.on_request(*this, r->index);
   } else if (auto* p = std::get_if<wire::Piece>(&msg)) {
     if (!requested_.count(p->index)) {
-      if (cancelled_.count(p->index)) {
-        bytes_in_ += p->data.size();
-        return;
-      }
+      if (cancelled_.count(p->index)) return;  // sent before our cancel arrived: wasted, not counted as given
       return fail("protocol error: piece of a chunk not requested");
     }
     uint64_t expected = cfg_.chunk_size ? cfg_.chunk_size(p->index) : 0;
@@ -140,7 +140,8 @@ void PeerLink::on_wire(std::string_view raw) {
     remote_have_.set(hv->index);
     if (handlers_.on_have) handlers_.on_have(*this, hv->index);
   } else if (auto* c = std::get_if<wire::Cancel>(&msg)) {
-    (void)c;  // pieces already queued still go out; cheap at chunk granularity
+    // The remote has the chunk elsewhere (endgame, a deadline): what is still queued here stays here.
+    if (remote_wants_.erase(c->index)) drop_queued_pieces(c->index);
   } else if (auto* rj = std::get_if<wire::Reject>(&msg)) {
     if (!requested_.erase(rj->index)) return;
     assembling_.erase(rj->index);
@@ -175,21 +176,71 @@ void PeerLink::cancel(uint32_t index) {
   enqueue(wire::encode_cancel(index));
 }
 
-void PeerLink::send_chunk(uint32_t index, const std::string& data) {
+namespace {
+// The chunk index of a piece message (type byte, then the index big-endian); nullopt for other messages.
+std::optional<uint32_t> piece_index(const std::string& m) {
+  if (m.size() < 13 || static_cast<uint8_t>(m[0]) != static_cast<uint8_t>(wire::Type::piece)) return std::nullopt;
+  auto b = [&m](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(m[i])); };
+  return b(1) << 24 | b(2) << 16 | b(3) << 8 | b(4);
+}
+}  // namespace
+
+void PeerLink::piece_left(const std::string& msg) {
+  auto idx = piece_index(msg);
+  if (!idx) return;
+  auto it = pieces_queued_.find(*idx);
+  if (it != pieces_queued_.end() && --it->second == 0) {
+    pieces_queued_.erase(it);
+    remote_wants_.erase(*idx);  // answered in full: a cancel now comes too late to matter
+  }
+}
+
+void PeerLink::drop_queued_pieces(uint32_t index) {
+  auto is_piece_of = [index](const std::string& m) { return piece_index(m) == index; };
+  // Whole messages only: SCTP takes a message entirely or not at all, so nothing in out_ is half sent.
+  for (auto it = out_.begin(); it != out_.end();) {
+    if (is_piece_of(*it)) {
+      queued_bytes_ -= it->size();
+      bytes_out_ -= std::min<uint64_t>(bytes_out_, it->size() - 13);  // 13: the piece header
+      piece_left(*it);
+      it = out_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    if (is_piece_of(it->second)) {
+      queued_bytes_ -= it->second.size();
+      bytes_out_ -= std::min<uint64_t>(bytes_out_, it->second.size() - 13);
+      piece_left(it->second);
+      it = delayed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool PeerLink::send_chunk(uint32_t index, const std::string& data) {
+  if (!remote_wants_.count(index)) return false;  // cancelled (or never asked for)
   for (size_t off = 0; off < data.size(); off += wire::kBlockSize) {
     size_t n = std::min(wire::kBlockSize, data.size() - off);
     std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));
     m.append(data, off, n);
     bytes_out_ += n;
+    pieces_queued_[index]++;
     enqueue(std::move(m));
   }
+  return true;
 }
 
 void PeerLink::send_have(uint32_t index) {
   if (ready_) enqueue(wire::encode_have(index));
 }
 
-void PeerLink::reject(uint32_t index, wire::RejectReason why) { enqueue(wire::encode_reject(index, why)); }
+void PeerLink::reject(uint32_t index, wire::RejectReason why) {
+  remote_wants_.erase(index);
+  enqueue(wire::encode_reject(index, why));
+}
 
 void PeerLink::enqueue(std::string msg) {
   if (cfg_.test_send_delay_ms == 0) return send_now(std::move(msg));
@@ -232,6 +283,7 @@ void PeerLink::flush() {
   while (!out_.empty() && sctp_ && sctp_->connected()) {
     if (!sctp_->send(out_.front())) return;  // on_writable will call again
     queued_bytes_ -= out_.front().size();
+    piece_left(out_.front());
     out_.pop_front();
   }
 }

@@ -46,7 +46,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   void request(uint32_t index);
   void cancel(uint32_t index);
-  void send_chunk(uint32_t index, const std::string& data);
+  // Sends a chunk the remote asked for; false (nothing sent) when it has cancelled the request since.
+  bool send_chunk(uint32_t index, const std::string& data);
   void send_have(uint32_t index);
   void reject(uint32_t index, wire::RejectReason why);
   void ping();                   // RTT probe; the pong updates rtt_ms()
@@ -65,6 +66,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   uint64_t bytes_out() const { return bytes_out_; }
   const std::string& pair_type() const { return pair_; }  // e.g. "host/host", "srflx/srflx", "relay/..."
   size_t queued_bytes() const { return queued_bytes_; }
+  // Pieces of chunk `index` still queued here (not yet taken by SCTP): an upload in progress.
+  bool sending(uint32_t index) const { return !closed_ && pieces_queued_.count(index) > 0; }
 
  private:
   void on_ice_connected();
@@ -91,6 +94,10 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   Bitfield remote_have_;
   std::set<uint32_t> requested_;
   std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly
+  std::set<uint32_t> remote_wants_;  // the remote's requests not answered in full yet (at most chunk_count)
+  void drop_queued_pieces(uint32_t index);
+  std::map<uint32_t, size_t> pieces_queued_;  // chunk -> its pieces in delayed_ + out_
+  void piece_left(const std::string& msg);     // a queued message was sent or dropped
   std::map<uint32_t, std::pair<std::string, uint64_t>> assembling_;  // index -> (buffer, bytes received)
   std::deque<std::string> out_;
   std::deque<std::pair<uint64_t, std::string>> delayed_;  // (due ms on the loop clock, message): test delay

@@ -40,6 +40,7 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
 }
 constexpr size_t kPlayerWindow = 10;   // segments listed in the local HLS playlist
+constexpr size_t kPlayerKeep = 16;     // segments the local endpoint still serves (a player may lag the list)
 constexpr uint64_t kKeepBehind = 64;   // delivered chunks kept to serve other viewers
 }  // namespace
 
@@ -51,6 +52,15 @@ struct LivePeer::Impl {
     std::shared_ptr<const std::string> data;
     double learned = 0, holdoff = 0;
     bool peer_failed = false;
+    bool gone = false;  // the server answered 404: it slid out of the server's window
+  };
+  // A segment handed to the player. The local endpoint numbers them itself (`local`), so its playlist
+  // keeps counting up across skips and server restarts (whose seqs start again at 0).
+  struct Played {
+    uint64_t local;
+    std::shared_ptr<const std::string> data;
+    double duration;
+    bool discontinuity;
   };
 
   uv_loop_t* loop;
@@ -73,21 +83,31 @@ struct LivePeer::Impl {
   bool have_manifest = false, ended = false, stopping = false, lookup_pending = false, server_refusing = false;
   double target = 1, t0 = 0, server_retry_at = 0, next_lookup_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5;
   uint64_t play_seq = 0, start_seq = 0, next_seq = 0, ticks = 0;
+  // The channel run we follow (LiveManifest::epoch); `gen` counts runs so late callbacks of an old run
+  // (a fetch, a hash check) never touch the new run's chunk of the same seq.
+  std::string epoch;
+  uint64_t gen = 0;
+  bool next_discontinuity = false;  // the next chunk handed to the player follows a skip or a new run
   int server_in_flight = 0;
   // The player model: it starts once --live-buffer chunks are in hand (start-up buffering), then
   // consumes one chunk per chunk-duration; `due` is when it needs chunk `clock_seq`.
   bool clock_started = false, current_missed = false;
-  uint64_t clock_seq = 0;
+  uint64_t clock_seq = 0, clock_from = 0;
+  double stall_now_s = 0, stall_max_s = 0;  // the stall in progress, the longest one
   void run_clock();
   std::vector<double> lags_ms;
-  std::deque<uint64_t> delivered;  // recent seqs, for the player playlist
+  std::deque<Played> delivered;  // recent segments, for the player endpoint
+  uint64_t local_seq = 0, discontinuities_dropped = 0;
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, uploaded = 0, refusals = 0, missed = 0, skipped = 0, bad_chunks = 0;
-    uint64_t delivered = 0, peer_timeouts = 0, server_errors = 0;
+    uint64_t delivered = 0, peer_timeouts = 0, server_errors = 0, server_gone = 0, epochs = 0;
   } n;
 
   void poll_manifest();
   void on_manifest(const media::LiveManifest& m);
+  void join_point(const media::LiveManifest& m);
+  void new_epoch(const media::LiveManifest& m);
+  void skip_to(uint64_t seq, const std::string& why);
   void schedule();
   PeerLink* best_holder(uint32_t idx);
   void fetch_from_server(uint64_t seq);
@@ -127,13 +147,15 @@ std::string LivePeer::Impl::bitfield_b64() const {
 p2p::wire::Hello LivePeer::Impl::hello() const {
   Bitfield b(kLiveRing);
   for (auto& [idx, seq] : held_idx) b.set(idx);
-  return {opts.peer_id, opts.video_id, kLiveRing, b.bytes()};
+  // Links are per channel run: a viewer of another run fails the hello, so no ring index ever brings a
+  // chunk of another run (it would fail SHA-256 and get an honest peer banned).
+  return {opts.peer_id, media::live_swarm_key(opts.video_id, epoch), kLiveRing, b.bytes()};
 }
 
 void LivePeer::Impl::poll_manifest() {
   if (stopping || ended) return;
   std::string url = opts.server_url + "/live/" + opts.video_id;
-  if (have_manifest) url += "?from=" + std::to_string(next_seq) + "&wait_ms=10000";
+  if (have_manifest) url += "?from=" + std::to_string(next_seq) + "&wait_ms=10000&epoch=" + epoch;
   http->get(url, kMaxManifestBytes, [this](net::HttpResult r) {
     if (stopping) return;
     if (r.status == 200) {
@@ -153,9 +175,16 @@ void LivePeer::Impl::poll_manifest() {
     // The server is down or confused: retry with back-off; peers keep serving each other meanwhile.
     uv_timer_start(poll_retry.get(), [](uv_timer_t* t) {
       if (auto* self = static_cast<Impl*>(t->data)) self->poll_manifest();
-    }, static_cast<uint64_t>(poll_backoff * 1000), 0);
-    poll_backoff = std::min(8.0, poll_backoff * 2);
+    }, static_cast<uint64_t>(poll_backoff * std::uniform_real_distribution<double>(800, 1200)(rng)), 0);
+    // At most 2 s: a restarted server should be found within a few seconds (one small GET per viewer).
+    poll_backoff = std::min(2.0, poll_backoff * 2);
   });
+}
+
+void LivePeer::Impl::join_point(const media::LiveManifest& m) {
+  uint64_t edge = m.next_seq();
+  uint64_t first = m.chunks.empty() ? 0 : m.chunks.front().seq;
+  play_seq = std::max<uint64_t>(first, edge > static_cast<uint64_t>(opts.live_buffer) ? edge - opts.live_buffer : 0);
 }
 
 void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
@@ -163,11 +192,15 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
   double now = mono_seconds();
   if (!have_manifest) {
     have_manifest = true;
-    uint64_t edge = m.next_seq();
-    uint64_t first = m.chunks.empty() ? 0 : m.chunks.front().seq;
-    play_seq = start_seq = std::max<uint64_t>(first, edge > static_cast<uint64_t>(opts.live_buffer) ? edge - opts.live_buffer : 0);
-    log::info("live " + opts.video_id + ": joining at chunk " + std::to_string(start_seq) + " (edge " + std::to_string(edge) + ")");
+    epoch = m.epoch;
+    join_point(m);
+    start_seq = clock_from = play_seq;
+    log::info("live " + opts.video_id + ": joining at chunk " + std::to_string(start_seq) + " (edge " + std::to_string(m.next_seq()) +
+              ", epoch " + epoch + ")");
     join_swarm();
+  } else if (m.epoch != epoch) {
+    new_epoch(m);
+    if (stopping) return;
   }
   for (const auto& c : m.chunks) {
     if (c.seq < play_seq || chunks.count(c.seq)) continue;
@@ -180,9 +213,14 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     chunks.emplace(c.seq, std::move(e));
   }
   next_seq = std::max(next_seq, m.next_seq());
-  if (!m.chunks.empty() && play_seq < m.chunks.front().seq && chunks.empty()) {
-    n.skipped += m.chunks.front().seq - play_seq;
-    play_seq = m.chunks.front().seq;
+  if (!m.chunks.empty() && play_seq < m.chunks.front().seq) {
+    // Fallen behind the server's window (a stalled or suspended viewer): what slid out is gone, and
+    // chasing the window's tail would lose each chunk as it is reached. Rejoin where a new viewer would.
+    uint64_t old = play_seq;
+    join_point(m);
+    std::swap(old, play_seq);
+    skip_to(old, "fell behind the server's window");
+    if (stopping) return;
   }
   if (m.ended) {
     ended = true;
@@ -191,6 +229,41 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     if (stopping) return;
   }
   schedule();
+}
+
+void LivePeer::Impl::new_epoch(const media::LiveManifest& m) {
+  // The server restarted the channel: its seqs start again, and nothing we hold or asked for belongs
+  // to this run. Start over at its edge, as a new viewer would; the player sees a discontinuity.
+  log::warn("live " + opts.video_id + ": the channel restarted (epoch " + epoch + " -> " + m.epoch + "); rejoining at chunk " +
+            std::to_string(m.next_seq() > static_cast<uint64_t>(opts.live_buffer) ? m.next_seq() - opts.live_buffer : 0));
+  n.epochs++;
+  gen++;
+  epoch = m.epoch;
+  // Forget the old run first: closing a link runs on_closed, which schedules over what is left.
+  chunks.clear();
+  held_idx.clear();
+  peer_requests.clear();
+  peer_links.close_all("the channel restarted (new epoch)");  // their swarm is the old run's
+  server_refusing = false;
+  server_retry_at = 0;
+  next_seq = 0;
+  ended = false;
+  join_point(m);
+  next_discontinuity = true;
+  if (clock_started) clock_seq = play_seq;  // the player waits (a stall) for the new run's first chunk
+  else clock_from = play_seq;
+}
+
+void LivePeer::Impl::skip_to(uint64_t seq, const std::string& why) {
+  if (seq <= play_seq) return;
+  log::warn("live " + opts.video_id + ": " + why + "; skipping chunks " + std::to_string(play_seq) + "-" + std::to_string(seq - 1));
+  n.skipped += seq - play_seq;
+  play_seq = seq;
+  next_discontinuity = true;
+  // The player jumps too: it stalls (and is counted stalling) until the chunk it jumped to is here.
+  if (clock_started) clock_seq = std::max(clock_seq, play_seq);
+  else clock_from = play_seq;
+  deliver();
 }
 
 PeerLink* LivePeer::Impl::best_holder(uint32_t idx) {
@@ -215,6 +288,7 @@ void LivePeer::Impl::schedule() {
   // Urgency is time to the playback deadline: the player needs clock_seq at `due` (everything is due
   // now during start-up buffering), and each later chunk one chunk-duration after the one before it.
   double deadline = clock_started ? due : now;
+  uint64_t gone_at_play = 0;
   for (auto& [seq, e] : chunks) {
     if (seq < (clock_started ? clock_seq : play_seq)) continue;
     double my_deadline = deadline;
@@ -223,7 +297,9 @@ void LivePeer::Impl::schedule() {
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     bool urgent = my_deadline - now < static_cast<double>(opts.urgent_chunks) * target;
     PeerLink* holder = e.peer_failed ? nullptr : best_holder(idx);
-    bool server_now = server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + e.holdoff);
+    // Gone from the server: only a peer can still give it; when none can and the player needs it, skip it.
+    if (e.gone && holder == nullptr && seq == play_seq) gone_at_play = seq + 1;
+    bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + e.holdoff);
     if (holder != nullptr && !(urgent && server_now)) {
       holder->request(idx);
       e.state = St::peer;
@@ -237,6 +313,10 @@ void LivePeer::Impl::schedule() {
       fetch_from_server(seq);
     }
   }
+  if (gone_at_play > 0) {
+    skip_to(gone_at_play, "chunk " + std::to_string(gone_at_play - 1) + " is gone from the server and no peer holds it");
+    if (stopping) return;
+  }
   discover();
 }
 
@@ -244,9 +324,9 @@ void LivePeer::Impl::fetch_from_server(uint64_t seq) {
   Entry& e = chunks[seq];
   e.state = St::server;
   server_in_flight++;
-  http->get(opts.server_url + "/chunks/" + e.ref.id, e.ref.size, [this, seq](net::HttpResult r) {
+  http->get(opts.server_url + "/chunks/" + e.ref.id, e.ref.size, [this, seq, run = gen](net::HttpResult r) {
     server_in_flight--;
-    if (stopping) return;
+    if (stopping || run != gen) return;
     auto it = chunks.find(seq);
     if (it == chunks.end()) return;
     if (r.status == 200) {
@@ -254,6 +334,13 @@ void LivePeer::Impl::fetch_from_server(uint64_t seq) {
       return accept(seq, std::move(r.body), "");
     }
     it->second.state = St::missing;
+    if (r.status == 404) {
+      // Not a refusal: the chunk slid out of the server's window (we are behind) or the server restarted.
+      // The server stays usable for the chunks it has; this one comes from a peer or is skipped.
+      n.server_gone++;
+      it->second.gone = true;
+      return schedule();
+    }
     double wait;
     if (r.status == 503) {
       n.refusals++;
@@ -275,8 +362,8 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
   auto shared = std::make_shared<std::string>(std::move(data));
   std::string expect = it->second.ref.id;
   run_blocking<bool>(loop, [shared, expect] { return sha256_hex(shared->data(), shared->size()) == expect; },
-                     [this, seq, shared, from_peer](bool ok) {
-    if (stopping) return;
+                     [this, seq, shared, from_peer, run = gen](bool ok) {
+    if (stopping || run != gen) return;
     auto it = chunks.find(seq);
     if (it == chunks.end()) return;
     Entry& e = it->second;
@@ -310,8 +397,12 @@ void LivePeer::Impl::deliver() {
       std::fwrite(e.data->data(), 1, e.data->size(), out);
       std::fflush(out);
     }
-    delivered.push_back(play_seq);
-    while (delivered.size() > kPlayerWindow) delivered.pop_front();
+    delivered.push_back({local_seq++, e.data, e.ref.duration, e.ref.discontinuity || next_discontinuity});
+    next_discontinuity = false;
+    while (delivered.size() > kPlayerKeep) {
+      if (delivered.front().discontinuity) discontinuities_dropped++;
+      delivered.pop_front();
+    }
     n.delivered++;
     play_seq++;
   }
@@ -327,9 +418,9 @@ void LivePeer::Impl::deliver() {
 void LivePeer::Impl::run_clock() {
   double now = mono_seconds();
   if (!clock_started) {
-    if (play_seq < start_seq + static_cast<uint64_t>(std::max(1, opts.live_buffer)) && !(ended && play_seq >= next_seq)) return;
+    if (play_seq < clock_from + static_cast<uint64_t>(std::max(1, opts.live_buffer)) && !(ended && play_seq >= next_seq)) return;
     clock_started = true;
-    clock_seq = start_seq;
+    clock_seq = clock_from;
     due = now;
   }
   while (now >= due) {
@@ -338,6 +429,7 @@ void LivePeer::Impl::run_clock() {
       due += it->second.ref.duration;
       clock_seq++;
       current_missed = false;
+      stall_now_s = 0;
       continue;
     }
     if (clock_seq < play_seq) {  // delivered and already forgotten: play it at the target duration
@@ -352,6 +444,8 @@ void LivePeer::Impl::run_clock() {
       n.missed++;
     }
     stall_s += now - due;
+    stall_now_s += now - due;
+    stall_max_s = std::max(stall_max_s, stall_now_s);
     due = now;
     return;
   }
@@ -477,13 +571,13 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
     return;
   }
   const std::string& bytes = *c->second.data;
-  n.uploaded += bytes.size();
   if (opts.test_corrupt_uploads && !bytes.empty()) {  // TEST ONLY
     std::string bad = bytes;
     bad[bad.size() / 2] ^= 0x5a;
-    return l.send_chunk(idx, bad);
+    if (l.send_chunk(idx, bad)) n.uploaded += bytes.size();
+    return;
   }
-  l.send_chunk(idx, bytes);
+  if (l.send_chunk(idx, bytes)) n.uploaded += bytes.size();
 }
 
 void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond respond) {
@@ -491,19 +585,23 @@ void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond
   if (r.path == "/summary") return respond(net::HttpResponse::json(200, "{}"));
   if (r.path == base + ".m3u8") {
     std::vector<media::HlsSegment> segs;
-    for (uint64_t seq : delivered)
-      if (auto c = chunks.find(seq); c != chunks.end()) segs.push_back({seq, c->second.ref.duration});
-    auto resp = net::HttpResponse::text(200, media::hls_playlist(segs, target, opts.video_id + "/", ended && play_seq >= next_seq),
-                                        "application/vnd.apple.mpegurl");
+    uint64_t disc_seq = discontinuities_dropped;
+    size_t first = delivered.size() > kPlayerWindow ? delivered.size() - kPlayerWindow : 0;
+    for (size_t i = 0; i < delivered.size(); ++i) {
+      if (i < first) disc_seq += delivered[i].discontinuity ? 1 : 0;
+      else segs.push_back({delivered[i].local, delivered[i].duration, delivered[i].discontinuity});
+    }
+    auto resp = net::HttpResponse::text(
+        200, media::hls_playlist(segs, target, opts.video_id + "/", ended && play_seq >= next_seq, disc_seq),
+        "application/vnd.apple.mpegurl");
     resp.headers.emplace_back("Cache-Control", "no-cache");
     return respond(std::move(resp));
   }
   if (r.path.rfind(base + "/", 0) == 0) {
     auto seq = media::parse_segment_name(std::string_view(r.path).substr(base.size() + 1));
     if (!seq) return respond(net::HttpResponse::error(400, "segment names are SEQ.ts"));
-    auto c = chunks.find(*seq);
-    if (c != chunks.end() && c->second.state == St::have && c->first < play_seq)
-      return respond(net::HttpResponse::text(200, *c->second.data, "video/mp2t"));
+    for (const auto& p : delivered)
+      if (p.local == *seq) return respond(net::HttpResponse::text(200, *p.data, "video/mp2t"));
     return respond(net::HttpResponse::error(404, "segment not delivered yet or gone"));
   }
   respond(net::HttpResponse::error(404, "this player endpoint serves " + base + ".m3u8"));
@@ -616,7 +714,11 @@ std::string LivePeer::summary_json() const {
                       {"server_errors", I.n.server_errors},
                       {"missed_deadlines", I.n.missed},
                       {"stall_seconds", I.stall_s},
+                      {"longest_stall_seconds", I.stall_max_s},
                       {"skipped_chunks", I.n.skipped},
+                      {"server_gone", I.n.server_gone},
+                      {"epoch", I.epoch},
+                      {"epoch_changes", I.n.epochs},
                       {"bad_chunks", I.n.bad_chunks},
                       {"peer_timeouts", I.n.peer_timeouts},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},

@@ -77,6 +77,9 @@ struct PeerNode::Impl {
   void schedule();
   p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except);
   void endgame();
+  // The peer that owned the request for `idx` let it go: an endgame duplicate on another link takes it
+  // over with a fresh deadline (else nothing would time it out, and the chunk would stay stranded).
+  bool hand_over(uint32_t idx, const PeerLink& from);
   void fetch_from_server(uint32_t idx);
   void on_server_refusal(uint32_t idx, const net::HttpResult& r);
   void join_swarm();
@@ -98,6 +101,12 @@ struct PeerNode::Impl {
     double since;
   };
   std::vector<WaitingUpload> waiting_uploads;  // requests over --upload-slots, served by preference
+  struct SendingUpload {
+    std::weak_ptr<PeerLink> link;
+    uint32_t idx;
+  };
+  std::vector<SendingUpload> sending_uploads;  // uploads holding a slot until their pieces leave the link
+  void release_sent_uploads();
   uint64_t upload_grants = 0;
   void grant_next_upload();
   void start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
@@ -172,6 +181,7 @@ void PeerNode::Impl::begin() {
     auto* self = static_cast<Impl*>(t->data);
     self->check_peer_deadlines();
     self->run_upload_queue();
+    self->release_sent_uploads();
     self->grant_next_upload();
     if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
       for (auto& [id, l] : self->links) l->ping();
@@ -268,6 +278,17 @@ void PeerNode::Impl::endgame() {
       n.endgame_requests++;
     }
   }
+}
+
+bool PeerNode::Impl::hand_over(uint32_t idx, const PeerLink& from) {
+  auto it = peer_requests.find(idx);
+  if (it == peer_requests.end()) return false;
+  for (auto& [id, other] : links)
+    if (other.get() != &from && other->ready() && other->requested(idx)) {
+      it->second = {id, mono_seconds() + static_cast<double>(opts.peer_timeout_ms) / 1000.0};
+      return true;
+    }
+  return false;
 }
 
 void PeerNode::Impl::fetch_from_server(uint32_t idx) {
@@ -408,7 +429,10 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   };
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
   h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
-  h.on_reject = [this](PeerLink&, uint32_t idx, p2p::wire::RejectReason) {
+  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason) {
+    // An endgame duplicate refused: the first request still runs under its own deadline.
+    if (auto it = peer_requests.find(idx); it != peer_requests.end() && it->second.first != l.remote()) return schedule();
+    if (hand_over(idx, l)) return schedule();
     peer_requests.erase(idx);
     if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
     schedule();
@@ -425,7 +449,9 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     }
     record(l, why);
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
-      if (it->second.first == l.remote()) {
+      if (it->second.first == l.remote() && hand_over(it->first, l)) {
+        ++it;
+      } else if (it->second.first == l.remote()) {
         if (sched->state(it->first) == S::peer) sched->set(it->first, S::missing);
         it = peer_requests.erase(it);
       } else {
@@ -532,19 +558,41 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   auto f = file;
   bool corrupt = opts.test_corrupt_uploads;
   run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
-    uploads--;
-    grant_next_upload();
     auto l = weak.lock();
-    if (!l || l->closed() || stopping) return;
-    if (!data) {
-      l->reject(idx, p2p::wire::RejectReason::busy);
+    bool sent = false;
+    if (l && !l->closed() && !stopping) {
+      if (!data) {
+        l->reject(idx, p2p::wire::RejectReason::busy);
+      } else {
+        if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
+        sent = l->send_chunk(idx, *data);  // false: the remote cancelled while we read it
+        if (sent) {
+          n.uploaded += data->size();
+          n.upload_chunks++;
+        }
+      }
+    }
+    // The slot is held until the link has handed the chunk to SCTP (release_sent_uploads), so
+    // --upload-slots bounds uploads, not disk reads, and a slow link keeps its slot busy.
+    if (sent && l->sending(idx)) {
+      sending_uploads.push_back({weak, idx});
       return;
     }
-    if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
-    n.uploaded += data->size();
-    n.upload_chunks++;
-    l->send_chunk(idx, *data);
+    uploads--;
+    grant_next_upload();
   });
+}
+
+void PeerNode::Impl::release_sent_uploads() {
+  for (auto it = sending_uploads.begin(); it != sending_uploads.end();) {
+    auto l = it->link.lock();
+    if (l && l->sending(it->idx)) {
+      ++it;
+      continue;
+    }
+    it = sending_uploads.erase(it);
+    uploads--;
+  }
 }
 
 void PeerNode::Impl::grant_next_upload() {

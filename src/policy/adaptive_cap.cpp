@@ -24,10 +24,11 @@ class AdaptiveCap final : public CapacityPolicy {
     ++active_;
     return true;
   }
-  void finish(uint64_t, double seconds) override {
+  void finish(uint64_t bytes_sent, double seconds) override {
     --active_;
-    durations_.push_back(seconds);
-    maybe_adjust();
+    maybe_adjust();  // first: a window that is over closes without this sample, which belongs to the next
+    // A transfer that sent nothing (404, store error, client gone at once) says nothing about the uplink.
+    if (bytes_sent > 0) durations_.push_back(seconds);
   }
   int retry_after_seconds() const override { return retry_; }
   int64_t active() const override { return active_; }
@@ -36,7 +37,17 @@ class AdaptiveCap final : public CapacityPolicy {
  private:
   void maybe_adjust() {
     double now = clock_();
-    if (now - window_start_ < 1.0 || durations_.empty()) return;
+    double age = now - window_start_;
+    if (age < 1.0) return;
+    if (durations_.empty()) {
+      // Nothing finished: no evidence either way. Start afresh, so refusals of a window that measured
+      // nothing (or an idle spell) are not weighed against the next window's transfer times.
+      refused_in_window_ = 0;
+      window_start_ = now;
+      return;
+    }
+    // One sample is noise: wait for a few, unless the window is old (long transfers finish rarely).
+    if (durations_.size() < kMinSamples && age < 4.0) return;
     size_t k = durations_.size() * 9 / 10;
     std::nth_element(durations_.begin(), durations_.begin() + static_cast<long>(k), durations_.end());
     double p90 = durations_[k];
@@ -46,6 +57,7 @@ class AdaptiveCap final : public CapacityPolicy {
     refused_in_window_ = 0;
     window_start_ = now;
   }
+  static constexpr size_t kMinSamples = 3;
   double target_;
   int64_t max_;
   int retry_;

@@ -22,6 +22,10 @@ class BandwidthBudget final : public CapacityPolicy {
     return true;
   }
   void finish(uint64_t, double) override { --active_; }
+  void recharge(int64_t delta) override {
+    refill();
+    tokens_ = std::min(burst_, tokens_ - static_cast<double>(delta));
+  }
   int retry_after_seconds() const override {
     // Long enough for the bucket to refill to zero, at least the configured minimum.
     double deficit = std::max(0.0, -tokens_);

@@ -37,10 +37,21 @@ std::unique_ptr<CapacityPolicy> make_connection_cap(int64_t max_transfers, int r
 
 std::unique_ptr<TransferSlot> TransferSlot::try_acquire(CapacityPolicy& p, uint64_t bytes) {
   if (!p.try_admit(bytes)) return nullptr;
-  return std::make_unique<TransferSlot>(p);
+  auto slot = std::make_unique<TransferSlot>(p);
+  slot->charged_ = bytes;
+  return slot;
+}
+
+void TransferSlot::set_size(uint64_t bytes) {
+  policy_.recharge(static_cast<int64_t>(bytes) - static_cast<int64_t>(charged_));
+  charged_ = bytes;
 }
 
 TransferSlot::TransferSlot(CapacityPolicy& p) : policy_(p), started_(static_cast<double>(uv_hrtime()) / 1e9) {}
-TransferSlot::~TransferSlot() { policy_.finish(bytes_, static_cast<double>(uv_hrtime()) / 1e9 - started_); }
+TransferSlot::~TransferSlot() {
+  // A transfer that ended early (client gone, 404, store error) is charged only what it sent.
+  if (bytes_ < charged_) policy_.recharge(-static_cast<int64_t>(charged_ - bytes_));
+  policy_.finish(bytes_, static_cast<double>(uv_hrtime()) / 1e9 - started_);
+}
 
 }  // namespace hn

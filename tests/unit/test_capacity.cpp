@@ -49,10 +49,50 @@ TEST_CASE("bandwidth budget: admits while the bucket holds bytes, refills with t
   CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 262144));
   now = 0.05;  // +50000 total: positive again
   CHECK(hn::TransferSlot::try_acquire(*p, 262144));
-  now = 100;  // refill caps at the burst
-  CHECK(hn::TransferSlot::try_acquire(*p, 400000));
-  CHECK(hn::TransferSlot::try_acquire(*p, 400000));  // 100000 left -> overdraw allowed once
+  now = 100;  // refill caps at the burst (slots still held: charged what they were admitted for)
+  held.push_back(hn::TransferSlot::try_acquire(*p, 400000));
+  held.push_back(hn::TransferSlot::try_acquire(*p, 400000));  // 100000 left -> overdraw allowed once
+  CHECK(held[2]);
+  CHECK(held[3]);
   CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1));
+}
+
+TEST_CASE("bandwidth budget: charges what was sent; early ends, 404s and store errors are refunded") {
+  double now = 0;
+  auto p = hn::make_bandwidth_budget(1000000, 1000000, 1, [&] { return now; });
+  {
+    // An 8 MB transfer admitted on a full bucket, aborted after 1 KB: only the 1 KB stays charged.
+    auto big = hn::TransferSlot::try_acquire(*p, 8000000);
+    REQUIRE(big);
+    CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1000));  // the bucket is overdrawn meanwhile
+    CHECK(p->retry_after_seconds() >= 7);
+    big->add_bytes(1000);
+  }
+  CHECK(p->retry_after_seconds() == 1);
+  CHECK(hn::TransferSlot::try_acquire(*p, 1000));  // the next request is served at once (and refunded: sent nothing)
+  {
+    // A request whose chunk the store could not open (404, store error) sent nothing: not charged.
+    auto failed = hn::TransferSlot::try_acquire(*p, 900000);
+    REQUIRE(failed);
+  }
+  auto a = hn::TransferSlot::try_acquire(*p, 900000);
+  REQUIRE(a);
+  // The store says the chunk is 100000 bytes (the manifest's chunk_size was an upper bound): recharged.
+  a->set_size(100000);
+  a->add_bytes(100000);
+  auto b = hn::TransferSlot::try_acquire(*p, 800000);
+  REQUIRE(b);  // 1000000 - 1000 - 100000 left: still positive
+  b->add_bytes(800000);
+  b.reset();
+  a.reset();
+  auto c = hn::TransferSlot::try_acquire(*p, 1000000);  // 99000 left: overdraws once
+  REQUIRE(c);
+  c->add_bytes(1000000);
+  c.reset();
+  CHECK_FALSE(hn::TransferSlot::try_acquire(*p, 1));
+  CHECK(p->retry_after_seconds() == 1);  // 901000 short at 1 MB/s
+  now = 1.0;
+  CHECK(hn::TransferSlot::try_acquire(*p, 1));
 }
 
 TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast and clients are refused") {
@@ -65,7 +105,8 @@ TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast a
   now = 1.1;
   CHECK_FALSE(p->try_admit(1) == false);  // adjusts, then admits (1 of 5)
   CHECK(p->limit() == 5);
-  p->finish(1, 2.0);
+  for (int i = 0; i < 2; ++i) CHECK(p->try_admit(1));
+  for (int i = 0; i < 3; ++i) p->finish(1, 2.0);
   now = 2.2;
   CHECK(p->try_admit(1));
   CHECK(p->limit() == 3);  // 5 * 0.7
@@ -77,13 +118,60 @@ TEST_CASE("adaptive cap: shrinks when transfers are slow, grows back when fast a
   now = 3.3;
   CHECK(p->try_admit(1));
   CHECK(p->limit() == 4);
-  // Never below 1.
+  // Never below 1 (one slow transfer per window: the window waits 4 s for more samples, then adjusts).
   for (int w = 0; w < 10; ++w) {
     p->finish(1, 9.0);
-    now += 1.1;
+    now += 4.1;
     CHECK(p->try_admit(1));
   }
   CHECK(p->limit() == 1);
+}
+
+TEST_CASE("adaptive cap: errored transfers, idle spells and lone samples do not move the cap") {
+  double now = 0;
+  auto p = hn::make_adaptive_cap(0.5, 4, 1, [&] { return now; });
+  // Transfers that sent nothing (404, store error) are not transfer times, however long they took.
+  for (int i = 0; i < 4; ++i) CHECK(p->try_admit(1));
+  for (int i = 0; i < 4; ++i) p->finish(0, 5.0);
+  now = 1.5;
+  CHECK(p->try_admit(1));
+  CHECK(p->limit() == 4);
+  p->finish(1, 0.1);
+  // Refusals in a window where nothing finished are forgotten with it: they do not raise the cap later.
+  auto q = hn::make_adaptive_cap(0.5, 4, 1, [&] { return now; });
+  now = 10;
+  for (int i = 0; i < 3; ++i) CHECK(q->try_admit(1));  // nothing finishes in this window
+  for (int i = 0; i < 3; ++i) q->finish(1, 2.0);       // ... until here: slow, so 4 -> 2
+  now = 11.1;
+  CHECK(q->try_admit(1));
+  CHECK(q->limit() == 2);
+  CHECK(q->try_admit(1));
+  CHECK_FALSE(q->try_admit(1));  // refused at the cap, in a window where nothing finishes
+  now = 12.2;
+  q->finish(1, 0.1);
+  q->finish(1, 0.1);
+  CHECK(q->try_admit(1));
+  q->finish(1, 0.1);
+  now = 13.3;
+  CHECK(q->try_admit(1));  // fast transfers, but nobody refused since 12.2: no reason to grow
+  CHECK(q->limit() == 2);
+  CHECK(q->try_admit(1));
+  CHECK_FALSE(q->try_admit(1));  // refused now
+  for (int i = 0; i < 2; ++i) q->finish(1, 0.1);
+  for (int i = 0; i < 2; ++i) CHECK(q->try_admit(1));
+  for (int i = 0; i < 2; ++i) q->finish(1, 0.1);
+  now = 14.4;
+  CHECK(q->try_admit(1));  // fast, with a refusal in this window: +1
+  CHECK(q->limit() == 3);
+  q->finish(1, 0.1);
+  // After an idle minute, one slow transfer is not enough to cut the cap.
+  now = 80;
+  CHECK(q->try_admit(1));
+  now = 81.5;
+  q->finish(1, 3.0);
+  CHECK(q->try_admit(1));
+  CHECK(q->limit() == 3);
+  q->finish(1, 0.1);
 }
 
 #include "policy/upload_preference.h"

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "content/live_channel.h"
+#include "hybridnode/ids.h"
 #include "media/hls.h"
 #include "media/live_manifest.h"
 #include "media/sha256.h"
@@ -16,27 +18,29 @@
 using namespace hn;
 
 namespace {
+std::string encode_ts(int seconds, const std::string& extra) {
+  TempDir d;
+  std::string out = d.file("s.ts");
+  std::string cmd = "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -f lavfi -i sine "
+                    "-t " + std::to_string(seconds) + " -c:v libx264 -preset ultrafast -g 25 -c:a aac " + extra + " -f mpegts " + out;
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream f(out, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 // A 6 s MPEG-TS from ffmpeg (keyframe every second), made once per test run.
 const std::string& sample_ts() {
-  static std::string bytes = [] {
-    TempDir d;
-    std::string out = d.file("s.ts");
-    std::string cmd = "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -f lavfi -i sine "
-                      "-t 6 -c:v libx264 -preset ultrafast -g 25 -c:a aac -f mpegts " + out;
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    std::ifstream f(out, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }();
+  static std::string bytes = encode_ts(6, "");
   return bytes;
 }
 
-std::vector<media::TsChunk> chunk_all(const std::string& ts, size_t feed_size, double target) {
+std::vector<media::TsChunk> chunk_all(const std::string& ts, size_t feed_size, double target, double now = -1) {
   media::TsChunker c(target);
   std::vector<media::TsChunk> out;
   for (size_t i = 0; i < ts.size(); i += feed_size) {
-    auto got = c.feed(reinterpret_cast<const uint8_t*>(ts.data() + i), std::min(feed_size, ts.size() - i));
+    auto got = c.feed(reinterpret_cast<const uint8_t*>(ts.data() + i), std::min(feed_size, ts.size() - i), now);
     for (auto& g : got) out.push_back(std::move(g));
   }
   if (auto last = c.flush()) out.push_back(std::move(*last));
@@ -120,6 +124,7 @@ TEST_CASE("live channel: sliding window, manifest, playlist, long-poll waiters")
 TEST_CASE("live manifest: strict parsing") {
   media::LiveManifest m;
   m.video_id = "news";
+  m.epoch = "0123456789abcdef";
   m.chunks.push_back({7, std::string(64, 'a'), 100, 1.0, 5});
   m.chunks.push_back({8, std::string(64, 'b'), 100, 1.0, 6});
   auto back = media::live_manifest_from_json(media::live_manifest_to_json(m));
@@ -170,4 +175,114 @@ TEST_CASE("HLS: segment names and playlists shared by the server and the viewer 
   CHECK(pl.find("#EXT-X-TARGETDURATION:3\n") != std::string::npos);
   CHECK(pl.find("#EXT-X-MEDIA-SEQUENCE:4\n#EXTINF:1.000,\nch/4.ts\n#EXTINF:2.400,\nch/5.ts\n#EXT-X-ENDLIST\n") != std::string::npos);
   CHECK(media::hls_playlist({}, 1.0, "x/", false).find("#EXT-X-TARGETDURATION:1\n") != std::string::npos);
+}
+
+namespace {
+// Where each chunk starts in the joined bytes, and which chunks are marked discontinuous.
+std::vector<size_t> marked(const std::vector<media::TsChunk>& chunks, std::vector<size_t>* starts = nullptr) {
+  std::vector<size_t> out;
+  size_t at = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].discontinuity) out.push_back(i);
+    if (starts) starts->push_back(at);
+    at += chunks[i].bytes.size();
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("TS chunker: a forward timestamp jump is a discontinuity, never chunk duration") {
+  // Two encodes, the second with its timestamps 30 s ahead (issue 27: a 28 s chunk went into EXTINF).
+  static std::string ahead = encode_ts(3, "-output_ts_offset 30");
+  const std::string& ts = sample_ts();
+  auto chunks = chunk_all(ts + ahead, 4096, 1.0);
+  std::vector<size_t> starts;
+  auto disc = marked(chunks, &starts);
+  REQUIRE(disc.size() == 1);
+  // The marked chunk is the first of the second encode (after its SDT, a few packets in).
+  CHECK(starts[disc[0]] >= ts.size());
+  CHECK(starts[disc[0]] <= ts.size() + 3 * 188);
+  for (auto& c : chunks) CHECK(c.duration <= 1.5);
+  // Timestamps going back (an encoder restarted on the FIFO) are marked the same way.
+  auto twice = chunk_all(ts + ts, 4096, 1.0);
+  CHECK(marked(twice).size() == 1);
+  for (auto& c : twice) CHECK(c.duration <= 1.5);
+  CHECK(marked(chunk_all(ts, 4096, 1.0)).empty());
+}
+
+TEST_CASE("TS chunker: a jump under 3x the target is told apart by the wall clock") {
+  // The second encode starts ~2 s after the first ends: under 3x a 1 s target, so only arrival times
+  // show it is a jump (both arrive at once here) rather than two seconds of video.
+  static std::string gap = encode_ts(2, "-output_ts_offset 8");
+  const std::string& ts = sample_ts();
+  auto blind = chunk_all(ts + gap, 4096, 1.0);
+  CHECK(marked(blind).empty());
+  double longest = 0;
+  for (auto& c : blind) longest = std::max(longest, c.duration);
+  CHECK(longest > 2.5);  // without arrival times the gap is taken for video
+  auto timed = chunk_all(ts + gap, 4096, 1.0, 50.0);
+  CHECK(marked(timed).size() == 1);
+  for (auto& c : timed) CHECK(c.duration <= 1.5);
+  // Frames that arrive in one burst (a file already written) are not jumps: same cuts as without clock.
+  auto burst = chunk_all(ts, 4096, 1.0, 50.0);
+  auto plain = chunk_all(ts, 4096, 1.0);
+  REQUIRE(burst.size() == plain.size());
+  for (size_t i = 0; i < burst.size(); ++i) CHECK(burst[i].duration == doctest::Approx(plain[i].duration));
+  CHECK(marked(burst).empty());
+}
+
+TEST_CASE("live channel: discontinuities in the manifest and playlist; epochs and stale long polls") {
+  content::LiveChannel ch("news", 3, 1.0);
+  content::LiveChannel other("news", 3, 1.0);
+  CHECK(media::is_live_epoch(ch.epoch()));
+  CHECK(ch.epoch() != other.epoch());  // each run of a channel is a new epoch
+  for (int i = 0; i < 6; ++i) {
+    media::TsChunk c;
+    c.bytes = std::string(188, static_cast<char>(0x47)) + std::to_string(i);
+    c.duration = 1.0;
+    c.discontinuity = i == 2 || i == 4;
+    ch.publish(std::move(c), 1000 + i);
+  }
+  auto m = media::live_manifest_from_json(ch.manifest_json());
+  REQUIRE(m);
+  CHECK(m->epoch == ch.epoch());
+  REQUIRE(m->chunks.size() == 3);  // seqs 3, 4, 5
+  CHECK_FALSE(m->chunks[0].discontinuity);
+  CHECK(m->chunks[1].discontinuity);
+  // Seq 2's discontinuity slid out: counted in EXT-X-DISCONTINUITY-SEQUENCE; seq 4's is tagged.
+  std::string pl = ch.playlist();
+  CHECK(pl.find("#EXT-X-MEDIA-SEQUENCE:3\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n") != std::string::npos);
+  CHECK(pl.find("news/3.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:1.000,\nnews/4.ts\n") != std::string::npos);
+  // A long poll from another run is answered at once: a seq beyond the edge, or another epoch.
+  CHECK_FALSE(ch.other_run(6, ""));
+  CHECK_FALSE(ch.other_run(6, ch.epoch()));
+  CHECK(ch.other_run(7, ""));
+  CHECK(ch.other_run(67, ch.epoch()));
+  CHECK(ch.other_run(2, other.epoch()));
+  // Peers of different runs name different swarms on their links; the key stays a valid video id.
+  CHECK(media::live_swarm_key("news", ch.epoch()) != media::live_swarm_key("news", other.epoch()));
+  CHECK(is_video_id(media::live_swarm_key(std::string(64, 'x'), ch.epoch())));
+}
+
+TEST_CASE("live manifest: epoch required and checked; discontinuity optional") {
+  media::LiveManifest m;
+  m.video_id = "news";
+  m.epoch = "00ff";
+  m.chunks.push_back({7, std::string(64, 'a'), 100, 1.0, 5, true});
+  std::string j = media::live_manifest_to_json(m);
+  auto back = media::live_manifest_from_json(j);
+  REQUIRE(back);
+  CHECK(back->epoch == "00ff");
+  CHECK(back->chunks[0].discontinuity);
+  std::string no_epoch = j;
+  no_epoch.replace(no_epoch.find("\"epoch\":\"00ff\","), 15, "");
+  CHECK_FALSE(media::live_manifest_from_json(no_epoch));
+  for (const char* bad : {"\"\"", "\"00FF\"", "\"../x\"", "1"}) {
+    std::string b = j;
+    b.replace(b.find("\"00ff\""), 6, bad);
+    CHECK_FALSE(media::live_manifest_from_json(b));
+  }
+  std::string not_bool = j;
+  not_bool.replace(not_bool.find("\"discontinuity\":true"), 20, "\"discontinuity\":1");
+  CHECK_FALSE(media::live_manifest_from_json(not_bool));
 }

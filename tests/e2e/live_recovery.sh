@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Live viewers recover (issue 27): one that falls behind the server's window (SIGSTOPped 4 s with a
+# 1 s window) skips to the edge and plays on; a content server SIGKILLed and restarted on the same port
+# (a new epoch whose seqs start again at 0) has its viewers delivering its chunks within seconds.
+source "$(dirname "$0")/lib.sh"
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SRV=http://127.0.0.1:$PORT
+
+start_role sig signal
+server() {  # server NAME: an encoder piped into a content server on $PORT (200 ms chunks, window of 5)
+  # The encoder feeds the server through a process substitution, so $! is the server (its exit status is
+  # checked) and the encoder ends on EPIPE when the server goes.
+  "$HN_BIN" --role=server --listen="127.0.0.1:$PORT" --store="$T/store" --signal-url="ws://127.0.0.1:$PORT_sig/ws" \
+    --live=news=- --live-chunk-ms=200 --live-window=5 >"$T/$1.log" 2>&1 \
+    < <(ffmpeg -nostdin -v error -re -f lavfi -i "testsrc=size=160x120:rate=25" -t 40 -c:v libx264 -preset ultrafast \
+          -tune zerolatency -g 5 -pix_fmt yuv420p -f mpegts - 2>"$T/$1.enc.log") &
+  printf -v "PID_$1" '%s' "$!"
+  HN_PIDS+=("$!")
+  for _ in $(seq 1 100); do curl -sf "$SRV/live" >/dev/null && return 0; sleep 0.1; done
+  fail "$1 did not start"
+}
+viewer() {
+  "$HN_BIN" --role=peer --server="$SRV" --live=news --signal-url="ws://127.0.0.1:$PORT_sig/ws" --peer-id="$1" \
+    --player-listen=127.0.0.1:0 --port-file="$T/$1.port" --output="$T/$1.ts" >"$T/$1.log" 2>&1 &
+  printf -v "PID_$1" '%s' "$!"
+  HN_PIDS+=("$!")
+  wait_file "$T/$1.port" 10 || fail "$1 has no player endpoint"
+}
+summary() { curl -sf "http://127.0.0.1:$(cat "$T/$1.port")/summary"; }
+field() { summary "$1" | "$PY" -c "import json,sys; print(json.load(sys.stdin).get('$2', 'absent'))"; }
+# until_ok SECONDS PYTHON-CONDITION VIEWER: polls the viewer's summary `s` until the condition holds.
+until_ok() {
+  local secs=$1 cond=$2 v=$3
+  for _ in $(seq 1 $((secs * 4))); do
+    summary "$v" | "$PY" -c "import json,sys; s=json.load(sys.stdin); sys.exit(0 if ($cond) else 1)" && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+server srv1
+viewer v1
+viewer v2
+until_ok 10 "s['chunks_delivered'] >= 5" v1 || fail "v1 delivers nothing: $(summary v1)"
+
+note "v1 is suspended for 4 s (the window is 5 x 200 ms)"
+kill -STOP "$PID_v1"
+sleep 4
+kill -CONT "$PID_v1"
+before=$(field v1 chunks_delivered)
+until_ok 5 "s['skipped_chunks'] > 0 and s['edge_seq'] - s['next_seq'] <= 8 and s['chunks_delivered'] > $before + 5" v1 ||
+  fail "v1 did not catch up after falling behind: $(summary v1)"
+summary v1 | "$PY" -c "import json,sys; s=json.load(sys.stdin); print(f\"v1 caught up: skipped {s['skipped_chunks']}, next {s['next_seq']} of edge {s['edge_seq']}, stall {s['stall_seconds']:.1f} s (longest {s['longest_stall_seconds']:.1f} s), server 404s {s['server_gone']}, errors {s['server_errors']}\")"
+[[ $(field v1 server_errors) -le 2 ]] || fail "v1 took evicted chunks for server errors: $(summary v1)"
+
+note "the server is SIGKILLed and restarted on the same port"
+old_epoch=$(curl -sf "$SRV/live/news" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['epoch'])")
+kill -KILL "$PID_srv1"
+wait "$PID_srv1" 2>/dev/null || true
+sleep 1
+server srv2
+new_epoch=$(curl -sf "$SRV/live/news" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['epoch'])")
+[[ "$old_epoch" != "$new_epoch" ]] || fail "the restarted channel kept its epoch $old_epoch"
+# A long poll from the old run (a seq beyond this run's edge) is answered at once, not after wait_ms.
+t=$(curl -sf -o /dev/null -w '%{time_total}' "$SRV/live/news?from=100000&wait_ms=5000&epoch=$old_epoch")
+"$PY" -c "import sys; sys.exit(0 if $t < 2 else 1)" || fail "a long poll from the old epoch waited ${t}s"
+for v in v1 v2; do
+  d=$(field $v chunks_delivered)
+  until_ok 8 "s['epoch'] == '$new_epoch' and s['epoch_changes'] >= 1 and s['chunks_delivered'] >= $d + 5" $v ||
+    fail "$v did not deliver the new epoch's chunks: $(summary $v)"
+done
+# The viewers link again, in the new run's swarm (the old run's links were closed at the switch).
+for _ in $(seq 1 40); do sed -n '/channel restarted/,$p' "$T/v1.log" | grep -q "live link to v2 ready" && break; sleep 0.25; done
+sed -n '/channel restarted/,$p' "$T/v1.log" | grep -q "live link to v2 ready" || fail "v1 and v2 did not link again after the restart"
+curl -sf "http://127.0.0.1:$(cat "$T/v1.port")/live/news.m3u8" | grep -q "#EXT-X-DISCONTINUITY" ||
+  fail "v1's playlist marks no discontinuity after the skip and the restart"
+# No chunk of the old run reached a viewer of the new one at the same ring index (it would fail SHA-256).
+for v in v1 v2; do [[ $(field $v bad_chunks) == 0 ]] || fail "$v got corrupt chunks around the restart: $(summary $v)"; done
+summary v2 | "$PY" -c "import json,sys; s=json.load(sys.stdin); print(f\"v2 in epoch {s['epoch']}: next {s['next_seq']} of edge {s['edge_seq']}, {s['chunks_delivered']} delivered, peers {s['bytes_from_peers']} B\")"
+stop_and_check "$PID_v1" v1
+stop_and_check "$PID_v2" v2
+stop_and_check "$PID_srv2" srv2
+echo "PASS live_recovery"
