@@ -25,7 +25,11 @@ std::string lower(std::string s) {
 }  // namespace
 
 HttpConnection::HttpConnection(HttpServer& server, UniqueFd fd, std::string remote)
-    : server_(server), fd_(std::move(fd)), remote_(std::move(remote)) {
+    : server_(server), fd_(std::move(fd)), remote_(std::move(remote)),
+      drain_(server.loop_, fd_, server.limits_.send_timeout_ms, [this] {
+        auto keep = shared_from_this();
+        close();
+      }) {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
 }
@@ -37,6 +41,7 @@ void HttpConnection::start() {
   poll_->data = this;
   uv_timer_init(server_.loop_, timer_.get());
   timer_->data = this;
+  drain_.start();
   arm_timer(server_.limits_.idle_timeout_ms);
   update_poll();
 }
@@ -46,6 +51,7 @@ void HttpConnection::close() {
   state_ = State::closed;
   poll_.reset();
   timer_.reset();
+  drain_.release_all();
   fd_.reset();
   if (resp_.on_done) {
     auto done = std::move(resp_.on_done);
@@ -402,13 +408,24 @@ void HttpConnection::finish_response(bool complete) {
   if (resp_.on_done) {
     auto done = std::move(resp_.on_done);
     resp_.on_done = nullptr;
-    done(file_sent_ + (out_off_ - std::min(out_off_, out_header_len_)), complete);
+    // The transfer ends when the client has the bytes, not when the kernel has them (send_drain.h).
+    drain_.hold(std::move(done), file_sent_ + (out_off_ - std::min(out_off_, out_header_len_)), complete);
   }
   resp_ = HttpResponse{};
   out_.clear();
   out_off_ = 0;
   if (close_after_) {
     ::shutdown(fd_.get(), SHUT_WR);
+    if (drain_.busy()) {  // no more requests, but the socket stays open until the bytes have arrived
+      state_ = State::waiting;
+      uv_poll_stop(poll_.get());
+      uv_timer_stop(timer_.get());
+      drain_.when_idle([this] {
+        auto keep = shared_from_this();
+        close();
+      });
+      return;
+    }
     close();
     return;
   }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/http_server.h"
+#include "net/send_drain.h"
 #include "net/uv_handle.h"
 
 namespace hn::net {
@@ -69,6 +70,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool close_after_ = false;
   uint64_t resp_started_ns_ = 0;
   bool rate_paused_ = false;
+  SendDrain drain_;  // last: destroyed first, while fd_ is still open
 };
 
 }  // namespace hn::net
