@@ -16,11 +16,11 @@ POLICIES=${POLICIES:-"unlimited-no-p2p|--max-transfers=0|--max-links=0
 connections-1|--max-transfers=1|--max-links=6
 bandwidth-1MB/s|--policy=bandwidth --egress-bytes-per-sec=1000000|--max-links=6
 adaptive-300ms|--policy=adaptive --target-ms=300 --max-transfers=16|--max-links=6"}
-H=$PWD/build/hybridnode
+H=${HN_BIN:-$PWD/build/hybridnode}
 D=$(mktemp -d /tmp/hn-blive-XXXXXX)
 source bench/shaped_net.sh
 PIDS=()
-trap 'kill ${PIDS[@]:-} 2>/dev/null; wait 2>/dev/null; shaped_down; rm -rf "$D"' EXIT
+trap 'kill ${PIDS[@]:-} 2>/dev/null || true; wait 2>/dev/null; shaped_down; rm -rf "$D"' EXIT
 mkdir -p bench/results
 csv=bench/results/live.csv
 echo "peers,policy,chunks,lag_p50_ms,lag_p95_ms,lag_max_ms,missed_deadlines,stall_s,bytes_server,bytes_peers,share_peers,refusals" >"$csv"

@@ -16,6 +16,9 @@ bash scripts/build.sh >/dev/null
 PEERS_LIST=${PEERS_LIST:-"8 32"}; SECS=${SECS:-20}; SHAPE=${SHAPE:-"40mbit 20mbit 5mbit"}; STAGGER=${STAGGER:-0}
 # QUICK=1: fewer points per policy (1 cap, 1 budget, 1 target around the knee) for a shorter run.
 if [[ -n "${QUICK:-}" ]]; then CAPS="1 2"; MBPS="1"; TARGETS="300"; else CAPS="1 2 4 8"; MBPS="0.5 1 2 3"; TARGETS="150 300 1000"; fi
+# CAPS_OVERRIDE / MBPS_OVERRIDE / TARGETS_OVERRIDE (possibly empty) replace the points; BASELINES=0 skips the
+# two baselines (for extra points next to an earlier run).
+CAPS=${CAPS_OVERRIDE-$CAPS}; MBPS=${MBPS_OVERRIDE-$MBPS}; TARGETS=${TARGETS_OVERRIDE-$TARGETS}
 ARRIVAL=$([[ "$STAGGER" == 0 ]] && echo flash || echo "steady-${STAGGER}s")
 D=$(mktemp -d /tmp/hn-policy-XXXXXX)
 trap 'rm -rf "$D"' EXIT
@@ -58,8 +61,10 @@ PY
   tail -n 1 "$csv"
 }
 for n in $PEERS_LIST; do
-  point "$n" unlimited-no-p2p 0 --cap 0 -- --log-level=warn --max-links=0
-  point "$n" single-seeder 1 --cap 0 --seed-first -- --log-level=warn --max-links=6
+  if [[ "${BASELINES:-1}" != 0 ]]; then
+    point "$n" unlimited-no-p2p 0 --cap 0 -- --log-level=warn --max-links=0
+    point "$n" single-seeder 1 --cap 0 --seed-first -- --log-level=warn --max-links=6
+  fi
   for cap in $CAPS; do point "$n" connections "$cap" --cap "$cap" -- --log-level=warn --max-links=6; done
   for mbps in $MBPS; do
     point "$n" bandwidth "${mbps}MB/s" --cap 0 --server-arg --policy=bandwidth --server-arg "--egress-bytes-per-sec=$(python3 -c "print(int($mbps * 1e6))")" \
