@@ -29,14 +29,15 @@ for n in $SIZES; do
   while IFS='|' read -r pol sflags vflags; do
     [[ -n "$pol" ]] || continue
     R=$D/run$n-${pol//\//_}; mkdir -p "$R"
-    in_srv "$H" --role=signal --listen="$SRV_IP:0" --port-file="$R/sig.port" --log-level=warn >"$R/sig.log" 2>&1 &
+    # ip netns exec (not a shell function) so that $! is the process itself, which the kill below reaches.
+    ip netns exec "$SNS-srv" "$H" --role=signal --listen="$SRV_IP:0" --port-file="$R/sig.port" --log-level=warn >"$R/sig.log" 2>&1 &
     PIDS+=($!)
     while [[ ! -s $R/sig.port ]]; do sleep 0.05; done
     SIG=ws://$SRV_IP:$(cat "$R/sig.port")/ws
     # shellcheck disable=SC2086
     ffmpeg -nostdin -v error -re -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t "$SECS" \
       -c:v libx264 -preset ultrafast -tune zerolatency -b:v 3M -g 25 -c:a aac -f mpegts - 2>"$R/enc.log" |
-      in_srv "$H" --role=server --listen="$SRV_IP:0" --port-file="$R/srv.port" --store="$R/store" $sflags \
+      ip netns exec "$SNS-srv" "$H" --role=server --listen="$SRV_IP:0" --port-file="$R/srv.port" --store="$R/store" $sflags \
         --signal-url="$SIG" --live=bench=- --log-level=warn >"$R/srv.log" 2>&1 &
     PIDS+=($!)
     while [[ ! -s $R/srv.port ]]; do sleep 0.05; done
@@ -44,7 +45,7 @@ for n in $SIZES; do
     sleep 1
     for i in $(seq 1 "$n"); do
       # shellcheck disable=SC2086
-      in_peer "$i" "$H" --role=peer --server="$SRV" --live=bench --signal-url="$SIG" --summary="$R/v$i.json" $vflags \
+      ip netns exec "$SNS-p$i" "$H" --role=peer --server="$SRV" --live=bench --signal-url="$SIG" --summary="$R/v$i.json" $vflags \
         --log-level=warn >"$R/v$i.log" 2>&1 &
       PIDS+=($!)
       sleep "$(python3 -c "print(2.0 / $n)")"

@@ -5,7 +5,8 @@
 #   srv (198.51.100.1) --[SERVER_UP]--\
 #   p1  (198.51.100.11) --[UP]-------- br0 (namespace "hub") --[DOWN]--> each peer
 #   ...
-# Usage: shaped_up N "SERVER_UP DOWN UP"; in_srv CMD...; in_peer I CMD...; shaped_down.
+# Usage: shaped_up N "SERVER_UP DOWN UP"; in_srv CMD...; in_peer I CMD...; shaped_down. For background
+# processes use "ip netns exec $SNS-srv CMD &" directly: $! of a backgrounded function is a subshell.
 SNS=${SNS:-hnb$$}
 SRV_IP=198.51.100.1
 in_srv() { ip netns exec "$SNS-srv" "$@"; }
