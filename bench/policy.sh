@@ -3,8 +3,9 @@
 # point, one swarm run (scripts/swarm.sh, peers arriving together = flash crowd, or STAGGER s apart =
 # steady arrival). Baselines in the
 # same run: an unlimited server with P2P off, and P2P with a single seeder (server used once).
-# The server's uplink is emulated (UPLINK bytes/s shared by all its transfers, --uplink-rate): on
-# loopback the server is otherwise ~1000x faster than any real one and no policy would ever refuse.
+# Links are real and shaped (scripts/swarm.sh --shaped, bench/shaped_net.sh; needs root): the server behind
+# a SHAPE uplink, every peer in its own namespace with its own down/up links; no pacing flags, so a policy
+# refuses because the uplink's queue is full, not because the application paces itself.
 # Writes bench/results/policy.csv and policy.svg (server bytes vs p95 completion, one line per policy)
 # and prints, per policy, the point that keeps p95 within 1.2x of the unlimited baseline at minimum
 # server bytes.
@@ -12,9 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 bash scripts/build.sh >/dev/null
-PEERS_LIST=${PEERS_LIST:-"8 32"}; SECS=${SECS:-20}; UPLINK=${UPLINK:-16000000}; STAGGER=${STAGGER:-0}
+PEERS_LIST=${PEERS_LIST:-"8 32"}; SECS=${SECS:-20}; SHAPE=${SHAPE:-"40mbit 20mbit 5mbit"}; STAGGER=${STAGGER:-0}
 # QUICK=1: fewer points per policy (1 cap, 1 budget, 1 target around the knee) for a shorter run.
-if [[ -n "${QUICK:-}" ]]; then CAPS="1 2"; MBPS="4"; TARGETS="200"; else CAPS="1 2 4 8"; MBPS="2 4 8 12"; TARGETS="50 200 1000"; fi
+if [[ -n "${QUICK:-}" ]]; then CAPS="1 2"; MBPS="1"; TARGETS="300"; else CAPS="1 2 4 8"; MBPS="0.5 1 2 3"; TARGETS="150 300 1000"; fi
+# CAPS_OVERRIDE / MBPS_OVERRIDE / TARGETS_OVERRIDE (possibly empty) replace the points; BASELINES=0 skips the
+# two baselines (for extra points next to an earlier run).
+CAPS=${CAPS_OVERRIDE-$CAPS}; MBPS=${MBPS_OVERRIDE-$MBPS}; TARGETS=${TARGETS_OVERRIDE-$TARGETS}
 ARRIVAL=$([[ "$STAGGER" == 0 ]] && echo flash || echo "steady-${STAGGER}s")
 D=$(mktemp -d /tmp/hn-policy-XXXXXX)
 trap 'rm -rf "$D"' EXIT
@@ -29,7 +33,7 @@ point() {  # peers policy param [swarm.sh args...]
   local n=$1 pol=$2 param=$3; shift 3
   local dir="$D/run"; rm -rf "$dir"; mkdir -p "$dir"; cp "$D/video.mp4" "$dir/"
   HN_SWARM_TIMEOUT=900 bash scripts/swarm.sh --no-build --peers "$n" --rate 0 --stagger "$STAGGER" --dir "$dir" \
-    --server-arg "--uplink-rate=$UPLINK" "$@" >"$dir.out" 2>&1 || true
+    --shaped "$SHAPE" "$@" >"$dir.out" 2>&1 || true
   python3 - "$dir" "$n" "$pol" "$param" "$ARRIVAL" >>"$csv" <<'PY'
 import json, os, statistics, sys
 d, n, pol, param, arrival = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -57,15 +61,17 @@ PY
   tail -n 1 "$csv"
 }
 for n in $PEERS_LIST; do
-  point "$n" unlimited-no-p2p 0 --cap 0 -- --log-level=warn --max-links=0
-  point "$n" single-seeder 1 --cap 0 --seed-first -- --log-level=warn --max-links=6
+  if [[ "${BASELINES:-1}" != 0 ]]; then
+    point "$n" unlimited-no-p2p 0 --cap 0 -- --log-level=warn --max-links=0
+    point "$n" single-seeder 1 --cap 0 --seed-first -- --log-level=warn --max-links=6
+  fi
   for cap in $CAPS; do point "$n" connections "$cap" --cap "$cap" -- --log-level=warn --max-links=6; done
   for mbps in $MBPS; do
-    point "$n" bandwidth "${mbps}MB/s" --cap 0 --server-arg --policy=bandwidth --server-arg "--egress-bytes-per-sec=$((mbps * 1000000))" \
+    point "$n" bandwidth "${mbps}MB/s" --cap 0 --server-arg --policy=bandwidth --server-arg "--egress-bytes-per-sec=$(python3 -c "print(int($mbps * 1e6))")" \
       -- --log-level=warn --max-links=6
   done
   for ms in $TARGETS; do
     point "$n" adaptive "${ms}ms" --cap 16 --server-arg --policy=adaptive --server-arg "--target-ms=$ms" -- --log-level=warn --max-links=6
   done
 done
-python3 bench/plot_policy.py "$csv" "bench/results/$name.svg"
+python3 bench/plot_policy.py "$csv" "bench/results/$name.svg" "Switching policies, $ARRIVAL arrival, shaped links (server up, peer down, peer up: $SHAPE)"

@@ -25,7 +25,11 @@ std::string lower(std::string s) {
 }  // namespace
 
 HttpConnection::HttpConnection(HttpServer& server, UniqueFd fd, std::string remote)
-    : server_(server), fd_(std::move(fd)), remote_(std::move(remote)) {
+    : server_(server), fd_(std::move(fd)), remote_(std::move(remote)),
+      drain_(server.loop_, fd_, server.limits_.send_timeout_ms, [this] {
+        auto keep = shared_from_this();
+        close();
+      }) {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
 }
@@ -37,6 +41,7 @@ void HttpConnection::start() {
   poll_->data = this;
   uv_timer_init(server_.loop_, timer_.get());
   timer_->data = this;
+  drain_.start();
   arm_timer(server_.limits_.idle_timeout_ms);
   update_poll();
 }
@@ -46,6 +51,7 @@ void HttpConnection::close() {
   state_ = State::closed;
   poll_.reset();
   timer_.reset();
+  drain_.release_all();
   fd_.reset();
   if (resp_.on_done) {
     auto done = std::move(resp_.on_done);
@@ -329,7 +335,16 @@ void HttpConnection::write_pending() {
   bool progressed = false;
   while (out_off_ < out_.size()) {
     int flags = MSG_NOSIGNAL | (resp_.file_fd >= 0 ? MSG_MORE : 0);
-    ssize_t n = ::send(fd_.get(), out_.data() + out_off_, out_.size() - out_off_, flags);
+    size_t len = out_.size() - out_off_;
+    size_t head_left = out_header_len_ > out_off_ ? out_header_len_ - out_off_ : 0;
+    uint64_t granted = 0;
+    if (len > head_left && paced()) {  // a body from memory (live chunks) is paced like a file
+      granted = pace(len - head_left);
+      if (granted == 0) return;
+      len = head_left + static_cast<size_t>(granted);
+    }
+    ssize_t n = ::send(fd_.get(), out_.data() + out_off_, len, flags);
+    if (granted > 0) unpace(granted, n - static_cast<ssize_t>(head_left));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -342,38 +357,14 @@ void HttpConnection::write_pending() {
   while (out_off_ == out_.size() && resp_.file_fd >= 0 && file_sent_ < resp_.file_length) {
     off_t off = static_cast<off_t>(resp_.file_offset + file_sent_);
     size_t want = static_cast<size_t>(std::min<uint64_t>(resp_.file_length - file_sent_, kSendfileSlice));
-    if (uint64_t rate = server_.limits_.limit_rate) {
-      // Pace the body: what the elapsed time allows, plus one 64 KiB burst.
-      uint64_t elapsed_ns = uv_hrtime() - resp_started_ns_;
-      uint64_t allowed = static_cast<uint64_t>(static_cast<double>(elapsed_ns) * 1e-9 * static_cast<double>(rate)) + 65536;
-      // Send in slices of at least 16 KiB: trickling out a few bytes per pass would spin the loop.
-      uint64_t slice = std::min<uint64_t>(16384, resp_.file_length - file_sent_);
-      if (allowed < file_sent_ + slice) {
-        uint64_t wait_ms = std::max<uint64_t>(1, (file_sent_ + slice - allowed) * 1000 / rate);
-        rate_paused_ = true;
-        uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
-        uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
-        return;
-      }
-      want = static_cast<size_t>(std::min<uint64_t>(want, allowed - file_sent_));
-    }
-    uint64_t granted = want;
-    if (uint64_t uplink = server_.limits_.uplink_rate) {
-      // All responses share one uplink: take bytes from the server-wide budget, or wait for it.
-      uint64_t slice = std::min<uint64_t>(16384, resp_.file_length - file_sent_);
-      granted = server_.uplink_grant(want, slice);
-      if (granted == 0) {
-        uint64_t wait_ms = 1 + slice * 1000 / uplink + static_cast<uint64_t>(uv_hrtime() % 3);  // jitter spreads wakeups
-        rate_paused_ = true;
-        uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
-        uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
-        return;
-      }
+    uint64_t granted = 0;
+    if (paced()) {
+      granted = pace(want);
+      if (granted == 0) return;
       want = static_cast<size_t>(granted);
     }
     ssize_t n = ::sendfile(fd_.get(), resp_.file_fd, &off, want);
-    if (server_.limits_.uplink_rate && static_cast<uint64_t>(std::max<ssize_t>(n, 0)) < granted)
-      server_.uplink_refund(granted - static_cast<uint64_t>(std::max<ssize_t>(n, 0)));
+    if (granted > 0) unpace(granted, n);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -398,17 +389,61 @@ void HttpConnection::write_pending() {
   update_poll();
 }
 
+// Body bytes that --limit-rate and --uplink-rate allow now, at most `want`; 0 when the body must wait
+// (the wake-up timer is then armed). Memory and file bodies alike.
+uint64_t HttpConnection::pace(uint64_t want) {
+  uint64_t sent = file_sent_ + (out_off_ > out_header_len_ ? out_off_ - out_header_len_ : 0);
+  uint64_t total = (out_.size() - out_header_len_) + (resp_.file_fd >= 0 ? resp_.file_length : 0);
+  // Send in slices of at least 16 KiB: trickling out a few bytes per pass would spin the loop.
+  uint64_t slice = std::min<uint64_t>(16384, total - sent);
+  uint64_t wait_ms = 0;
+  if (uint64_t rate = server_.limits_.limit_rate) {
+    // What the elapsed time allows, plus one 64 KiB burst.
+    uint64_t elapsed_ns = uv_hrtime() - resp_started_ns_;
+    uint64_t allowed = static_cast<uint64_t>(static_cast<double>(elapsed_ns) * 1e-9 * static_cast<double>(rate)) + 65536;
+    if (allowed < sent + slice) wait_ms = std::max<uint64_t>(1, (sent + slice - allowed) * 1000 / rate);
+    else want = std::min<uint64_t>(want, allowed - sent);
+  }
+  if (uint64_t uplink = server_.limits_.uplink_rate; uplink && wait_ms == 0) {
+    // All responses share one uplink: take bytes from the server-wide budget, or wait for it.
+    want = server_.uplink_grant(want, slice);
+    if (want == 0) wait_ms = 1 + slice * 1000 / uplink + static_cast<uint64_t>(uv_hrtime() % 3);  // jitter spreads wakeups
+  }
+  if (wait_ms == 0) return want;
+  rate_paused_ = true;
+  uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
+  uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
+  return 0;
+}
+
+// Returns to the shared uplink budget what was granted but not sent.
+void HttpConnection::unpace(uint64_t granted, ssize_t sent) {
+  uint64_t n = static_cast<uint64_t>(std::max<ssize_t>(sent, 0));
+  if (server_.limits_.uplink_rate && n < granted) server_.uplink_refund(granted - n);
+}
+
 void HttpConnection::finish_response(bool complete) {
   if (resp_.on_done) {
     auto done = std::move(resp_.on_done);
     resp_.on_done = nullptr;
-    done(file_sent_ + (out_off_ - std::min(out_off_, out_header_len_)), complete);
+    // The transfer ends when the client has the bytes, not when the kernel has them (send_drain.h).
+    drain_.hold(std::move(done), file_sent_ + (out_off_ - std::min(out_off_, out_header_len_)), complete);
   }
   resp_ = HttpResponse{};
   out_.clear();
   out_off_ = 0;
   if (close_after_) {
     ::shutdown(fd_.get(), SHUT_WR);
+    if (drain_.busy()) {  // no more requests, but the socket stays open until the bytes have arrived
+      state_ = State::waiting;
+      uv_poll_stop(poll_.get());
+      uv_timer_stop(timer_.get());
+      drain_.when_idle([this] {
+        auto keep = shared_from_this();
+        close();
+      });
+      return;
+    }
     close();
     return;
   }

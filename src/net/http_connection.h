@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/http_server.h"
+#include "net/send_drain.h"
 #include "net/uv_handle.h"
 
 namespace hn::net {
@@ -40,6 +41,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void reject(int status, const std::string& message);  // answer and close
   void respond(HttpResponse resp);
   void write_pending();
+  bool paced() const { return server_.limits_.limit_rate != 0 || server_.limits_.uplink_rate != 0; }
+  uint64_t pace(uint64_t want);
+  void unpace(uint64_t granted, ssize_t sent);
   void finish_response(bool complete);
   void update_poll();
   void arm_timer(uint64_t ms);
@@ -69,6 +73,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool close_after_ = false;
   uint64_t resp_started_ns_ = 0;
   bool rate_paused_ = false;
+  SendDrain drain_;  // last: destroyed first, while fd_ is still open
 };
 
 }  // namespace hn::net

@@ -25,8 +25,8 @@ struct HttpLimits {
   uint64_t header_timeout_ms = 10000;   // a started request must be complete by then: 408
   uint64_t idle_timeout_ms = 30000;     // keep-alive connection with no request: closed
   uint64_t send_timeout_ms = 30000;     // no write progress for this long: closed
-  uint64_t limit_rate = 0;              // file-body bytes/s per response (nginx's limit_rate); 0: off
-  uint64_t uplink_rate = 0;             // file-body bytes/s shared by all responses (an uplink); 0: off
+  uint64_t limit_rate = 0;              // body bytes/s per response, file or memory (nginx's limit_rate); 0: off
+  uint64_t uplink_rate = 0;             // body bytes/s shared by all responses (an uplink); 0: off
 };
 
 struct HttpStats {

@@ -35,6 +35,23 @@ sleep 0.5
 n3=$(chunks "$PORT_grow" cam)
 [[ $n3 -ge 4 ]] || fail "growing file: only $n3 one-second chunks from 5 s"
 echo "growing file: $n3 chunks of ~1 s"
+
+note "live chunks paced by --limit-rate like files"
+# 6 Mbit/s constant bitrate: ~750 KB chunks, so the 64 KiB start burst is small beside size/rate.
+ffmpeg -nostdin -v error -f lavfi -i "testsrc=size=320x240:rate=25" -t 3 -c:v libx264 -preset ultrafast -g 25 \
+  -b:v 6M -minrate 6M -maxrate 6M -bufsize 2M -x264-params nal-hrd=cbr -f mpegts -y "$T/cbr.ts"
+start_server paced --store="$T/s3" --live=pace="$T/cbr.ts" --limit-rate=300000
+for _ in $(seq 1 40); do [[ $(chunks "$PORT_paced" pace) -ge 1 ]] && break; sleep 0.1; done
+read -r id size < <(curl -sf "http://127.0.0.1:$PORT_paced/live/pace" | "$PY" -c \
+  "import json,sys; c=json.load(sys.stdin)['chunks'][0]; print(c['id'], c['size'])")
+for url in "chunks/$id" "live/pace/0.ts"; do
+  read -r got secs < <(curl -sf -o /dev/null -w "%{size_download} %{time_total}\n" "http://127.0.0.1:$PORT_paced/$url")
+  [[ $got == "$size" ]] || fail "/$url: $got bytes, expected $size"
+  "$PY" -c "import sys; want = $size / 300000; sys.exit(0 if 0.8 * want <= $secs <= 1.2 * want else 1)" ||
+    fail "/$url: $size bytes at --limit-rate=300000 took $secs s, expected $size/300000 s +-20%"
+  echo "paced live chunk /$url: $size bytes in $secs s"
+done
 stop_and_check "$PID_fifo" fifo
 stop_and_check "$PID_grow" grow
+stop_and_check "$PID_paced" paced
 echo "PASS live_sources"

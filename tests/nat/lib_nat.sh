@@ -7,11 +7,13 @@ if [[ $(id -u) -ne 0 ]] || ! command -v ip >/dev/null || ! command -v turnserver
   exit 77
 fi
 source "$HN_NAT_DIR/netns.sh"
+source "$HN_NAT_DIR/shape.sh"
 NETNS_PREFIX="hn$$"
-trap 'rc=$?; netns_teardown; (exit $rc); hn_cleanup' EXIT
+# set +e: under errexit, (exit $rc) would end the trap before hn_cleanup stops the processes.
+trap 'rc=$?; set +e; netns_teardown; (exit $rc); hn_cleanup' EXIT
 
 # nat_world MODE CAP [RATE]: topology, coturn, signaller and content server (capacity CAP, each transfer
-# paced at RATE bytes/s) in "pub".
+# paced at RATE bytes/s, 0: not paced) in "pub". Shape links (shape_internet) after it for congestion.
 nat_world() {
   netns_setup "$1"
   start_coturn "$T"
