@@ -11,7 +11,8 @@ if [[ -z "${MONGODB_URI:-}" ]]; then
 fi
 DB=hn_e2e_$$_$RANDOM
 URI="${MONGODB_URI%/}/$DB"
-trap '"$PY" -c "import pymongo,sys; pymongo.MongoClient(sys.argv[1]).drop_database(sys.argv[2])" "$MONGODB_URI" "$DB" || true; hn_cleanup' EXIT
+drop_db() { "$PY" -c "import pymongo,sys; pymongo.MongoClient(sys.argv[1]).drop_database(sys.argv[2])" "$MONGODB_URI" "$DB" || true; }
+HN_TEARDOWN_HOOKS+=(drop_db)
 
 make_video "$T/v.mp4" 6
 "$HN_BIN" ingest "$T/v.mp4" --store "$URI" --id movie --chunk-size 65536 >"$T/ingest.log" 2>&1 || fail "ingest: $(cat "$T/ingest.log")"

@@ -25,6 +25,7 @@ note "growing file source"
 : >"$T/grow.ts"
 start_server grow --store="$T/s2" --live=cam="$T/grow.ts"
 encode 5 "$T/grow.ts" &
+HN_PIDS+=($!)
 enc=$!
 sleep 3
 timeout 20 ffmpeg -nostdin -v error -i "http://127.0.0.1:$PORT_grow/live/cam.m3u8" -t 1 -f null - 2>"$T/play.err" ||

@@ -45,7 +45,7 @@ note "each viewer's endpoint is played by ffmpeg for 8 s"
 players=()
 for v in v1 v2 v3 v4; do
   timeout 30 ffmpeg -nostdin -v error -i "http://127.0.0.1:$(cat "$T/$v.port")/live/news.m3u8" -t 8 -f null - 2>"$T/play_$v.err" &
-  players+=($!)
+  players+=($!); HN_PIDS+=($!)
 done
 sleep 3
 note "SIGKILL v5 mid-stream"
