@@ -41,6 +41,9 @@ class HN_API ChunkStore {
     if (!src) return make_error(src.error());
     return src->length;
   }
+  // True when calls go over the network (MongoDB): the server then loads its first catalog off the loop and
+  // answers 503 until it is known, instead of loading it before listening.
+  virtual bool remote() const { return false; }
   // The most chunks one manifest may list in this store (GridFS: a BSON document is at most 16 MiB), so
   // ingest can refuse a file before uploading any of it.
   virtual size_t max_manifest_chunks(size_t title_bytes) const {

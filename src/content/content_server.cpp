@@ -97,7 +97,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
   if (path == "/live" || starts_with(path, "/live/")) return handle_live(req, path.size() > 6 ? path.substr(6) : "", std::move(respond));
   if (!catalog_loaded && (starts_with(path, "/videos"))) {
     // The store has never answered: say so (503 + Retry-After), rather than claim there are no videos.
-    return respond(content::store_failure(store_error));
+    return respond(content::store_failure(store_error.empty() ? "catalog not loaded yet" : store_error));
   }
   if (path == "/videos" || path == "/videos/") {
     auto r = HttpResponse::json(200, catalog->catalog_json());
@@ -378,8 +378,11 @@ Result<void> ContentServer::start() {
   auto where = net::parse_host_port(I.opts.listen);
   if (!where) return make_error("--listen: " + where.error());
   I.signallers = split_list(I.opts.signal_url);
-  auto initial = I.store->load_manifests();  // before serving, so the first request sees the catalog
-  if (initial) {
+  if (I.store->remote() && I.opts.catalog_refresh_ms > 0) {
+    // Over the network the first load may wait a whole server-selection timeout (or a DNS lookup): load
+    // it on the pool, answering 503 until it is known, so start() never blocks the caller's loop.
+    I.refresh_catalog();
+  } else if (auto initial = I.store->load_manifests()) {  // before serving: the first request sees it
     I.catalog = std::make_shared<content::Catalog>(std::move(*initial), I.signallers);
     I.catalog_loaded = true;
     // A misspelt --store serves an empty catalog without a word otherwise.

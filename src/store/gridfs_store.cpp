@@ -116,11 +116,12 @@ constexpr size_t kManifestFixedBytes = 4096;
 
 class GridFsStore final : public ChunkStore {
  public:
-  GridFsStore(store::MongoTarget t, mongoc_client_pool_t* pool) : target_(std::move(t)), pool_(pool), hot_(kHotChunkBytes) {}
+  GridFsStore(store::MongoTarget t, Uri uri) : target_(std::move(t)), uri_(std::move(uri)), hot_(kHotChunkBytes) {}
   ~GridFsStore() override {
     buckets_.clear();  // each bucket refers to its pooled client: release them before the pool
-    mongoc_client_pool_destroy(pool_);
+    if (pool_) mongoc_client_pool_destroy(pool_);
   }
+  bool remote() const override { return true; }
 
   std::string describe() const override { return target_.describe; }
 
@@ -133,7 +134,9 @@ class GridFsStore final : public ChunkStore {
   // of its GridFS chunks: a duplicate key is only success once that is checked, a failed upload is aborted
   // (its partial fs.chunks removed), and chunks orphaned by a killed ingest are removed and written again.
   Result<void> put_chunk(const std::string& id, const void* data, size_t len) override {
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     if (auto ix = ensure_indexes(c); !ix) return ix;
     for (int attempt = 0; attempt < 3; attempt++) {
       auto have = stored_state(c, id, len);
@@ -166,7 +169,9 @@ class GridFsStore final : public ChunkStore {
   // From fs.files only: HEAD and unknown-id lookups never pull chunk bytes from MongoDB.
   Result<uint64_t> chunk_length(const std::string& id) override {
     if (auto hit = hot_.get(id)) return static_cast<uint64_t>(hit->size());
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     auto f = file_doc(c, id);
     if (!f) return make_error(f.error());
     if (!f->exists) return make_error(std::string(kNotFound) + "chunk " + id);
@@ -180,7 +185,9 @@ class GridFsStore final : public ChunkStore {
       src.length = src.bytes.size();
       return src;
     }
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     bson_error_t err;
     mongoc_gridfs_bucket_t* bucket = bucket_for(c, err);
     if (!bucket) return mongo_error("open bucket", err);
@@ -208,7 +215,9 @@ class GridFsStore final : public ChunkStore {
   }
 
   Result<void> put_manifest(const Manifest& m) override {
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     bson_error_t err;
     Bson manifest(bson_new_from_json(reinterpret_cast<const uint8_t*>(manifest_to_json(m).c_str()), -1, &err));
     if (!manifest) return mongo_error("manifest to BSON", err);
@@ -224,7 +233,9 @@ class GridFsStore final : public ChunkStore {
   }
 
   Result<std::vector<Manifest>> load_manifests() override {
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     auto videos = collection(c, "videos");
     Bson all(bson_new());
     Cursor cur(mongoc_collection_find_with_opts(videos.get(), all.get(), nullptr, nullptr));
@@ -375,8 +386,22 @@ class GridFsStore final : public ChunkStore {
     return {};
   }
 
+  // Created on first use, on a pool thread: for mongodb+srv:// the driver resolves the SRV record right
+  // there (synchronous DNS), which must neither block the loop nor fail start-up; retried on every call.
+  Result<mongoc_client_pool_t*> pool() {
+    std::lock_guard<std::mutex> g(pool_mu_);
+    if (pool_) return pool_;
+    pool_ = mongoc_client_pool_new(uri_.get());
+    if (pool_ == nullptr) return make_error("mongodb: cannot create a client pool for " + target_.describe + " (DNS?)");
+    mongoc_client_pool_set_error_api(pool_, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(pool_, "hybridnode");
+    return pool_;
+  }
+
   store::MongoTarget target_;
-  mongoc_client_pool_t* pool_;
+  Uri uri_;
+  std::mutex pool_mu_;
+  mongoc_client_pool_t* pool_ = nullptr;
   HotChunks hot_;
   std::atomic<bool> indexed_{false};
   std::mutex buckets_mu_;
@@ -393,12 +418,9 @@ Result<std::unique_ptr<ChunkStore>> open_gridfs_store(const std::string& uri_tex
   if (!uri) return make_error(std::string("--store: ") + err.message);
   mongoc_uri_set_option_as_int32(uri.get(), MONGOC_URI_SERVERSELECTIONTIMEOUTMS, t->server_selection_timeout_ms);
   mongoc_uri_set_option_as_int32(uri.get(), MONGOC_URI_CONNECTTIMEOUTMS, t->connect_timeout_ms);
-  mongoc_client_pool_t* pool = mongoc_client_pool_new(uri.get());
-  if (pool == nullptr) return make_error("--store: cannot create a MongoDB client pool for " + t->describe);
-  mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
-  mongoc_client_pool_set_appname(pool, "hybridnode");
-  // No network yet: the first call connects, so a server can start while MongoDB is down.
-  return std::unique_ptr<ChunkStore>(new GridFsStore(std::move(*t), pool));
+  // No network yet (not even the SRV lookup of mongodb+srv://): the first call connects, so a server can
+  // start while MongoDB or its DNS is down.
+  return std::unique_ptr<ChunkStore>(new GridFsStore(std::move(*t), std::move(uri)));
 }
 
 Result<std::unique_ptr<ChunkStore>> open_store(const std::string& spec) {

@@ -140,7 +140,7 @@ TEST_CASE("chunk requests: 503 while the store is down or the catalog unknown, 4
     CHECK(fetch(&loop, client, base + "/chunks/" + absent).status == 503);
     client.close();
     server.stop();
+    uv_run(&loop, UV_RUN_DEFAULT);  // store calls still on the pool finish while the server exists
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
 }
