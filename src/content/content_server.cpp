@@ -282,7 +282,7 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
 // catalog is unknown (store down since start) or the store cannot answer, it is a 503; a chunk the store
 // holds but this server's catalog does not list yet (another server ingested it) is a 503 to retry.
 void ContentServer::Impl::serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond) {
-  auto unavailable = [this](const std::string& why) {
+  auto unavailable = [](const std::string& why) {
     auto r = content::store_failure(why);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
