@@ -12,11 +12,13 @@ sigport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 srvport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SIG="ws://127.0.0.1:$sigport/ws"; SRV="http://127.0.0.1:$srvport"
 start_sig() { "$HN_BIN" --role=signal --listen=127.0.0.1:$sigport >>"$T/sig.log" 2>&1 & SIGPID=$!; HN_PIDS+=($SIGPID); }
-start_srv() {
-  "$HN_BIN" --role=server --listen=127.0.0.1:$srvport --store="$T/store" --max-transfers=1 --uplink-rate=1500000 \
+start_srv() {  # [uplink bytes/s]
+  "$HN_BIN" --role=server --listen=127.0.0.1:$srvport --store="$T/store" --max-transfers=1 --uplink-rate=${1:-1500000} \
     --signal-url="$SIG" >>"$T/srv.log" 2>&1 & SRVPID=$!; HN_PIDS+=($SRVPID)
 }
-start_sig; start_srv
+# Slow at first (peers start slowly under ASan): the server must still lack a whole copy's worth of
+# bytes sent when it is killed below.
+start_sig; start_srv 300000
 for _ in $(seq 1 100); do curl -sf "$SRV/healthz" >/dev/null && break; sleep 0.05; done
 run_peer() {  # index
   "$HN_BIN" --role=peer --server="$SRV" --video=clip --output="$T/p$1.mp4" --peer-id="p$1" --signal-url="$SIG" \
