@@ -104,7 +104,7 @@ PY
 note "resume: a corrupted chunk in the .part is re-verified and fetched again"
 start_server slow --store="$T/store" --max-transfers=4 --limit-rate=600000
 SLOW=http://127.0.0.1:$PORT_slow
-start_peer r1 --server="$SLOW" --video=big --output="$T/res.mp4" --metrics-listen=127.0.0.1:0 --port-file="$T/r1.mport"
+start_peer res --server="$SLOW" --video=big --metrics-listen=127.0.0.1:0 --port-file="$T/r1.mport"
 wait_file "$T/r1.mport" 10 || fail "resume peer has no metrics port"
 for _ in $(seq 1 200); do
   held=$(curl -sf "http://127.0.0.1:$(cat "$T/r1.mport")/summary" 2>/dev/null |
@@ -112,7 +112,7 @@ for _ in $(seq 1 200); do
   ((held >= 3)) && break
   sleep 0.05
 done
-kill -KILL "$PID_r1"; wait "$PID_r1" 2>/dev/null || true
+kill -KILL "$PID_res"; wait "$PID_res" 2>/dev/null || true
 [[ -f "$T/res.mp4.part" && ! -f "$T/res.mp4" ]] || fail "no .part left by the killed peer"
 # Flip a byte in the first chunk that verifies in the .part; report how many verify.
 curl -sf "$SLOW/videos/big" >"$T/m.json"
@@ -133,11 +133,11 @@ print(good, victim)
 PY
 )
 [[ -n $good ]] || fail "could not corrupt the .part"
-start_peer r2 --server="$SLOW" --video=big --output="$T/res.mp4"
-wait "$PID_r2" || fail "resumed peer failed: $(tail -n 5 "$T/r2.log")"
+start_peer res --server="$SLOW" --video=big   # the same command again: it resumes from res.mp4.part
+wait "$PID_res" || fail "resumed peer failed: $(tail -n 5 "$T/res.log")"
 cmp "$T/clip.mp4" "$T/res.mp4" || fail "resumed output differs: the corrupted chunk was trusted"
-resumed=$(json "$T/r2.json" 'j["resumed_chunks"]')
+resumed=$(json "$T/res.json" 'j["resumed_chunks"]')
 echo "killed with $good verified chunks; corrupted chunk $corrupted; resumed $resumed"
 [[ $resumed == $((good - 1)) ]] || fail "resume kept $resumed chunks, expected $((good - 1)) (all verified but the corrupted one)"
-(( $(json "$T/r2.json" 'j["bytes_from_server"]') < size )) || fail "resume downloaded everything again"
+(( $(json "$T/res.json" 'j["bytes_from_server"]') < size )) || fail "resume downloaded everything again"
 echo "PASS peer_options"
