@@ -25,7 +25,7 @@ AD=http://127.0.0.1:$PORT_ad
 [[ $(metric "$PORT_ad" hybridnode_capacity_limit) == 4 ]] || fail "adaptive does not start at --max-transfers"
 for i in 1 2 3; do start_peer "a$i" --server="$AD" --video=big --signal-url="$SIG"; done
 lowest=4
-for _ in $(seq 1 100); do
+for _ in $(seq 1 150); do  # the cap moves once a window holds a few samples (at most ~4 s)
   cap=$(metric "$PORT_ad" hybridnode_capacity_limit); cap=${cap%.*}
   (( cap < lowest )) && lowest=$cap
   ((lowest < 4)) && break
