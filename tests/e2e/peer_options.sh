@@ -4,7 +4,7 @@
 #  - --policy=adaptive: slow transfers (paced) over --target-ms shrink the cap below --max-transfers, and
 #    the lowered cap refuses peers;
 #  - --peer-select=rtt and random both complete from peers; the RTT table the rtt choice ranks by is measured
-#    (100 ms added towards the far seeder shows as >= 100 ms, the near one well under). Which of the two
+#    (100 ms added towards the far seeder shows as >= 100 ms, the near one under half of that). Which of the two
 #    selections is faster is a benchmark question (scripts/bench.sh regions), not asserted here;
 #  - --endgame (default on): a peers-only leecher counts endgame requests;
 #  - the signaller's lookup ranks holders by the asker's reported RTT (real signaller, independent client);
@@ -67,7 +67,7 @@ for sel in ("rtt", "random"):
     # Endgame duplicates may arrive twice, so the links together carry at least the whole file.
     assert near["bytes_in"] + far["bytes_in"] >= s["total_size"], s
     assert s["endgame_requests"] > 0, "--endgame is on by default but no endgame request was sent"
-    assert far["rtt_ms"] >= 100 and near["rtt_ms"] < 50, f"RTT table does not see the far seeder as far: {links}"
+    assert far["rtt_ms"] >= 100 and near["rtt_ms"] * 2 < far["rtt_ms"], f"RTT table does not see the far seeder as far: {links}"
 PY
 
 note "the signaller ranks holders by the asker's RTT"
