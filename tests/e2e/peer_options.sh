@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Peer and policy options that no other test drives end to end, each with an outcome that a build
-# ignoring the option would not produce:
+# Peer and policy options that no other test drives end to end; each but --peer-select with an outcome
+# that a build ignoring the option would not produce:
 #  - --policy=adaptive: slow transfers (paced) over --target-ms shrink the cap below --max-transfers, and
 #    the lowered cap refuses peers;
 #  - --peer-select=rtt and random both complete from peers, and the RTT table the rtt choice ranks by holds
