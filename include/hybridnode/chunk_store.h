@@ -34,6 +34,22 @@ class HN_API ChunkStore {
   virtual bool has_chunk(const std::string& id) = 0;
   // The error text starts with kNotFound when the chunk does not exist (a 404, not a 500).
   virtual Result<ChunkSource> open_chunk(const std::string& id) = 0;
+  // The chunk's length without its bytes (HEAD, and "is this unknown id in the store?"); the error starts
+  // with kNotFound when it does not exist, and anything else means the store could not say (never a 404).
+  virtual Result<uint64_t> chunk_length(const std::string& id) {
+    auto src = open_chunk(id);
+    if (!src) return make_error(src.error());
+    return src->length;
+  }
+  // True when calls go over the network (MongoDB): the server then loads its first catalog off the loop and
+  // answers 503 until it is known, instead of loading it before listening.
+  virtual bool remote() const { return false; }
+  // The most chunks one manifest may list in this store (GridFS: a BSON document is at most 16 MiB), so
+  // ingest can refuse a file before uploading any of it.
+  virtual size_t max_manifest_chunks(size_t title_bytes) const {
+    (void)title_bytes;
+    return kMaxChunksPerVideo;
+  }
 
   virtual Result<void> put_manifest(const Manifest& m) = 0;
   virtual Result<std::vector<Manifest>> load_manifests() = 0;

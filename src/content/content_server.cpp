@@ -37,6 +37,7 @@ struct ContentServer::Impl {
   bool refreshing = false;
   bool catalog_loaded = false;   // false until the store has answered once (e.g. MongoDB down at start)
   std::string store_error;       // the last catalog refresh failure, "" when the store answers
+  size_t unknown_lookups = 0;    // store lookups in flight for chunk ids the catalog does not list
 
   struct Counters {
     uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
@@ -50,6 +51,7 @@ struct ContentServer::Impl {
   void handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond);
   void serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
+  void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
   HttpResponse refusal(const std::string& chunk_id) const;
   HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot);
   std::string metrics() const;
@@ -95,7 +97,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
   if (path == "/live" || starts_with(path, "/live/")) return handle_live(req, path.size() > 6 ? path.substr(6) : "", std::move(respond));
   if (!catalog_loaded && (starts_with(path, "/videos"))) {
     // The store has never answered: say so (503 + Retry-After), rather than claim there are no videos.
-    return respond(content::store_failure(store_error));
+    return respond(content::store_failure(store_error.empty() ? "catalog not loaded yet" : store_error));
   }
   if (path == "/videos" || path == "/videos/") {
     auto r = HttpResponse::json(200, catalog->catalog_json());
@@ -234,10 +236,7 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
   if (const content::LiveChunk* c = live ? live->by_id(id) : nullptr) {
     return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
   }
-  if (catalog->video_of_chunk(id) == nullptr) {
-    n.not_found++;
-    return respond(HttpResponse::error(404, "no video lists chunk " + id));
-  }
+  if (catalog->video_of_chunk(id) == nullptr) return serve_unknown_chunk(id, std::move(respond));
   const std::string* inm = req.header("if-none-match");
   if (inm != nullptr && etag_matches(*inm, id)) {
     n.not_modified++;
@@ -276,6 +275,44 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
         }
         cache.put(id, *src);
         respond(chunk_response(*src, id, std::move(*shared_slot)));
+      });
+}
+
+// A chunk id no manifest of this server's catalog lists. "Not found" only when the store says so: while the
+// catalog is unknown (store down since start) or the store cannot answer, it is a 503; a chunk the store
+// holds but this server's catalog does not list yet (another server ingested it) is a 503 to retry.
+void ContentServer::Impl::serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond) {
+  auto unavailable = [](const std::string& why) {
+    auto r = content::store_failure(why);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  };
+  if (!catalog_loaded) return respond(unavailable(store_error.empty() ? "catalog not loaded yet" : store_error));
+  if (!is_chunk_id(id)) {
+    n.not_found++;
+    return respond(HttpResponse::error(404, "no video lists chunk " + id));
+  }
+  // Bounded so that a flood of made-up ids cannot queue unbounded store round trips.
+  constexpr size_t kMaxUnknownLookups = 16;
+  if (unknown_lookups >= kMaxUnknownLookups) return respond(unavailable("too many lookups of unlisted chunks"));
+  unknown_lookups++;
+  std::shared_ptr<ChunkStore> st = store;
+  run_blocking<Result<uint64_t>>(
+      loop, [st, id]() { return st->chunk_length(id); },
+      [this, id, respond, unavailable](Result<uint64_t> len) {
+        unknown_lookups--;
+        if (len) {
+          auto r = HttpResponse::error(503, "chunk " + id + " is in the store but not yet in this server's catalog");
+          r.headers.emplace_back("Retry-After", "1");
+          r.headers.emplace_back("Cache-Control", "no-store");
+          return respond(std::move(r));
+        }
+        if (starts_with(len.error(), kNotFound)) {
+          n.not_found++;
+          return respond(HttpResponse::error(404, "no video lists chunk " + id));
+        }
+        n.store_errors++;
+        respond(unavailable(len.error()));
       });
 }
 
@@ -341,8 +378,11 @@ Result<void> ContentServer::start() {
   auto where = net::parse_host_port(I.opts.listen);
   if (!where) return make_error("--listen: " + where.error());
   I.signallers = split_list(I.opts.signal_url);
-  auto initial = I.store->load_manifests();  // before serving, so the first request sees the catalog
-  if (initial) {
+  if (I.store->remote() && I.opts.catalog_refresh_ms > 0) {
+    // Over the network the first load may wait a whole server-selection timeout (or a DNS lookup): load
+    // it on the pool, answering 503 until it is known, so start() never blocks the caller's loop.
+    I.refresh_catalog();
+  } else if (auto initial = I.store->load_manifests()) {  // before serving: the first request sees it
     I.catalog = std::make_shared<content::Catalog>(std::move(*initial), I.signallers);
     I.catalog_loaded = true;
     // A misspelt --store serves an empty catalog without a word otherwise.

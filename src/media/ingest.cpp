@@ -1,6 +1,7 @@
 #include "hybridnode/ingest.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,6 +70,15 @@ Result<Manifest> ingest_file(ChunkStore& store, const IngestOptions& opts) {
 
   UniqueFd fd(::open(opts.file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error("cannot open " + opts.file + ": " + std::strerror(errno));
+  // Refuse before uploading anything a file whose manifest the store could not hold (GridFS: 16 MiB BSON).
+  struct stat st;
+  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
+    uint64_t count = (static_cast<uint64_t>(st.st_size) + opts.chunk_size - 1) / opts.chunk_size;
+    size_t most = store.max_manifest_chunks(m.title.size());
+    if (count > most)
+      return make_error(opts.file + " needs " + std::to_string(count) + " chunks but a manifest in " + store.describe() +
+                        " holds at most " + std::to_string(most) + "; raise --chunk-size");
+  }
   std::vector<char> buf(opts.chunk_size);
   for (;;) {
     ssize_t n = read_full(fd.get(), buf.data(), buf.size());

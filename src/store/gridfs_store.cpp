@@ -5,7 +5,14 @@
 // a client pool makes them safe from several pool threads at once.
 #include <mongoc/mongoc.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <list>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 #include "hybridnode/chunk_store.h"
 #include "store/mongo_uri.h"
@@ -66,57 +73,131 @@ bson_value_t string_value(const std::string& s) {
   return v;
 }
 
+// A bounded memory cache of recently read chunks: GridFS has no file descriptor to keep open, and a hot chunk
+// would otherwise be pulled from MongoDB on every request. Chunks are content-addressed, so never stale.
+class HotChunks {
+ public:
+  explicit HotChunks(size_t max_bytes) : max_bytes_(max_bytes) {}
+  std::shared_ptr<const std::string> get(const std::string& id) {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = map_.find(id);
+    if (it == map_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second.second);
+    return it->second.first;
+  }
+  void put(const std::string& id, std::shared_ptr<const std::string> bytes) {
+    if (bytes->size() > max_bytes_ / 4) return;  // one huge chunk must not evict everything else
+    std::lock_guard<std::mutex> g(mu_);
+    if (map_.count(id)) return;
+    lru_.push_front(id);
+    bytes_ += bytes->size();
+    map_.emplace(id, std::make_pair(std::move(bytes), lru_.begin()));
+    while (bytes_ > max_bytes_ && !lru_.empty()) {
+      auto old = map_.find(lru_.back());
+      bytes_ -= old->second.first->size();
+      map_.erase(old);
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  size_t max_bytes_, bytes_ = 0;
+  std::mutex mu_;
+  std::list<std::string> lru_;
+  std::unordered_map<std::string, std::pair<std::shared_ptr<const std::string>, std::list<std::string>::iterator>> map_;
+};
+
+constexpr size_t kHotChunkBytes = 64u << 20;
+// A BSON document is at most 16 MiB. One manifest entry {id: 64 hex, size: int64} inside the chunks array
+// takes at most ~100 bytes (type, decimal index key, id and size fields); keep a margin for the rest.
+constexpr size_t kMaxBsonDocument = 16u << 20;
+constexpr size_t kManifestEntryBytes = 100;
+constexpr size_t kManifestFixedBytes = 4096;
+
 class GridFsStore final : public ChunkStore {
  public:
-  GridFsStore(store::MongoTarget t, mongoc_client_pool_t* pool) : target_(std::move(t)), pool_(pool) {}
-  ~GridFsStore() override { mongoc_client_pool_destroy(pool_); }
+  GridFsStore(store::MongoTarget t, Uri uri) : target_(std::move(t)), uri_(std::move(uri)), hot_(kHotChunkBytes) {}
+  ~GridFsStore() override {
+    buckets_.clear();  // each bucket refers to its pooled client: release them before the pool
+    if (pool_) mongoc_client_pool_destroy(pool_);
+  }
+  bool remote() const override { return true; }
 
   std::string describe() const override { return target_.describe; }
 
+  size_t max_manifest_chunks(size_t title_bytes) const override {
+    size_t room = kMaxBsonDocument - kManifestFixedBytes - std::min(title_bytes, kMaxBsonDocument / 2);
+    return std::min(kMaxChunksPerVideo, room / kManifestEntryBytes);
+  }
+
+  // Never reports a chunk as written unless fs.files holds it with the right length and fs.chunks holds all
+  // of its GridFS chunks: a duplicate key is only success once that is checked, a failed upload is aborted
+  // (its partial fs.chunks removed), and chunks orphaned by a killed ingest are removed and written again.
   Result<void> put_chunk(const std::string& id, const void* data, size_t len) override {
-    Lease c(pool_);
-    bson_error_t err;
-    auto files = collection(c, std::string(kBucket) + ".files");
-    Bson q(BCON_NEW("_id", BCON_UTF8(id.c_str())));
-    int64_t n = mongoc_collection_count_documents(files.get(), q.get(), nullptr, nullptr, nullptr, &err);
-    if (n < 0) return mongo_error("count " + id, err);
-    if (n > 0) return {};  // content-addressed: already there
-    auto bucket = open_bucket(c, err);
-    if (!bucket) return mongo_error("open bucket", err);
-    bson_value_t fid = string_value(id);
-    Stream up(mongoc_gridfs_bucket_open_upload_stream_with_id(bucket.get(), &fid, id.c_str(), nullptr, &err));
-    if (!up) return duplicate(err) ? Result<void>() : Result<void>(mongo_error("upload " + id, err));
-    ssize_t w = mongoc_stream_write(up.get(), const_cast<void*>(data), len, 0);
-    bool closed = mongoc_stream_close(up.get()) == 0;
-    if (w != static_cast<ssize_t>(len) || !closed) {
-      mongoc_gridfs_bucket_stream_error(up.get(), &err);
-      // Another server wrote the same chunk at the same moment: same bytes, same id, fine.
-      if (duplicate(err)) return {};
-      return mongo_error("upload " + id, err);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
+    if (auto ix = ensure_indexes(c); !ix) return ix;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      auto have = stored_state(c, id, len);
+      if (!have) return make_error(have.error());
+      if (*have == State::complete) return {};
+      if (*have == State::broken || (*have == State::orphans && attempt > 0)) {
+        // A file with missing/extra chunks or the wrong length, or chunks without a file (an upload killed
+        // mid-way, or one still running elsewhere, which then fails its own check and retries): start over.
+        if (auto d = remove_file(c, id); !d) return d;
+      } else if (*have == State::orphans) {
+        // Give a concurrent upload of the same chunk by another server a moment to finish.
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      auto up = upload(c, id, data, len);
+      if (!up && !up.error().empty()) return up;
+      // Written, or a duplicate key (another writer): either way the next round checks what is stored.
     }
-    return {};
+    auto have = stored_state(c, id, len);
+    if (!have) return make_error(have.error());
+    if (*have == State::complete) return {};
+    return make_error("mongodb: chunk " + id + " could not be stored completely (fs.files/fs.chunks disagree)");
   }
 
   bool has_chunk(const std::string& id) override {
-    Lease c(pool_);
-    auto files = collection(c, std::string(kBucket) + ".files");
-    Bson q(BCON_NEW("_id", BCON_UTF8(id.c_str())));
-    return mongoc_collection_count_documents(files.get(), q.get(), nullptr, nullptr, nullptr, nullptr) > 0;
+    auto n = chunk_length(id);
+    return static_cast<bool>(n);
+  }
+
+  // From fs.files only: HEAD and unknown-id lookups never pull chunk bytes from MongoDB.
+  Result<uint64_t> chunk_length(const std::string& id) override {
+    if (auto hit = hot_.get(id)) return static_cast<uint64_t>(hit->size());
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
+    auto f = file_doc(c, id);
+    if (!f) return make_error(f.error());
+    if (!f->exists) return make_error(std::string(kNotFound) + "chunk " + id);
+    return f->length;
   }
 
   Result<ChunkSource> open_chunk(const std::string& id) override {
-    Lease c(pool_);
+    ChunkSource src;
+    if (auto hit = hot_.get(id)) {
+      src.bytes = *hit;
+      src.length = src.bytes.size();
+      return src;
+    }
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     bson_error_t err;
-    auto bucket = open_bucket(c, err);
+    mongoc_gridfs_bucket_t* bucket = bucket_for(c, err);
     if (!bucket) return mongo_error("open bucket", err);
     bson_value_t fid = string_value(id);
-    Stream down(mongoc_gridfs_bucket_open_download_stream(bucket.get(), &fid, &err));
+    Stream down(mongoc_gridfs_bucket_open_download_stream(bucket, &fid, &err));
     if (!down) {
       if (err.domain == MONGOC_ERROR_GRIDFS && err.code == MONGOC_ERROR_GRIDFS_BUCKET_FILE_NOT_FOUND)
         return make_error(std::string(kNotFound) + "chunk " + id);
       return mongo_error("download " + id, err);
     }
-    ChunkSource src;
     char buf[64 * 1024];
     for (;;) {
       ssize_t r = mongoc_stream_read(down.get(), buf, sizeof buf, 1, 0);
@@ -129,15 +210,20 @@ class GridFsStore final : public ChunkStore {
       if (src.bytes.size() > kMaxChunkSize) return make_error("mongodb: chunk " + id + " is larger than any chunk may be");
     }
     src.length = src.bytes.size();
+    hot_.put(id, std::make_shared<const std::string>(src.bytes));
     return src;
   }
 
   Result<void> put_manifest(const Manifest& m) override {
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     bson_error_t err;
     Bson manifest(bson_new_from_json(reinterpret_cast<const uint8_t*>(manifest_to_json(m).c_str()), -1, &err));
     if (!manifest) return mongo_error("manifest to BSON", err);
     Bson doc(BCON_NEW("_id", BCON_UTF8(m.video_id.c_str()), "manifest", BCON_DOCUMENT(manifest.get())));
+    if (doc.get()->len > kMaxBsonDocument)
+      return make_error("mongodb: manifest of " + m.video_id + " is larger than a MongoDB document may be (16 MiB)");
     Bson q(BCON_NEW("_id", BCON_UTF8(m.video_id.c_str())));
     Bson opts(BCON_NEW("upsert", BCON_BOOL(true)));
     auto videos = collection(c, "videos");
@@ -147,7 +233,9 @@ class GridFsStore final : public ChunkStore {
   }
 
   Result<std::vector<Manifest>> load_manifests() override {
-    Lease c(pool_);
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
     auto videos = collection(c, "videos");
     Bson all(bson_new());
     Cursor cur(mongoc_collection_find_with_opts(videos.get(), all.get(), nullptr, nullptr));
@@ -175,15 +263,149 @@ class GridFsStore final : public ChunkStore {
   Collection collection(const Lease& c, const std::string& name) const {
     return Collection(mongoc_client_get_collection(c.get(), target_.database.c_str(), name.c_str()));
   }
-  Bucket open_bucket(const Lease& c, bson_error_t& err) const {
-    Database db(mongoc_client_get_database(c.get(), target_.database.c_str()));
-    Bson opts(BCON_NEW("bucketName", BCON_UTF8(kBucket)));
-    return Bucket(mongoc_gridfs_bucket_new(db.get(), opts.get(), nullptr, &err));
+  // One bucket per pooled client, kept for the store's life (the pool reuses a bounded set of clients):
+  // opening a bucket per call made the driver check the GridFS indexes again on every upload.
+  mongoc_gridfs_bucket_t* bucket_for(const Lease& c, bson_error_t& err) {
+    std::lock_guard<std::mutex> g(buckets_mu_);
+    auto& b = buckets_[c.get()];
+    if (!b) {
+      Database db(mongoc_client_get_database(c.get(), target_.database.c_str()));
+      Bson opts(BCON_NEW("bucketName", BCON_UTF8(kBucket)));
+      b.reset(mongoc_gridfs_bucket_new(db.get(), opts.get(), nullptr, &err));
+    }
+    return b.get();
   }
   static bool duplicate(const bson_error_t& e) { return e.code == kDuplicateKey; }
 
+  // The GridFS spec's indexes, created once per store (idempotent on the server: createIndexes with an
+  // existing identical index is a no-op). Retried on the next write if MongoDB was down.
+  Result<void> ensure_indexes(const Lease& c) {
+    if (indexed_.load()) return {};
+    Database db(mongoc_client_get_database(c.get(), target_.database.c_str()));
+    const std::string files = std::string(kBucket) + ".files", chunks = std::string(kBucket) + ".chunks";
+    Bson on_chunks(BCON_NEW("createIndexes", BCON_UTF8(chunks.c_str()), "indexes", "[", "{", "key", "{",
+                            "files_id", BCON_INT32(1), "n", BCON_INT32(1), "}", "name", BCON_UTF8("files_id_1_n_1"),
+                            "unique", BCON_BOOL(true), "}", "]"));
+    Bson on_files(BCON_NEW("createIndexes", BCON_UTF8(files.c_str()), "indexes", "[", "{", "key", "{",
+                           "filename", BCON_INT32(1), "uploadDate", BCON_INT32(1), "}", "name",
+                           BCON_UTF8("filename_1_uploadDate_1"), "}", "]"));
+    bson_error_t err;
+    for (const Bson* cmd : {&on_chunks, &on_files}) {
+      if (!mongoc_database_write_command_with_opts(db.get(), cmd->get(), nullptr, nullptr, &err))
+        return mongo_error("create GridFS indexes", err);
+    }
+    indexed_.store(true);
+    return {};
+  }
+
+  struct FileDoc {
+    bool exists = false;
+    uint64_t length = 0;
+    int64_t chunk_size = 0;
+  };
+  Result<FileDoc> file_doc(const Lease& c, const std::string& id) const {
+    auto files = collection(c, std::string(kBucket) + ".files");
+    Bson q(BCON_NEW("_id", BCON_UTF8(id.c_str())));
+    Bson opts(BCON_NEW("limit", BCON_INT64(1), "projection", "{", "length", BCON_INT32(1), "chunkSize", BCON_INT32(1), "}"));
+    Cursor cur(mongoc_collection_find_with_opts(files.get(), q.get(), opts.get(), nullptr));
+    FileDoc f;
+    const bson_t* doc;
+    if (mongoc_cursor_next(cur.get(), &doc)) {
+      f.exists = true;
+      bson_iter_t it;
+      if (bson_iter_init_find(&it, doc, "length") && BSON_ITER_HOLDS_NUMBER(&it))
+        f.length = static_cast<uint64_t>(bson_iter_as_int64(&it));
+      if (bson_iter_init_find(&it, doc, "chunkSize") && BSON_ITER_HOLDS_NUMBER(&it))
+        f.chunk_size = bson_iter_as_int64(&it);
+    }
+    bson_error_t err;
+    if (mongoc_cursor_error(cur.get(), &err)) return mongo_error("find " + id, err);
+    return f;
+  }
+  Result<int64_t> count_chunks(const Lease& c, const std::string& id) const {
+    auto chunks = collection(c, std::string(kBucket) + ".chunks");
+    Bson q(BCON_NEW("files_id", BCON_UTF8(id.c_str())));
+    bson_error_t err;
+    int64_t n = mongoc_collection_count_documents(chunks.get(), q.get(), nullptr, nullptr, nullptr, &err);
+    if (n < 0) return mongo_error("count chunks of " + id, err);
+    return n;
+  }
+
+  enum class State { absent, complete, broken, orphans };
+  // What the store holds for a chunk of `len` bytes: nothing, a complete file, a file that is wrong (length
+  // or GridFS chunk count), or GridFS chunks without their fs.files document.
+  Result<State> stored_state(const Lease& c, const std::string& id, size_t len) const {
+    auto f = file_doc(c, id);
+    if (!f) return make_error(f.error());
+    auto n = count_chunks(c, id);
+    if (!n) return make_error(n.error());
+    if (!f->exists) return *n > 0 ? State::orphans : State::absent;
+    if (f->length != len || f->chunk_size <= 0) return State::broken;
+    int64_t want = static_cast<int64_t>((len + static_cast<uint64_t>(f->chunk_size) - 1) / static_cast<uint64_t>(f->chunk_size));
+    return *n == want ? State::complete : State::broken;
+  }
+
+  Result<void> remove_file(const Lease& c, const std::string& id) const {
+    bson_error_t err;
+    Bson q(BCON_NEW("_id", BCON_UTF8(id.c_str())));
+    auto files = collection(c, std::string(kBucket) + ".files");
+    if (!mongoc_collection_delete_one(files.get(), q.get(), nullptr, nullptr, &err))
+      return mongo_error("remove broken file " + id, err);
+    Bson qc(BCON_NEW("files_id", BCON_UTF8(id.c_str())));
+    auto chunks = collection(c, std::string(kBucket) + ".chunks");
+    if (!mongoc_collection_delete_many(chunks.get(), qc.get(), nullptr, nullptr, &err))
+      return mongo_error("remove orphaned chunks of " + id, err);
+    return {};
+  }
+
+  // Writes the file; an error with an empty message means "duplicate key": someone else wrote it (or left
+  // orphans), which the caller settles by checking what is stored.
+  Result<void> upload(const Lease& c, const std::string& id, const void* data, size_t len) {
+    bson_error_t err;
+    mongoc_gridfs_bucket_t* bucket = bucket_for(c, err);
+    if (!bucket) return mongo_error("open bucket", err);
+    bson_value_t fid = string_value(id);
+    Stream up(mongoc_gridfs_bucket_open_upload_stream_with_id(bucket, &fid, id.c_str(), nullptr, &err));
+    if (!up) return duplicate(err) ? make_error("") : mongo_error("upload " + id, err);
+    ssize_t w = mongoc_stream_write(up.get(), const_cast<void*>(data), len, 0);
+    if (w != static_cast<ssize_t>(len)) {
+      mongoc_gridfs_bucket_stream_error(up.get(), &err);
+      bool dup = duplicate(err);
+      std::string why = err.message;
+      // Removes what this upload wrote, so no fs.chunks document is left without its fs.files document.
+      mongoc_gridfs_bucket_abort_upload(up.get());
+      return dup ? make_error("") : make_error("mongodb: upload " + id + ": " + why);
+    }
+    if (mongoc_stream_close(up.get()) != 0) {
+      mongoc_gridfs_bucket_stream_error(up.get(), &err);
+      bool dup = duplicate(err);
+      std::string why = err.message;
+      mongoc_gridfs_bucket_abort_upload(up.get());
+      return dup ? make_error("") : make_error("mongodb: upload " + id + ": " + why);
+    }
+    return {};
+  }
+
+  // Created on first use, on a pool thread: for mongodb+srv:// the driver resolves the SRV record right
+  // there (synchronous DNS), which must neither block the loop nor fail start-up; retried on every call.
+  Result<mongoc_client_pool_t*> pool() {
+    std::lock_guard<std::mutex> g(pool_mu_);
+    if (pool_) return pool_;
+    pool_ = mongoc_client_pool_new(uri_.get());
+    if (pool_ == nullptr) return make_error("mongodb: cannot create a client pool for " + target_.describe + " (DNS?)");
+    mongoc_client_pool_set_error_api(pool_, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(pool_, "hybridnode");
+    return pool_;
+  }
+
   store::MongoTarget target_;
-  mongoc_client_pool_t* pool_;
+  Uri uri_;
+  std::mutex pool_mu_;
+  mongoc_client_pool_t* pool_ = nullptr;
+  HotChunks hot_;
+  std::atomic<bool> indexed_{false};
+  std::mutex buckets_mu_;
+  std::unordered_map<mongoc_client_t*, Bucket> buckets_;
 };
 
 }  // namespace
@@ -196,12 +418,9 @@ Result<std::unique_ptr<ChunkStore>> open_gridfs_store(const std::string& uri_tex
   if (!uri) return make_error(std::string("--store: ") + err.message);
   mongoc_uri_set_option_as_int32(uri.get(), MONGOC_URI_SERVERSELECTIONTIMEOUTMS, t->server_selection_timeout_ms);
   mongoc_uri_set_option_as_int32(uri.get(), MONGOC_URI_CONNECTTIMEOUTMS, t->connect_timeout_ms);
-  mongoc_client_pool_t* pool = mongoc_client_pool_new(uri.get());
-  if (pool == nullptr) return make_error("--store: cannot create a MongoDB client pool for " + t->describe);
-  mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
-  mongoc_client_pool_set_appname(pool, "hybridnode");
-  // No network yet: the first call connects, so a server can start while MongoDB is down.
-  return std::unique_ptr<ChunkStore>(new GridFsStore(std::move(*t), pool));
+  // No network yet (not even the SRV lookup of mongodb+srv://): the first call connects, so a server can
+  // start while MongoDB or its DNS is down.
+  return std::unique_ptr<ChunkStore>(new GridFsStore(std::move(*t), std::move(uri)));
 }
 
 Result<std::unique_ptr<ChunkStore>> open_store(const std::string& spec) {

@@ -15,10 +15,73 @@ HN_LISTEN_HOST=127.0.0.1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
 
+# Every process a test starts inherits this token in its environment (ip netns exec keeps it too), so the
+# teardown can find any process the test left behind, tracked or not, and fail the test for it.
+export HN_TEST_TOKEN="hn-test-$$-${SRANDOM:-$RANDOM}"
+HN_TEARDOWN_HOOKS=()          # functions run after every process is gone (netns removal, umount, ...)
+
+# hn_descendants PID...: PIDs of every live descendant of the given processes (from /proc, no fork).
+hn_descendants() {
+  local -A kids=()
+  local f stat rest ppid pid
+  for f in /proc/[0-9]*/stat; do
+    read -r stat 2>/dev/null <"$f" || continue
+    pid=${stat%% *}; rest=${stat##*) }; rest=${rest#* }; ppid=${rest%% *}
+    kids[$ppid]+=" $pid"
+  done
+  local queue=("$@") out=()
+  while ((${#queue[@]})); do
+    pid=${queue[0]}; queue=("${queue[@]:1}")
+    for f in ${kids[$pid]:-}; do out+=("$f"); queue+=("$f"); done
+  done
+  echo "${out[@]:-}"
+}
+
+# hn_token_pids: live processes (not zombies) whose environment carries this test's token. The grep runs
+# without the token, so it never finds itself; this shell's own environ never holds it (exported later).
+hn_token_pids() {
+  local f pid state
+  for f in $(env -u HN_TEST_TOKEN grep -lzsxF "HN_TEST_TOKEN=$HN_TEST_TOKEN" /proc/[0-9]*/environ); do
+    pid=${f#/proc/}; pid=${pid%/environ}
+    read -r state 2>/dev/null <"/proc/$pid/stat" || continue
+    state=${state##*) }; [[ ${state%% *} == Z ]] && continue
+    echo "$pid"
+  done
+}
+
+# hn_stop_all: SIGTERM every started process and all its descendants, reap them; SIGKILL after 5 s.
+hn_stop_all() {
+  local pids=() pid
+  for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && pids+=("$pid"); done
+  ((${#pids[@]})) || return 0
+  pids+=($(hn_descendants "${pids[@]}"))
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && [[ $(<"/proc/$pid/stat") != *") Z "* ]] && alive=1; done 2>/dev/null
+    ((alive)) || break
+    sleep 0.05
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true; done
+}
+
 hn_cleanup() {
   local rc=$?
-  for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
-  for pid in "${HN_PIDS[@]:-}"; do [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true; done
+  hn_stop_all
+  # A process that escaped its parent (daemonised, or orphaned because only its parent's pid was known)
+  # still carries the token: name it, end it, and fail the test.
+  # A pipe's writer (e.g. an encoder feeding a killed server) may take a moment to see EPIPE.
+  local left
+  for _ in $(seq 1 40); do left=$(hn_token_pids); [[ -z "$left" ]] && break; sleep 0.05; done
+  if [[ -n "$left" ]]; then
+    echo "FAIL: the test left processes running:" >&2
+    for pid in $left; do echo "  $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" >&2; done
+    kill -KILL $left 2>/dev/null || true
+    rc=1
+  fi
+  local hook
+  for hook in "${HN_TEARDOWN_HOOKS[@]:-}"; do [[ -n "$hook" ]] && { "$hook" || rc=1; }; done
   # Any sanitizer report from any process of the test fails it.
   if grep -rlE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T" --include='*.log' >/dev/null 2>&1; then
     echo "FAIL: sanitizer report in $(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T" --include='*.log' | head -3)" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two other live sources: a FIFO (the channel survives the encoder exiting and coming back) and a
 # growing MPEG-TS file (read like tail -f). Each publishes keyframe-aligned chunks that ffmpeg plays from
-# the server's HLS playlist.
+# the server's HLS playlist. A viewer with --output=- writes nothing but whole TS packets to stdout.
 source "$(dirname "$0")/lib.sh"
 encode() {  # encode SECONDS OUT
   ffmpeg -nostdin -v error -re -f lavfi -i "testsrc=size=160x120:rate=25" -f lavfi -i sine -t "$1" \
@@ -21,10 +21,30 @@ n2=$(chunks "$PORT_fifo" news)
 [[ $n2 -gt $n1 ]] || fail "FIFO: no new chunks after the encoder restarted ($n1 -> $n2)"
 echo "FIFO: $n1 chunks, $n2 after the encoder restarted"
 
+note "a live viewer with --output=- writes only the MPEG-TS stream to stdout"
+"$HN_BIN" --role=peer --server="http://127.0.0.1:$PORT_fifo" --live=news --output=- --live-seconds=5 \
+  --summary="$T/stdout.json" >"$T/stdout.ts" 2>"$T/stdout_viewer.log" &
+viewer=$!
+HN_PIDS+=($viewer)
+sleep 0.5
+encode 3 "$T/live.fifo"
+wait $viewer || fail "stdout viewer failed: $(tail -n 5 "$T/stdout_viewer.log")"
+"$PY" - "$T/stdout.ts" <<'PY' || fail "stdout is not a clean MPEG-TS stream"
+import sys
+b = open(sys.argv[1], "rb").read()
+assert len(b) >= 188 * 10, f"only {len(b)} bytes on stdout"
+assert len(b) % 188 == 0, f"{len(b)} bytes: not whole TS packets (log text on stdout?)"
+assert all(b[i] == 0x47 for i in range(0, len(b), 188)), "a TS packet without its sync byte"
+print(f"stdout: {len(b)} bytes, {len(b) // 188} TS packets")
+PY
+ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/stdout.ts" >/dev/null || fail "stdout stream does not probe"
+[[ $(json "$T/stdout.json" 'j["chunks_delivered"] > 0') == True ]] || fail "summary: $(cat "$T/stdout.json")"
+
 note "growing file source"
 : >"$T/grow.ts"
 start_server grow --store="$T/s2" --live=cam="$T/grow.ts"
 encode 5 "$T/grow.ts" &
+HN_PIDS+=($!)
 enc=$!
 sleep 3
 timeout 20 ffmpeg -nostdin -v error -i "http://127.0.0.1:$PORT_grow/live/cam.m3u8" -t 1 -f null - 2>"$T/play.err" ||

@@ -45,7 +45,7 @@ note "each viewer's endpoint is played by ffmpeg for 8 s"
 players=()
 for v in v1 v2 v3 v4; do
   timeout 30 ffmpeg -nostdin -v error -i "http://127.0.0.1:$(cat "$T/$v.port")/live/news.m3u8" -t 8 -f null - 2>"$T/play_$v.err" &
-  players+=($!)
+  players+=($!); HN_PIDS+=($!)
 done
 sleep 3
 note "SIGKILL v5 mid-stream"
@@ -80,7 +80,11 @@ for v, x in s.items():
     assert x["bad_chunks"] == 0
     if x["bytes_from_peers"] > 0:  # links that carried bytes are listed after they closed, as for VOD
         assert sum(l["bytes_in"] for l in x["links"]) > 0, f"{v} got {x['bytes_from_peers']} bytes from peers but lists no link: {x['links']}"
-    assert x["lag_ms_p95"] < 6000, f"{v} lag p95 {x['lag_ms_p95']} ms"      # generous; the benchmark measures it
+    # Measured: p95 ~0.4 s for viewers there from the start, ~1.8 s for the late joiner (it catches up from
+    # behind the edge), release and ASan alike. Past one 1 s chunk (late joiner: three) a viewer is falling
+    # behind, which is what this bounds; the benchmark measures the figures themselves.
+    bound = 3000 if v == "v6" else 1500
+    assert x["lag_ms_p95"] < bound, f"{v} lag p95 {x['lag_ms_p95']} ms (bound {bound} ms)"
     assert x["missed_deadlines"] <= 3, f"{v} missed {x['missed_deadlines']} deadlines"
 print(f"all viewers: {srv} bytes from the server, {peers} from peers ({100.0 * peers / (srv + peers):.0f}% peers)")
 assert peers > srv, "most live bytes must come from peers"

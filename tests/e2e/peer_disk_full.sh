@@ -11,7 +11,8 @@ if ! mount -t tmpfs -o size=512k tmpfs "$T/small" 2>/dev/null; then
   echo "SKIPPED: cannot mount a small tmpfs here (needs root)" >&2
   exit 77
 fi
-trap 'rc=$?; umount "$T/small" 2>/dev/null || true; (exit $rc); hn_cleanup' EXIT
+unmount_small() { umount "$T/small" 2>/dev/null || true; }
+HN_TEARDOWN_HOOKS+=(unmount_small)
 size=$(stat -c %s "$T/clip.mp4")
 (( size > 600000 )) || fail "test video too small ($size) to fill 512 KiB"
 

@@ -12,6 +12,7 @@ start_server srv --store="$T/store" --max-transfers=1 --signal-url="ws://127.0.0
 filler=$(curl -sf "http://127.0.0.1:$PORT_srv/videos/filler" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["chunks"][0]["id"])')
 # Hold the only transfer slot for ~3 s.
 (sleep 3 | "$PY" "$HN_SRC/tests/e2e/slow_reader.py" "$PORT_srv" "/chunks/$filler" >"$T/slow.out") &
+HN_PIDS+=($!)
 for _ in $(seq 1 100); do [[ -s "$T/slow.out" ]] && break; sleep 0.05; done
 [[ $(metric "$PORT_srv" hybridnode_active_transfers) == 1 ]] || fail "slot not held"
 

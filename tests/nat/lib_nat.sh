@@ -9,8 +9,7 @@ fi
 source "$HN_NAT_DIR/netns.sh"
 source "$HN_NAT_DIR/shape.sh"
 NETNS_PREFIX="hn$$"
-# set +e: under errexit, (exit $rc) would end the trap before hn_cleanup stops the processes.
-trap 'rc=$?; set +e; netns_teardown; (exit $rc); hn_cleanup' EXIT
+HN_TEARDOWN_HOOKS+=(netns_teardown)   # after hn_cleanup has ended every process
 
 # nat_world MODE CAP [RATE]: topology, coturn, signaller and content server (capacity CAP, each transfer
 # paced at RATE bytes/s, 0: not paced) in "pub". Shape links (shape_internet) after it for congestion.

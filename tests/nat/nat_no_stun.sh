@@ -15,6 +15,7 @@ import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("198.51.100.1", int(sys.argv[1]))); s.sendall(("GET /chunks/%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2]).encode())
 print(s.recv(100).split(b"\r\n")[0].decode(), flush=True); sys.stdin.read()' "$PORT_srv" "$filler" >"$T/slow.out") &
+HN_PIDS+=($!)
 for _ in $(seq 1 100); do [[ -s "$T/slow.out" ]] && break; sleep 0.05; done
 grep -q "200" "$T/slow.out" || fail "could not hold the server slot"
 peer_in home2 leecher --server="$SRV" --video=clip --signal-url="$SIG"

@@ -13,8 +13,20 @@ NETNS_PREFIX=${NETNS_PREFIX:-hn$$}
 ns() { echo "${NETNS_PREFIX}-$1"; }
 in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
 
+# netns_teardown: removes the namespaces. Deleting a namespace does not end the processes inside it (they
+# keep it alive, nameless), so any process still in one is named, killed, and fails the test (returns 1).
 netns_teardown() {
-  for n in pub void nat1 nat2 nat3 home1 home2 home3; do ip netns del "$(ns $n)" 2>/dev/null || true; done
+  local n pids rc=0
+  for n in pub void nat1 nat2 nat3 home1 home2 home3; do
+    pids=$(ip netns pids "$(ns $n)" 2>/dev/null || true)
+    if [[ -n "$pids" ]]; then
+      echo "FAIL: processes left in namespace $(ns $n): $(for p in $pids; do tr '\0' ' ' <"/proc/$p/cmdline"; echo -n "; "; done)" >&2
+      kill -KILL $pids 2>/dev/null || true
+      rc=1
+    fi
+    ip netns del "$(ns $n)" 2>/dev/null || true
+  done
+  return $rc
 }
 
 # netns_setup [symmetric]: with "symmetric", nat2 maps every new destination to a random port.
@@ -87,7 +99,9 @@ log-file=stdout
 simple-log
 
 CONF
-  in_ns pub turnserver -c "$dir/turnserver.conf" >"$dir/coturn.log" 2>&1 &
+  # Not through the in_ns function: a backgrounded function is a subshell, and its $! is not turnserver's
+  # pid (killing it orphaned coturn). ip netns exec execs turnserver, so $! is the server itself.
+  ip netns exec "$(ns pub)" turnserver -c "$dir/turnserver.conf" >"$dir/coturn.log" 2>&1 &
   HN_PIDS+=($!)
   for _ in $(seq 1 100); do grep -q "Total General servers\|listener opened\|IPv4. UDP listener opened" "$dir/coturn.log" 2>/dev/null && return 0; sleep 0.05; done
   sleep 0.5

@@ -60,3 +60,15 @@ TEST_CASE("a MongoDB that is not there: opening is instant, calls fail fast and 
   REQUIRE(local);
   CHECK((*local)->describe().rfind("local:", 0) == 0);
 }
+
+TEST_CASE("mongodb+srv: opening does no DNS; the lookup happens (and fails) in calls, on the caller's thread") {
+  auto s = open_store("mongodb+srv://cluster0.no-such-domain.invalid/hn?serverSelectionTimeoutMS=300&connectTimeoutMS=300");
+  REQUIRE(s);  // start-up never fails on DNS: the server answers 503 and retries
+  CHECK((*s)->remote());
+  auto m = (*s)->load_manifests();
+  REQUIRE_FALSE(m);
+  CHECK(m.error().rfind("mongodb: ", 0) == 0);
+  auto n = (*s)->chunk_length(std::string(64, 'a'));
+  REQUIRE_FALSE(n);
+  CHECK(n.error().rfind(kNotFound, 0) != 0);  // down is not "missing"
+}

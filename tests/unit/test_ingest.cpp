@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 
@@ -38,7 +40,16 @@ TEST_CASE("ingest splits a file into sha256-addressed chunks and a consistent ma
     auto src = (*store)->open_chunk(m->chunks[i].id);
     REQUIRE(src);
     CHECK(src->length == m->chunks[i].size);
+    // The bytes themselves, as the server would send them (a file region or in-memory bytes).
+    std::string got = src->bytes;
+    if (src->fd >= 0) {
+      got.resize(src->length);
+      REQUIRE(::pread(src->fd, got.data(), got.size(), static_cast<off_t>(src->offset)) == static_cast<ssize_t>(got.size()));
+    }
+    CHECK(got == expect);
+    joined += got;
   }
+  CHECK(joined == data);
   auto loaded = (*store)->load_manifests();
   REQUIRE(loaded);
   REQUIRE(loaded->size() == 1);
@@ -65,6 +76,43 @@ TEST_CASE("ingest refuses bad chunk sizes, ids and empty files") {
   CHECK_FALSE(hn::ingest_file(**store, io));
   io.file = d.file("missing.ts");
   CHECK_FALSE(hn::ingest_file(**store, io));
+}
+
+namespace {
+// A store that can hold only a few chunks per manifest and counts what was uploaded.
+class TinyManifestStore final : public hn::ChunkStore {
+ public:
+  int puts = 0;
+  std::string describe() const override { return "tiny"; }
+  hn::Result<void> put_chunk(const std::string&, const void*, size_t) override { puts++; return {}; }
+  bool has_chunk(const std::string&) override { return false; }
+  hn::Result<hn::ChunkSource> open_chunk(const std::string&) override { return hn::make_error("no"); }
+  hn::Result<void> put_manifest(const hn::Manifest&) override { return {}; }
+  hn::Result<std::vector<hn::Manifest>> load_manifests() override { return std::vector<hn::Manifest>{}; }
+  size_t max_manifest_chunks(size_t) const override { return 3; }
+};
+}  // namespace
+
+TEST_CASE("a file whose manifest the store cannot hold is refused before any chunk is uploaded") {
+  TempDir d;
+  write_pattern(d, "big.ts", 4 * 4096 + 1);
+  TinyManifestStore store;
+  hn::IngestOptions io;
+  io.file = d.file("big.ts");
+  io.chunk_size = 4096;
+  auto r = hn::ingest_file(store, io);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("raise --chunk-size") != std::string::npos);
+  CHECK(store.puts == 0);
+  io.chunk_size = 8192;  // 3 chunks fit
+  CHECK(hn::ingest_file(store, io));
+  CHECK(store.puts == 3);
+  // GridFS: a BSON document is at most 16 MiB, about 100 bytes per chunk entry.
+  auto g = hn::open_store("mongodb://127.0.0.1:1/hn?serverSelectionTimeoutMS=300");
+  REQUIRE(g);
+  size_t most = (*g)->max_manifest_chunks(100);
+  CHECK(most > 150000);
+  CHECK(most < 170000);
 }
 
 TEST_CASE("open_chunk on an unknown id reports not found") {
