@@ -66,6 +66,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"mtu", Type::integer, "1200", "link MTU: DTLS datagram bytes; SCTP's path MTU is 40 less, at most 16344 (raise on host/LAN pairs)", 576, 65000},
           {"dtls-cert", Type::string, "", "PEM certificate for peer links (DTLS; default: a fresh ECDSA P-256 one)"},
           {"dtls-key", Type::string, "", "PEM private key of --dtls-cert"},
+          {"dtls-timeout-ms", Type::integer, "10000", "a DTLS handshake not done by then closes the link", 100, 600000},
           {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
           {"urgent-chunks", Type::integer, "2", "next N missing chunks (playback order) go to the server even in the swarm; live viewers: 1 unless given", 0, 1000000},
           {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
@@ -113,6 +114,7 @@ int run_peer(const std::vector<std::string>& args) {
   po.mtu = static_cast<int>(o.integer("mtu"));
   po.dtls_cert = o.str("dtls-cert");
   po.dtls_key = o.str("dtls-key");
+  po.dtls_timeout_ms = static_cast<uint64_t>(o.integer("dtls-timeout-ms"));
   po.server_slots = static_cast<int>(o.integer("server-slots"));
   po.urgent_chunks = static_cast<int>(o.integer("urgent-chunks"));
   // Live: only the chunk the player needs within one chunk-duration is urgent (the server's);
