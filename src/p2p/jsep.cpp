@@ -192,9 +192,11 @@ Result<JsepRemote> parse_jsep(std::string_view sdp) {
     if (kind == 'm') {
       ++section;
       auto f = split_ws(body, 8);
-      if (chosen < 0 && f.size() >= 4 && f[0] == "application" && f[1] != "0" && ieq(f[2], "UDP/DTLS/SCTP") &&
-          f[3] == "webrtc-datachannel")
-        chosen = section;
+      if (f.size() < 4) continue;
+      // RFC 8841's form, or the older draft's "DTLS/SCTP 5000" + a=sctpmap that aiortc 1.4 still offers.
+      bool modern = f.size() >= 4 && ieq(f[2], "UDP/DTLS/SCTP") && f[3] == "webrtc-datachannel";
+      bool legacy = f.size() >= 4 && ieq(f[2], "DTLS/SCTP") && f[3] == "5000";
+      if (chosen < 0 && f[0] == "application" && f[1] != "0" && (modern || legacy)) chosen = section;
       continue;
     }
     if (kind != 'a') continue;

@@ -451,7 +451,9 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
       n.unreachable++;
       bool any_ready = false;
       for (auto& [id, other] : links) any_ready = any_ready || other->ready();
-      if (!any_ready)
+      // The NAT advice is for links ICE could not establish, not for remotes refused at DTLS/SDP level.
+      bool refused = why.rfind("dtls:", 0) == 0 || why.rfind("sdp:", 0) == 0 || why.rfind("sctp:", 0) == 0;
+      if (!any_ready && !refused)
         log::warn("cannot reach peer " + l.remote() + " (" + why + "): no direct route and no working STUN/TURN " +
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
