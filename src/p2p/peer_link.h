@@ -73,7 +73,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t queued_bytes() const { return queued_bytes_; }
   // Pieces of chunk `index` still queued here (not yet taken by SCTP): an upload in progress.
   bool sending(uint32_t index) const { return !closed_ && pieces_queued_.count(index) > 0; }
-  bool dtls_up() const { return dtls_ && dtls_->connected(); }
+  bool dtls_up() const { return !dtls_cipher().empty(); }  // the handshake completed (cipher kept after close)
   std::string dtls_cipher() const { return dtls_ ? dtls_->cipher() : ""; }
   std::string remote_fingerprint() const { return dtls_ ? dtls_->remote_fingerprint() : ""; }
   bool fingerprint_mismatch() const { return fingerprint_mismatch_; }
