@@ -165,7 +165,7 @@ Result<std::shared_ptr<DtlsIdentity>> DtlsIdentity::create(const std::string& ce
   SSL_CTX_set_max_proto_version(ctx.get(), DTLS1_2_VERSION);
   if (SSL_CTX_set_cipher_list(ctx.get(), kCiphers) != 1) return make_error(openssl_error("dtls: cipher list"));
   SSL_CTX_set1_groups_list(ctx.get(), "X25519:P-256");
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
   if (SSL_CTX_use_certificate(ctx.get(), cert.get()) != 1 || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 ||
       SSL_CTX_check_private_key(ctx.get()) != 1)
@@ -236,9 +236,7 @@ void DtlsSession::start_handshake() {
   std::string failure;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    if (state_ != State::handshaking || !SSL_is_init_finished(ssl_)) {
-      if (state_ == State::handshaking && SSL_in_connect_init(ssl_)) handshake_step(failure);
-    }
+    if (state_ == State::handshaking && SSL_in_connect_init(ssl_)) handshake_step(failure);
   }
   if (!failure.empty() && notify_) notify_(Event::failed, failure);
 }

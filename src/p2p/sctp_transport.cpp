@@ -279,7 +279,9 @@ void SctpTransport::handle_notification(const char* data, size_t len) {
   } else if (n->sn_header.sn_type == SCTP_STREAM_RESET_EVENT && len >= sizeof(struct sctp_stream_reset_event)) {
     const auto& ev = n->sn_strreset_event;
     if (!(ev.strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) || channel_ < 0) return;
-    size_t count = (std::min<size_t>(ev.strreset_length, len) - sizeof(struct sctp_stream_reset_event)) / sizeof(uint16_t);
+    size_t total = std::min<size_t>(ev.strreset_length, len);
+    if (total < sizeof(struct sctp_stream_reset_event)) return;
+    size_t count = (total - sizeof(struct sctp_stream_reset_event)) / sizeof(uint16_t);
     for (size_t i = 0; i < count; ++i)
       if (ev.strreset_stream_list[i] == channel_) return fail("sctp: the remote closed the data channel");
   } else if (n->sn_header.sn_type == SCTP_SENDER_DRY_EVENT) {
