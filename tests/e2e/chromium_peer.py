@@ -80,7 +80,8 @@ async function run() {
   }
   const stats = await pc.getStats();
   let dtls = {};
-  stats.forEach(s => { if (s.type === "transport") dtls = {cipher: s.dtlsCipher, state: s.dtlsState, role: s.dtlsRole}; });
+  stats.forEach(s => { if (s.type === "transport") dtls = {cipher: s.dtlsCipher, state: s.dtlsState, role: s.dtlsRole, remoteCert: s.remoteCertificateId}; });
+  stats.forEach(s => { if (s.type === "certificate" && s.id === dtls.remoteCert) dtls.remoteFingerprint = s.fingerprint; });
   pc.close();
   return {ok: true, me, chunks: verified.length, bytes: verified.reduce((a, b) => a + b, 0), dtls};
 }
