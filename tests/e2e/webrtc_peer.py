@@ -148,13 +148,18 @@ async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybri
     if mutate_sdp:
         sdp = mutate_sdp(sdp)
     await sig.send({"type": "offer", "to": seeder, "sdp": sdp})
+    early = []
     while True:
-        m = await sig.queue.get()
+        try:
+            m = await asyncio.wait_for(sig.queue.get(), 10)
+        except asyncio.TimeoutError:
+            raise SystemExit(f"no answer from {seeder} within 10 s")
         if m["type"] == "answer":
             break
-        if m["type"] == "candidate":  # before the answer: not expected from a native peer, kept anyway
-            await sig.queue.put(m)
-            await asyncio.sleep(0.01)
+        if m["type"] == "candidate":  # before the answer: kept for after it
+            early.append(m)
+    for c in early:
+        await sig.queue.put(c)
     log("answer:", m["sdp"].replace("\r\n", " | ")[:600])
     await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="answer"))
     asyncio.ensure_future(pump_candidates(sig, pc))
