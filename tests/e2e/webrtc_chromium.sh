@@ -30,7 +30,7 @@ curl -sf "http://127.0.0.1:$(cat "$T/seeder.mport")/summary" >"$T/seeder_summary
 import json, sys
 r = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2])); m = json.load(open(sys.argv[3]))
 assert r["dtls"].get("remoteFingerprint", "").upper() == sys.argv[4], (r["dtls"], sys.argv[4])
-print(f"  chromium: {r['chunks']} chunks, {r['bytes']} bytes verified with crypto.subtle; DTLS {r['dtls']}")
+print(f"  chromium: {r['chunks']} chunks, {r['bytes']} bytes verified with crypto.subtle in {r['ms']:.0f} ms; DTLS {r['dtls']}")
 assert r["ok"] and r["chunks"] == len(m["chunks"]) and r["bytes"] == sum(c["size"] for c in m["chunks"]), r
 link = [l for l in s["links"] if l["peer"] == r["me"]][0]
 print(f"  seeder's link to {link['peer']}: dtls {link['dtls']}, {link['cipher']}, out {link['bytes_out']}")
