@@ -15,6 +15,8 @@ PACKAGES=(
   libhiredis-dev redis-server       # signallers sharing swarms (issue 10)
   # sanitizer and fuzz builds
   clang libclang-rt-14-dev
+  # WebRTC interop (issue 14): an independent stack and a real browser
+  python3-aiortc chromium chromium-driver python3-selenium
   # benchmarks
   nginx-light wrk
   # API reference (scripts/apidocs.sh)

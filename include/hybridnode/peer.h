@@ -22,7 +22,9 @@ struct PeerOptions {
   std::string stun, turn, turn_user, turn_pass;  // "IP:PORT"
   bool host_candidates = true;
   bool relay_only = false;     // use only TURN relay candidates
-  int mtu = 1200;              // SCTP path MTU (raise for host/LAN pairs)
+  int mtu = 1200;              // link MTU: DTLS datagram bytes (raise for host/LAN pairs; SCTP gets 40 less)
+  std::string dtls_cert, dtls_key;  // PEM files for the DTLS certificate; empty: a fresh one at start
+  uint64_t dtls_timeout_ms = 10000;  // a DTLS handshake not done by then closes the link
   int server_slots = 2;        // concurrent chunk requests to the server
   int urgent_chunks = 2;       // in the swarm, the next N missing chunks (playback order) still go to the server
   int max_links = 8;           // peer connections we open

@@ -3,9 +3,9 @@
 #include <agent.h>
 #include <gio/gio.h>
 #include <sys/socket.h>
-#include <usrsctp.h>
 
 #include "net/address.h"
+#include "p2p/jsep.h"
 #include "p2p/sdp_guard.h"
 #include "util/log.h"
 
@@ -16,6 +16,7 @@ struct IceTransport::Token {
   LinkId id;
   P2pHub* hub;
   std::weak_ptr<IceTransport> self;
+  std::function<void(const char*, size_t)> on_packet;  // GLib thread
   // Calls fn(transport) on the loop thread if the transport still exists then.
   void post(std::function<void(IceTransport&)> fn) {
     auto weak = self;
@@ -37,17 +38,24 @@ const char* type_name(NiceCandidateType t) {
   return "?";
 }
 
-// ICE packets carry SCTP: hand them to usrsctp right here on the GLib thread (no copy, no hop).
+// ICE packets carry DTLS: hand them on right here on the GLib thread (no copy, no hop).
 void on_recv(NiceAgent*, guint, guint, guint len, gchar* buf, gpointer user) {
   auto* token = static_cast<IceTransport::Token*>(user);
-  usrsctp_conninput(reinterpret_cast<void*>(static_cast<uintptr_t>(token->id)), buf, len, 0);
+  if (token->on_packet) token->on_packet(buf, len);
+}
+
+// libnice's "a=candidate:..." as "candidate:..." (lowercase transport, as browsers write it).
+std::string trickle_form(const std::string& libnice_line) {
+  auto n = normalize_candidate(libnice_line);
+  return n && n->has_value() ? **n : "";
 }
 
 void on_new_candidate(NiceAgent* a, NiceCandidate* c, gpointer user) {
   auto* token = static_cast<IceTransport::Token*>(user);
   gchar* line = nice_agent_generate_local_candidate_sdp(a, c);
-  std::string s = line ? line : "";
+  std::string s = line ? trickle_form(line) : "";
   g_free(line);
+  if (s.empty()) return;
   token->post([s](IceTransport& t) { t.local_candidate(s); });
 }
 
@@ -119,7 +127,7 @@ Result<void> IceTransport::start() {
                                    cfg_.turn_user.c_str(), cfg_.turn_pass.c_str(), NICE_RELAY_TYPE_TURN_UDP))
       return make_error("ice: invalid TURN settings");
   }
-  token_ = new Token{id_, &hub_, weak_from_this()};
+  token_ = new Token{id_, &hub_, weak_from_this(), handlers_.on_packet};
 
   g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(on_new_candidate), token_);
   g_signal_connect(agent_, "candidate-gathering-done", G_CALLBACK(on_gathering_done), token_);
@@ -132,42 +140,39 @@ Result<void> IceTransport::start() {
   return {};
 }
 
-std::string IceTransport::local_description() const {
-  if (agent_ == nullptr) return "";
-  gchar* sdp = nice_agent_generate_local_stream_sdp(agent_, stream_, FALSE);
-  std::string s = sdp ? sdp : "";
-  g_free(sdp);
-  if (!cfg_.host_candidates) {  // drop host candidate lines
-    std::string out;
-    size_t pos = 0;
-    while (pos < s.size()) {
-      size_t nl = s.find('\n', pos);
-      std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos + 1);
-      if (line.find(" typ host") == std::string::npos) out += line;
-      if (nl == std::string::npos) break;
-      pos = nl + 1;
-    }
-    s = out;
-  }
-  return s;
-}
-
-Result<void> IceTransport::set_remote_description(const std::string& sdp) {
-  if (agent_ == nullptr) return make_error("ice: not started");
-  if (auto ok = vet_remote_description(sdp); !ok) return make_error(ok.error());
+std::pair<std::string, std::string> IceTransport::local_credentials() const {
+  if (agent_ == nullptr) return {};
   gchar* ufrag = nullptr;
   gchar* pwd = nullptr;
-  GSList* cands = nice_agent_parse_remote_stream_sdp(agent_, stream_, sdp.c_str(), &ufrag, &pwd);
-  bool ok = ufrag != nullptr && pwd != nullptr && nice_agent_set_remote_credentials(agent_, stream_, ufrag, pwd);
+  std::pair<std::string, std::string> out;
+  if (nice_agent_get_local_credentials(agent_, stream_, &ufrag, &pwd)) out = {ufrag ? ufrag : "", pwd ? pwd : ""};
   g_free(ufrag);
   g_free(pwd);
-  if (!ok) {
-    g_slist_free_full(cands, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
-    return make_error("ice: remote description has no valid ice-ufrag/ice-pwd");
+  return out;
+}
+
+std::vector<std::string> IceTransport::local_candidates() const {
+  std::vector<std::string> out;
+  if (agent_ == nullptr) return out;
+  GSList* list = nice_agent_get_local_candidates(agent_, stream_, 1);
+  for (GSList* i = list; i != nullptr; i = i->next) {
+    auto* c = static_cast<NiceCandidate*>(i->data);
+    if (!cfg_.host_candidates && c->type == NICE_CANDIDATE_TYPE_HOST) continue;
+    gchar* line = nice_agent_generate_local_candidate_sdp(agent_, c);
+    std::string s = line ? trickle_form(line) : "";
+    g_free(line);
+    if (!s.empty()) out.push_back(s);
   }
-  if (cands != nullptr) nice_agent_set_remote_candidates(agent_, stream_, 1, cands);
-  g_slist_free_full(cands, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+  g_slist_free_full(list, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+  return out;
+}
+
+Result<void> IceTransport::set_remote(const std::string& ufrag, const std::string& pwd, const std::vector<std::string>& candidates) {
+  if (agent_ == nullptr) return make_error("ice: not started");
+  if (!nice_agent_set_remote_credentials(agent_, stream_, ufrag.c_str(), pwd.c_str()))
+    return make_error("ice: remote description has no valid ice-ufrag/ice-pwd");
   remote_set_ = true;
+  for (const auto& c : candidates) add_remote_candidate(c);
   return {};
 }
 
@@ -177,7 +182,7 @@ Result<void> IceTransport::add_remote_candidate(const std::string& line) {
     nice_agent_peer_candidate_gathering_done(agent_, stream_);
     return {};
   }
-  auto l = vet_remote_candidate(line);
+  auto l = vet_remote_candidate(line);  // "a=candidate:...", as libnice wants it
   if (!l) return make_error(l.error());
   NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent_, stream_, l->c_str());
   if (c == nullptr) return make_error("ice: unparsable candidate");

@@ -4,6 +4,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hybridnode/result.h"
 #include "p2p/p2p_hub.h"
@@ -25,6 +27,8 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
     std::function<void()> on_connected;
     std::function<void(const std::string& why)> on_failed;
     std::function<void(const std::string& local_type, const std::string& remote_type)> on_selected_pair;
+    // Every datagram that is not STUN, on the GLib thread (no hop: DTLS decrypts it right there).
+    std::function<void(const char* data, size_t len)> on_packet;
   };
 
   IceTransport(P2pHub& hub, LinkId id, bool controlling, IceConfig cfg, Handlers h);
@@ -33,9 +37,12 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   IceTransport& operator=(const IceTransport&) = delete;
 
   Result<void> start();  // creates the agent and starts gathering
-  std::string local_description() const;
-  Result<void> set_remote_description(const std::string& sdp);
-  // One "a=candidate:..." / "candidate:..." line; "" means the remote side has no more candidates.
+  // Our ICE credentials and the candidates gathered so far ("candidate:..." lines), for the JSEP SDP.
+  std::pair<std::string, std::string> local_credentials() const;
+  std::vector<std::string> local_candidates() const;
+  // The remote's credentials and the candidates of its SDP (normalized by jsep.h).
+  Result<void> set_remote(const std::string& ufrag, const std::string& pwd, const std::vector<std::string>& candidates);
+  // One normalized "candidate:..." line; "" means the remote side has no more candidates.
   Result<void> add_remote_candidate(const std::string& line);
   void close();
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "p2p/crc32c.h"
 #include "util/log.h"
 
 namespace hn::p2p {
@@ -18,7 +19,8 @@ P2pHub* g_hub = nullptr;
 // usrsctp hands every outgoing SCTP packet here, from whichever thread produced it.
 int sctp_output(void* addr, void* data, size_t len, uint8_t, uint8_t) {
   if (g_hub == nullptr) return -1;
-  return g_hub->send_packet(static_cast<LinkId>(reinterpret_cast<uintptr_t>(addr)), data, len);
+  g_hub->sctp_output(static_cast<LinkId>(reinterpret_cast<uintptr_t>(addr)), data, len);
+  return 0;
 }
 
 void init_usrsctp_once() {
@@ -39,9 +41,10 @@ void init_usrsctp_once() {
   usrsctp_sysctl_set_sctp_sendspace(4 << 20);
   usrsctp_sysctl_set_sctp_recvspace(4 << 20);
   usrsctp_sysctl_set_sctp_default_cc_module(SCTP_CC_HTCP);
-  // SCTP's CRC32c is skipped (as WebRTC stacks do under DTLS): UDP's checksum covers the datagram and
-  // every chunk is SHA-256 verified end to end; computing CRC32c in software halved link throughput.
-  if (std::getenv("HN_SCTP_CRC32C") == nullptr) usrsctp_enable_crc32c_offload();
+  // usrsctp neither computes nor checks CRC32c: received packets come out of DTLS, whose AEAD tag is a
+  // far stronger check; outgoing packets get their CRC32c in sctp_output() (hardware CRC32C where the
+  // CPU has it), because other WebRTC stacks (Chromium, aiortc) drop packets without a valid one.
+  usrsctp_enable_crc32c_offload();
 }
 
 }  // namespace
@@ -157,6 +160,32 @@ int P2pHub::send_packet(LinkId id, const void* data, size_t len) {
   }
   int n = nice_agent_send(it->second.agent, it->second.stream, 1, static_cast<guint>(len), static_cast<const gchar*>(data));
   return n < 0 ? -1 : 0;
+}
+
+void P2pHub::set_sink(LinkId id, std::shared_ptr<PacketSink> sink) {
+  std::lock_guard<std::mutex> lk(sink_mu_);
+  sinks_[id] = std::move(sink);
+}
+
+void P2pHub::clear_sink(LinkId id) {
+  std::shared_ptr<PacketSink> old;  // released outside the lock
+  std::lock_guard<std::mutex> lk(sink_mu_);
+  auto it = sinks_.find(id);
+  if (it == sinks_.end()) return;
+  old = std::move(it->second);
+  sinks_.erase(it);
+}
+
+void P2pHub::sctp_output(LinkId id, void* data, size_t len) {
+  std::shared_ptr<PacketSink> sink;
+  {
+    std::lock_guard<std::mutex> lk(sink_mu_);
+    auto it = sinks_.find(id);
+    if (it == sinks_.end()) return;
+    sink = it->second;
+  }
+  if (len >= 12) sctp_set_crc32c(static_cast<uint8_t*>(data), len);
+  sink->sctp_packet(data, len);
 }
 
 }  // namespace hn::p2p

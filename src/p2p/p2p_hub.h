@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <mutex>
 #include <thread>
@@ -25,6 +26,13 @@ typedef struct _NiceAgent NiceAgent;
 namespace hn::p2p {
 
 using LinkId = uint64_t;
+
+// Where usrsctp's packets of a link go before ICE: the link's DTLS session (called from any thread).
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual void sctp_packet(void* data, size_t len) = 0;
+};
 
 class P2pHub {
  public:
@@ -51,6 +59,10 @@ class P2pHub {
   void mark_ready(LinkId id);
   void clear_route(LinkId id);
   int send_packet(LinkId id, const void* data, size_t len);
+  // usrsctp's output of a link goes through its sink (DTLS); without one it is dropped: no plaintext.
+  void set_sink(LinkId id, std::shared_ptr<PacketSink> sink);
+  void clear_sink(LinkId id);
+  void sctp_output(LinkId id, void* data, size_t len);
 
   void shutdown();  // stops the GLib thread; waits for it
 
@@ -71,6 +83,8 @@ class P2pHub {
     std::vector<std::string> early;
   };
   std::unordered_map<LinkId, Route> routes_;
+  std::mutex sink_mu_;  // not route_mu_: a sink's send ends in send_packet()
+  std::unordered_map<LinkId, std::shared_ptr<PacketSink>> sinks_;
   LinkId last_id_ = 0;
   std::atomic<bool> stopped_{false};
 };

@@ -13,6 +13,7 @@ PeerLink::PeerLink(P2pHub& hub, std::string remote, bool controlling, Config cfg
 PeerLink::~PeerLink() {
   handlers_ = {};
   if (sctp_) sctp_->close();
+  if (dtls_) dtls_->close();
   if (ice_) ice_->close();
 }
 
@@ -23,56 +24,60 @@ void PeerLink::start() {
       if (auto self = weak.lock()) fn(*self, args...);
     };
   };
+  if (!cfg_.dtls) return fail("dtls: no certificate");
+  DtlsTransport::Handlers dh;
+  dh.on_connected = with([](PeerLink& l) {
+    log::debug("link " + l.remote_ + ": dtls up (" + l.dtls_->cipher() + ")");
+  });
+  dh.on_failed = with([](PeerLink& l, const std::string& why) {
+    if (why.find("does not match the a=fingerprint") != std::string::npos) l.fingerprint_mismatch_ = true;
+    l.fail(why);
+  });
+  dtls_ = std::make_shared<DtlsTransport>(hub_, id_, cfg_.dtls, std::move(dh));
+
   IceTransport::Handlers ih;
   ih.on_local_candidate = with([](PeerLink& l, const std::string& c) {
     log::debug("link " + l.remote_ + ": local candidate " + (c.empty() ? "(end)" : c));
-    if (l.handlers_.send_signal) l.handlers_.send_signal("candidate", {{"candidate", c}});
+    if (l.handlers_.send_signal) l.handlers_.send_signal("candidate", {{"candidate", c}, {"mid", "0"}, {"mline", 0}});
   });
   ih.on_connected = with([](PeerLink& l) { l.on_ice_connected(); });
   ih.on_failed = with([](PeerLink& l, const std::string& why) { l.fail(why); });
   ih.on_selected_pair = with([](PeerLink& l, const std::string& lt, const std::string& rt) { l.pair_ = lt + "/" + rt; });
+  ih.on_packet = dtls_->input();
   ice_ = std::make_shared<IceTransport>(hub_, id_, controlling_, cfg_.ice, std::move(ih));
   auto ok = ice_->start();
   if (!ok) return fail(ok.error());
-  start_sctp();  // its first packets wait in the hub until ICE connects
-  if (closed_) return;
   uv_timer_init(hub_.loop(), timer_.get());
   timer_->data = this;
   uv_timer_start(timer_.get(), [](uv_timer_t* t) {
     auto* self = static_cast<PeerLink*>(t->data);
     if (!self->ready_) self->fail("could not connect within " + std::to_string(self->cfg_.connect_timeout_ms) + " ms");
   }, cfg_.connect_timeout_ms, 0);
-  if (controlling_ && handlers_.send_signal) handlers_.send_signal("offer", {{"sdp", ice_->local_description()}});
+  // The dialler offers (JSEP: the offerer is actpass and lets the answerer pick the DTLS client role).
+  if (controlling_ && handlers_.send_signal) handlers_.send_signal("offer", {{"sdp", local_sdp("actpass", "0")}});
 }
 
-void PeerLink::on_signal(const nlohmann::json& msg) {
-  if (closed_) return;
-  const std::string type = msg.value("type", "");
-  if (type == "offer" || type == "answer") {
-    if ((type == "offer") == controlling_) return fail("unexpected " + type);
-    auto ok = ice_->set_remote_description(msg.value("sdp", ""));
-    if (!ok) return fail(ok.error());
-    remote_desc_ = true;
-    if (type == "offer" && handlers_.send_signal) handlers_.send_signal("answer", {{"sdp", ice_->local_description()}});
-    for (auto& c : early_candidates_) ice_->add_remote_candidate(c);
-    early_candidates_.clear();
-  } else if (type == "candidate") {
-    std::string c = msg.value("candidate", "");
-    log::debug("link " + remote_ + ": remote candidate " + (c.empty() ? "(end)" : c));
-    if (!remote_desc_) {
-      if (early_candidates_.size() < 64) early_candidates_.push_back(c);
-      return;
-    }
-    auto ok = ice_->add_remote_candidate(c);
-    if (!ok) log::debug("link " + remote_ + ": " + ok.error());
+std::string PeerLink::local_sdp(const std::string& setup, const std::string& mid) const {
+  JsepLocal d;
+  auto [ufrag, pwd] = ice_->local_credentials();
+  d.ufrag = ufrag;
+  d.pwd = pwd;
+  d.fingerprint = cfg_.dtls->fingerprint();
+  d.setup = setup;
+  d.mid = mid;
+  d.session_id = id_ * 1000003u + static_cast<uint64_t>(uv_hrtime() % 1000000007u);
+  d.candidates = ice_->local_candidates();
+  return write_jsep(d);
+}
+
+Result<void> PeerLink::begin_transports(bool dtls_client, const JsepRemote& remote) {
+  if (remote.max_message_size != 0) {
+    if (remote.max_message_size < 1024)
+      return make_error("remote a=max-message-size " + std::to_string(remote.max_message_size) + " is too small");
+    block_ = std::min<size_t>(wire::kBlockSize, remote.max_message_size - wire::kPieceHeader);
   }
-}
-
-void PeerLink::on_ice_connected() {
-  if (!closed_) hub_.mark_ready(id_);
-}
-
-void PeerLink::start_sctp() {
+  int sctp_mtu = std::min(cfg_.mtu, kMaxSctpMtuOverDtls) - kDtlsOverhead;
+  if (auto ok = dtls_->begin(dtls_client, remote.fingerprint, cfg_.mtu, cfg_.dtls_timeout_ms); !ok) return ok;
   std::weak_ptr<PeerLink> weak = weak_from_this();
   SctpTransport::Handlers sh;
   sh.on_connected = [weak] {
@@ -90,9 +95,62 @@ void PeerLink::start_sctp() {
   sh.on_closed = [weak](const std::string& why) {
     if (auto self = weak.lock()) self->fail(why);
   };
-  sctp_ = std::make_shared<SctpTransport>(hub_, id_, cfg_.mtu, std::move(sh));
-  auto ok = sctp_->start();
-  if (!ok) fail(ok.error());
+  // Started before any DTLS record can arrive; its first packets wait in the DTLS session.
+  sctp_ = std::make_shared<SctpTransport>(hub_, id_, sctp_mtu, controlling_, std::move(sh));
+  sctp_->set_dtls_client(dtls_client);
+  sctp_->set_remote_max_message(remote.max_message_size);
+  return sctp_->start();
+}
+
+void PeerLink::on_signal(const nlohmann::json& msg) {
+  if (closed_) return;
+  const std::string type = msg.value("type", "");
+  if (type == "offer" || type == "answer") {
+    if ((type == "offer") == controlling_) return fail("unexpected " + type);
+    if (remote_desc_) return fail("a second " + type);
+    auto r = parse_jsep(msg.contains("sdp") && msg["sdp"].is_string() ? msg["sdp"].get<std::string>() : "");
+    if (!r) return fail(r.error());
+    // RFC 8842: the offerer is actpass; an answerer "active" is the DTLS client, "passive" the server.
+    bool client;
+    if (type == "offer") {
+      client = r->setup != "active";  // actpass (or passive): we take the client role, as browsers do
+    } else {
+      if (r->setup == "actpass") return fail("sdp: an answer must be a=setup:active or passive");
+      client = r->setup == "passive";
+    }
+    if (auto ok = begin_transports(client, *r); !ok) return fail(ok.error());
+    if (closed_) return;
+    auto ok = ice_->set_remote(r->ufrag, r->pwd, r->candidates);
+    if (!ok) return fail(ok.error());
+    if (r->end_of_candidates) ice_->add_remote_candidate("");
+    remote_desc_ = true;
+    if (type == "offer" && handlers_.send_signal)
+      handlers_.send_signal("answer", {{"sdp", local_sdp(client ? "active" : "passive", r->mid)}});
+    for (auto& c : early_candidates_) ice_->add_remote_candidate(c);
+    early_candidates_.clear();
+  } else if (type == "candidate") {
+    if (!msg.contains("candidate") || !msg["candidate"].is_string()) return;
+    std::string c = msg["candidate"].get<std::string>();
+    log::debug("link " + remote_ + ": remote candidate " + (c.empty() ? "(end)" : c));
+    if (!c.empty()) {
+      auto n = normalize_candidate(c);
+      if (!n) return log::debug("link " + remote_ + ": " + n.error());
+      if (!n->has_value()) return;  // TCP / mDNS / RTCP: not used
+      c = **n;
+    }
+    if (!remote_desc_) {
+      if (early_candidates_.size() < 64) early_candidates_.push_back(c);
+      return;
+    }
+    auto ok = ice_->add_remote_candidate(c);
+    if (!ok) log::debug("link " + remote_ + ": " + ok.error());
+  }
+}
+
+void PeerLink::on_ice_connected() {
+  if (closed_) return;
+  hub_.mark_ready(id_);
+  if (dtls_) dtls_->start_handshake();
 }
 
 void PeerLink::on_wire(std::string_view raw) {
@@ -123,6 +181,8 @@ void PeerLink::on_wire(std::string_view raw) {
     uint64_t expected = cfg_.chunk_size ? cfg_.chunk_size(p->index) : 0;
     if (p->total != expected) return fail("protocol error: piece with wrong chunk size");
     auto& [buf, got] = assembling_[p->index];
+    // Blocks of a chunk come in order on the ordered channel: each starts where the last ended.
+    if (p->offset != got) return fail("protocol error: piece out of order");
     if (buf.empty()) buf.assign(p->total, '\0');
     buf.replace(p->offset, p->data.size(), p->data);
     got += p->data.size();
@@ -222,8 +282,8 @@ void PeerLink::drop_queued_pieces(uint32_t index) {
 
 bool PeerLink::send_chunk(uint32_t index, const std::string& data) {
   if (!remote_wants_.count(index)) return false;  // cancelled (or never asked for)
-  for (size_t off = 0; off < data.size(); off += wire::kBlockSize) {
-    size_t n = std::min(wire::kBlockSize, data.size() - off);
+  for (size_t off = 0; off < data.size(); off += block_) {
+    size_t n = std::min(block_, data.size() - off);
     std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));
     m.append(data, off, n);
     bytes_out_ += n;
@@ -296,6 +356,7 @@ void PeerLink::fail(const std::string& why) {
   delay_timer_.reset();
   auto keep = shared_from_this();
   if (sctp_) sctp_->close();
+  if (dtls_) dtls_->close();  // close_notify, while ICE still carries it
   if (ice_) ice_->close();
   auto cb = handlers_.on_closed;
   if (cb) cb(*this, why);

@@ -1,4 +1,5 @@
-// One connection to another peer: ICE (libnice) -> [DTLS slot] -> SCTP (usrsctp) -> wire protocol.
+// One connection to another peer, a standard WebRTC data channel: ICE (libnice) -> DTLS (OpenSSL) ->
+// SCTP (usrsctp) -> DCEP channel `hybridnode` -> wire protocol; negotiated with JSEP SDP offers/answers.
 // Owns the per-link bookkeeping: what the remote holds, our requests in flight, blocks being assembled,
 // the outgoing queue (with SCTP back-pressure), bytes each way, the selected candidate pair.
 #pragma once
@@ -11,7 +12,9 @@
 #include <set>
 #include <string>
 
+#include "p2p/dtls_transport.h"
 #include "p2p/ice_transport.h"
+#include "p2p/jsep.h"
 #include "p2p/sctp_transport.h"
 #include "p2p/wire.h"
 #include "signal/bitfield.h"
@@ -31,8 +34,10 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   };
   struct Config {
     IceConfig ice;
-    int mtu = 1200;
+    int mtu = 1200;  // DTLS datagram size; SCTP's path MTU is this minus the DTLS overhead
     uint64_t connect_timeout_ms = 15000;
+    uint64_t dtls_timeout_ms = 10000;           // DTLS handshake, from the moment the SDPs are exchanged
+    std::shared_ptr<DtlsIdentity> dtls;         // the process's certificate
     std::function<uint64_t(uint32_t)> chunk_size;  // expected size of chunk i; 0 = no such chunk
     // TEST ONLY: hold every outgoing message this long (emulates a far region: this kernel has no netem).
     uint64_t test_send_delay_ms = 0;
@@ -68,10 +73,15 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t queued_bytes() const { return queued_bytes_; }
   // Pieces of chunk `index` still queued here (not yet taken by SCTP): an upload in progress.
   bool sending(uint32_t index) const { return !closed_ && pieces_queued_.count(index) > 0; }
+  bool dtls_up() const { return !dtls_cipher().empty(); }  // the handshake completed (cipher kept after close)
+  std::string dtls_cipher() const { return dtls_ ? dtls_->cipher() : ""; }
+  std::string remote_fingerprint() const { return dtls_ ? dtls_->remote_fingerprint() : ""; }
+  bool fingerprint_mismatch() const { return fingerprint_mismatch_; }
 
  private:
   void on_ice_connected();
-  void start_sctp();
+  Result<void> begin_transports(bool dtls_client, const JsepRemote& remote);
+  std::string local_sdp(const std::string& setup, const std::string& mid) const;
   void on_wire(std::string_view msg);
   void enqueue(std::string msg);
   void send_now(std::string msg);
@@ -87,6 +97,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   wire::Hello hello_;
   Handlers handlers_;
   std::shared_ptr<IceTransport> ice_;
+  std::shared_ptr<DtlsTransport> dtls_;
   std::shared_ptr<SctpTransport> sctp_;
   net::UvHandle<uv_timer_t> timer_;
   bool ready_ = false, ever_ready_ = false, closed_ = false, hello_sent_ = false, got_hello_ = false, remote_desc_ = false;
@@ -105,6 +116,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t queued_bytes_ = 0;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::string pair_;
+  size_t block_ = wire::kBlockSize;  // piece data per message, within the remote's a=max-message-size
+  bool fingerprint_mismatch_ = false;
   double rtt_ms_ = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "p2p/dcep.h"
 #include "util/log.h"
 
 namespace hn::p2p {
@@ -48,12 +49,16 @@ std::unordered_map<LinkId, std::weak_ptr<SctpTransport>> SctpIo::live;
 
 namespace {
 void* addr_of(LinkId id) { return reinterpret_cast<void*>(static_cast<uintptr_t>(id)); }
-constexpr uint16_t kPort = 5000;
-constexpr uint32_t kPpidBinary = 53;  // WebRTC "binary" PPID, so a browser data channel could carry it
+constexpr uint16_t kPort = 5000;  // a=sctp-port, both sides
 }  // namespace
 
 // The hub is process-wide (upcalls reach it through P2pHub::get()); taking it here documents the dependency.
-SctpTransport::SctpTransport(P2pHub&, LinkId id, int mtu, Handlers h) : id_(id), mtu_(mtu), handlers_(std::move(h)) {}
+SctpTransport::SctpTransport(P2pHub&, LinkId id, int mtu, bool opener, Handlers h)
+    : id_(id), mtu_(mtu), opener_(opener), handlers_(std::move(h)) {}
+
+void SctpTransport::input(LinkId id, const uint8_t* data, size_t len) {
+  usrsctp_conninput(addr_of(id), data, len, 0);
+}
 
 SctpTransport::~SctpTransport() { close(); }
 
@@ -76,14 +81,19 @@ Result<void> SctpTransport::start() {
   struct sctp_event ev{};
   ev.se_assoc_id = SCTP_ALL_ASSOC;
   ev.se_on = 1;
-  for (uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SENDER_DRY_EVENT}) {
+  for (uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_SENDER_DRY_EVENT, SCTP_STREAM_RESET_EVENT}) {
     ev.se_type = type;
     usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev);
   }
   struct sctp_initmsg init{};
-  init.sinit_num_ostreams = 16;
-  init.sinit_max_instreams = 16;
+  init.sinit_num_ostreams = 1024;  // browsers number channels from 0/1 up; room for a few refused ones
+  init.sinit_max_instreams = 1024;
   usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
+  // Channels are closed (and refused) by resetting their streams (RFC 8831 section 6.7).
+  struct sctp_assoc_value av{};
+  av.assoc_id = SCTP_ALL_ASSOC;
+  av.assoc_value = SCTP_ENABLE_RESET_STREAM_REQ;
+  usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av, sizeof av);
   // A fixed path MTU: SCTP's PMTU discovery cannot see through ICE, and on host/LAN pairs a large one
   // is the main throughput lever (docs/decisions.md).
   struct sctp_paddrparams spp{};
@@ -104,11 +114,22 @@ Result<void> SctpTransport::start() {
 }
 
 bool SctpTransport::send(std::string_view msg) {
-  if (!connected_ || closed_) return false;
+  if (!channel_open_ || closed_) return false;
+  if (remote_max_ != 0 && msg.size() > remote_max_) {
+    fail("sctp: a message of " + std::to_string(msg.size()) + " bytes is over the remote's a=max-message-size " +
+         std::to_string(remote_max_));
+    return false;
+  }
+  // RFC 8831: an empty message travels as one zero byte with the "empty" PPID.
+  if (msg.empty()) return send_on(static_cast<uint16_t>(channel_), dcep::kPpidBinaryEmpty, std::string_view("\0", 1));
+  return send_on(static_cast<uint16_t>(channel_), dcep::kPpidBinary, msg);
+}
+
+bool SctpTransport::send_on(uint16_t sid, uint32_t ppid, std::string_view msg) {
   struct sctp_sendv_spa spa{};
   spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
-  spa.sendv_sndinfo.snd_sid = 0;
-  spa.sendv_sndinfo.snd_ppid = htonl(kPpidBinary);
+  spa.sendv_sndinfo.snd_sid = sid;
+  spa.sendv_sndinfo.snd_ppid = htonl(ppid);
   spa.sendv_sndinfo.snd_flags = SCTP_EOR;
   ssize_t n = usrsctp_sendv(sock_, msg.data(), msg.size(), nullptr, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0);
   if (n >= 0) return true;
@@ -118,6 +139,64 @@ bool SctpTransport::send(std::string_view msg) {
   }
   fail(std::string("sctp: send: ") + std::strerror(errno));
   return false;
+}
+
+void SctpTransport::open_channel() {
+  // Stream ids by DTLS role (RFC 8832 section 6): the client takes even ones, the server odd ones.
+  channel_ = dtls_client_ ? 0 : 1;
+  dcep::Open o;
+  o.label = std::string(dcep::kLabel);
+  o.protocol = std::string(dcep::kProtocol);
+  // DATA_CHANNEL_OPEN and what follows share an ordered stream, so data may follow before the ACK.
+  if (!send_on(static_cast<uint16_t>(channel_), dcep::kPpidControl, dcep::encode_open(o))) {
+    if (!closed_) fail("sctp: cannot send DATA_CHANNEL_OPEN");
+    return;
+  }
+  channel_open_ = true;
+  if (handlers_.on_connected) handlers_.on_connected();
+}
+
+void SctpTransport::reset_stream(uint16_t sid) {
+  char buf[sizeof(struct sctp_reset_streams) + sizeof(uint16_t)] = {};
+  auto* rs = reinterpret_cast<struct sctp_reset_streams*>(buf);
+  rs->srs_assoc_id = SCTP_ALL_ASSOC;
+  rs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
+  rs->srs_number_streams = 1;
+  rs->srs_stream_list[0] = sid;
+  usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_RESET_STREAMS, rs, sizeof buf);
+}
+
+void SctpTransport::on_control(uint16_t sid, std::string_view msg) {
+  auto m = dcep::decode(msg);
+  if (std::holds_alternative<dcep::Ack>(m)) return;
+  if (auto* bad = std::get_if<dcep::Bad>(&m)) {
+    log::debug("sctp: link " + std::to_string(id_) + ": " + bad->why);
+    return;
+  }
+  auto& o = std::get<dcep::Open>(m);
+  bool ours = o.label == dcep::kLabel && o.protocol == dcep::kProtocol && o.channel_type == dcep::kReliableOrdered;
+  if (opener_ || channel_ >= 0 || !ours) {
+    log::info("sctp: link " + std::to_string(id_) + ": refused data channel '" + o.label.substr(0, 64) + "' protocol '" +
+              o.protocol.substr(0, 64) + "' on stream " + std::to_string(sid) + " (only one reliable ordered '" +
+              std::string(dcep::kLabel) + "' / '" + std::string(dcep::kProtocol) + "' channel per link)");
+    reset_stream(sid);
+    return;
+  }
+  channel_ = sid;
+  if (!send_on(sid, dcep::kPpidControl, dcep::encode_ack())) {
+    if (!closed_) fail("sctp: cannot send DATA_CHANNEL_ACK");
+    return;
+  }
+  channel_open_ = true;
+  if (handlers_.on_connected) handlers_.on_connected();
+}
+
+void SctpTransport::on_data(uint16_t sid, uint32_t ppid, std::string_view msg) {
+  if (ppid == dcep::kPpidControl) return on_control(sid, msg);
+  if (!channel_open_ || static_cast<int>(sid) != channel_) return;  // a refused or unknown channel
+  if (ppid == dcep::kPpidBinaryEmpty || ppid == dcep::kPpidStringEmpty) msg = {};
+  else if (ppid != dcep::kPpidBinary && ppid != dcep::kPpidString) return;  // deprecated/unknown PPIDs
+  if (handlers_.on_message) handlers_.on_message(msg);
 }
 
 void SctpTransport::on_io() {
@@ -149,20 +228,26 @@ void SctpTransport::on_io() {
       continue;
     }
     if (partial_.size() + static_cast<size_t>(n) > kMaxSctpMessage) {
-      fail("sctp: peer sent a message over " + std::to_string(kMaxSctpMessage) + " bytes");
+      fail("sctp: peer sent a message over " + std::to_string(kMaxSctpMessage) + " bytes (our a=max-message-size)");
       return;
     }
+    uint16_t sid = info.rcv_sid;
+    uint32_t ppid = ntohl(info.rcv_ppid);
     if (!(flags & MSG_EOR)) {
+      if (partial_.empty()) {
+        partial_sid_ = sid;
+        partial_ppid_ = ppid;
+      }
       partial_.append(buf, static_cast<size_t>(n));
       continue;
     }
     if (partial_.empty()) {
-      if (handlers_.on_message) handlers_.on_message(std::string_view(buf, static_cast<size_t>(n)));
+      on_data(sid, ppid, std::string_view(buf, static_cast<size_t>(n)));
     } else {
       partial_.append(buf, static_cast<size_t>(n));
       std::string msg = std::move(partial_);
       partial_.clear();
-      if (handlers_.on_message) handlers_.on_message(msg);
+      on_data(partial_sid_, partial_ppid_, msg);
     }
     if (closed_) return;
   }
@@ -180,7 +265,7 @@ void SctpTransport::handle_notification(const char* data, size_t len) {
       case SCTP_COMM_UP:
         if (!connected_) {
           connected_ = true;
-          if (handlers_.on_connected) handlers_.on_connected();
+          if (opener_) open_channel();
         }
         break;
       case SCTP_COMM_LOST:
@@ -191,6 +276,14 @@ void SctpTransport::handle_notification(const char* data, size_t len) {
       default:
         break;
     }
+  } else if (n->sn_header.sn_type == SCTP_STREAM_RESET_EVENT && len >= sizeof(struct sctp_stream_reset_event)) {
+    const auto& ev = n->sn_strreset_event;
+    if (!(ev.strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) || channel_ < 0) return;
+    size_t total = std::min<size_t>(ev.strreset_length, len);
+    if (total < sizeof(struct sctp_stream_reset_event)) return;
+    size_t count = (total - sizeof(struct sctp_stream_reset_event)) / sizeof(uint16_t);
+    for (size_t i = 0; i < count; ++i)
+      if (ev.strreset_stream_list[i] == channel_) return fail("sctp: the remote closed the data channel");
   } else if (n->sn_header.sn_type == SCTP_SENDER_DRY_EVENT) {
     if (want_writable_) {
       want_writable_ = false;

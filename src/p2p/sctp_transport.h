@@ -1,7 +1,9 @@
-// SCTP with usrsctp over an ICE component (AF_CONN lower layer): reliable, ordered messages.
-// Both sides bind and connect port 5000 (simultaneous open, as WebRTC data channels do). A DTLS layer
-// for browser interop would sit between ICE and this class: packets in through usrsctp_conninput,
-// out through P2pHub::send_packet.
+// SCTP with usrsctp over DTLS (RFC 8261; AF_CONN lower layer) carrying one WebRTC data channel (RFC 8831):
+// both sides bind and connect port 5000 (simultaneous open, as WebRTC does); the dialling side opens the
+// channel `hybridnode` (protocol `hybridnode/1`, reliable, ordered) with DCEP (RFC 8832) on a stream of
+// its DTLS role's parity (client even, server odd); the answering side accepts the first such channel and
+// resets the stream of any other. Packets come in through input() (decrypted DTLS records) and leave
+// through P2pHub::sctp_output (to DTLS).
 #pragma once
 #include <functional>
 #include <memory>
@@ -26,31 +28,49 @@ class SctpTransport : public std::enable_shared_from_this<SctpTransport> {
     std::function<void(const std::string& why)> on_closed;
   };
 
-  SctpTransport(P2pHub& hub, LinkId id, int mtu, Handlers h);
+  // opener: this side opens the channel (the dialler).
+  SctpTransport(P2pHub& hub, LinkId id, int mtu, bool opener, Handlers h);
   ~SctpTransport();
   SctpTransport(const SctpTransport&) = delete;
   SctpTransport& operator=(const SctpTransport&) = delete;
 
   Result<void> start();
-  // Queues one message; false when the send buffer is full (wait for on_writable) or closed.
+  static void input(LinkId id, const uint8_t* data, size_t len);  // one decrypted SCTP packet, any thread
+  // Before the association is up: our DTLS role (the channel's stream parity), and the largest message
+  // the remote accepts (its a=max-message-size; 0: no limit).
+  void set_dtls_client(bool client) { dtls_client_ = client; }
+  void set_remote_max_message(uint64_t n) { remote_max_ = n; }  // Queues one binary message on the channel; false when the send buffer is full (wait for on_writable),
+  // or the channel is not open.
   bool send(std::string_view msg);
-  bool connected() const { return connected_; }
+  bool connected() const { return channel_open_; }
   void close();
 
  private:
   friend struct SctpIo;
   void on_io();
   void handle_notification(const char* data, size_t len);
+  void on_control(uint16_t sid, std::string_view msg);
+  void on_data(uint16_t sid, uint32_t ppid, std::string_view msg);
+  bool send_on(uint16_t sid, uint32_t ppid, std::string_view msg);
+  void open_channel();
+  void reset_stream(uint16_t sid);
   void fail(const std::string& why);
 
   LinkId id_;
   int mtu_;
+  bool opener_;
+  bool dtls_client_ = false;
+  uint64_t remote_max_ = 0;
+  int channel_ = -1;  // our channel's stream id, once opened or accepted
+  bool channel_open_ = false;
   Handlers handlers_;
   struct socket* sock_ = nullptr;
   bool connected_ = false;
   bool want_writable_ = false;
   bool closed_ = false;
   std::string partial_;  // a message arriving in several reads, until MSG_EOR
+  uint16_t partial_sid_ = 0;
+  uint32_t partial_ppid_ = 0;
 };
 
 }  // namespace hn::p2p

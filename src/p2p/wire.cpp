@@ -141,7 +141,7 @@ std::variant<Message, DecodeError> decode(std::string_view msg) {
       if (!r.ok) return DecodeError{"truncated piece"};
       p.data = r.rest();
       if (p.data.empty() || p.data.size() > kBlockSize) return DecodeError{"piece block size out of range"};
-      if (p.offset % kBlockSize != 0 || static_cast<uint64_t>(p.offset) + p.data.size() > p.total)
+      if (static_cast<uint64_t>(p.offset) + p.data.size() > p.total)
         return DecodeError{"piece block outside its chunk"};
       return Message{p};
     }

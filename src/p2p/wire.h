@@ -10,7 +10,10 @@
 namespace hn::p2p::wire {
 
 inline constexpr uint8_t kVersion = 1;
-inline constexpr size_t kBlockSize = 64 * 1024;  // a chunk travels as blocks of this size
+// A chunk travels as blocks of at most this size, in order (a piece's offset is what came before it);
+// smaller blocks when the remote's a=max-message-size asks for them.
+inline constexpr size_t kBlockSize = 64 * 1024;
+inline constexpr size_t kPieceHeader = 13;  // type, index, offset, chunk size
 inline constexpr size_t kMaxWireMessage = kBlockSize + 64;
 
 enum class Type : uint8_t { hello = 0, request = 1, piece = 2, have = 3, cancel = 4, reject = 5, ping = 6, pong = 7 };

@@ -130,11 +130,18 @@ struct LivePeer::Impl {
 
 void LivePeer::Impl::record(const PeerLink& l, const std::string& closed) const {
   auto& r = link_log[l.remote()];
-  if (r.is_null()) r = {{"peer", l.remote()}, {"pair", ""}, {"bytes_in", 0}, {"bytes_out", 0}, {"rtt_ms", 0.0}, {"closed", ""}};
+  if (r.is_null())
+    r = {{"peer", l.remote()}, {"pair", ""}, {"bytes_in", 0}, {"bytes_out", 0}, {"rtt_ms", 0.0}, {"closed", ""},
+         {"dtls", false}, {"cipher", ""}, {"remote_fingerprint", ""}};
   if (!l.pair_type().empty()) r["pair"] = l.pair_type();
   r["bytes_in"] = std::max(r["bytes_in"].get<uint64_t>(), l.bytes_in());
   r["bytes_out"] = std::max(r["bytes_out"].get<uint64_t>(), l.bytes_out());
   if (l.rtt_ms() > 0) r["rtt_ms"] = l.rtt_ms();
+  if (l.dtls_up()) {
+    r["dtls"] = true;
+    r["cipher"] = l.dtls_cipher();
+    r["remote_fingerprint"] = l.remote_fingerprint();
+  }
   if (!closed.empty()) r["closed"] = closed;
 }
 
@@ -652,7 +659,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   I.done = std::move(done);
   I.t0 = mono_seconds();
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
-  I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks());
+  if (auto ok = I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks()); !ok) return I.finish(false, ok.error());
   I.http = std::make_unique<net::HttpClient>(I.loop);
   if (I.opts.output == "-") {
     I.out = stdout;

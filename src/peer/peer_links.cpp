@@ -4,16 +4,22 @@ namespace hn {
 
 using p2p::PeerLink;
 
-void PeerLinks::init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks) {
+Result<void> PeerLinks::init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks) {
   hub_ = hub;
   opts_ = opts;
   hooks_ = std::move(hooks);
+  auto id = p2p::DtlsIdentity::create(opts->dtls_cert, opts->dtls_key);
+  if (!id) return make_error(id.error());
+  dtls_ = *id;
+  return {};
 }
 
 PeerLink& PeerLinks::connect(const std::string& peer, bool controlling) {
   PeerLink::Config cfg;
   cfg.ice = {opts_->stun, opts_->turn, opts_->turn_user, opts_->turn_pass, opts_->host_candidates, opts_->relay_only};
   cfg.mtu = opts_->mtu;
+  cfg.dtls = dtls_;
+  cfg.dtls_timeout_ms = opts_->dtls_timeout_ms;
   cfg.chunk_size = hooks_.chunk_size;
   bool far = !opts_->test_far_prefix.empty() && peer.rfind(opts_->test_far_prefix, 0) == 0;
   cfg.test_send_delay_ms = far ? opts_->test_far_delay_ms : opts_->test_near_delay_ms;

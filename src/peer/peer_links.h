@@ -26,7 +26,8 @@ class PeerLinks {
     std::function<void(const std::string& type, const std::string& to, nlohmann::json fields)> send_signal;
   };
 
-  void init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks);
+  // Makes the DTLS certificate (or loads --dtls-cert/--dtls-key).
+  Result<void> init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks);
   p2p::PeerLink& connect(const std::string& peer, bool controlling);
   // An offer, answer or candidate relayed by the signaller; offers open inbound links (up to 2x max links).
   void on_relay(const nlohmann::json& m);
@@ -44,6 +45,7 @@ class PeerLinks {
   Hooks hooks_;
   Map links_;
   std::set<std::string> banned_;
+  std::shared_ptr<p2p::DtlsIdentity> dtls_;
 };
 
 }  // namespace hn

@@ -61,12 +61,15 @@ struct PeerNode::Impl {
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
     uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
+    uint64_t dtls_mismatches = 0;
   } n;
   struct LinkRecord {
     std::string pair;
     uint64_t bytes_in = 0, bytes_out = 0;
     double rtt_ms = 0;
     std::string closed;
+    bool dtls = false;
+    std::string cipher, remote_fingerprint;
   };
   std::map<std::string, LinkRecord> link_log;
   std::vector<std::string> bad_peers;
@@ -438,12 +441,19 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     schedule();
   };
   h.on_closed = [this](PeerLink& l, const std::string& why) {
-    log::info("link to " + l.remote() + " closed: " + why);
+    if (l.fingerprint_mismatch()) {
+      n.dtls_mismatches++;
+      log::warn("link to " + l.remote() + " refused: " + why);
+    } else {
+      log::info("link to " + l.remote() + " closed: " + why);
+    }
     if (!l.ever_ready()) {
       n.unreachable++;
       bool any_ready = false;
       for (auto& [id, other] : links) any_ready = any_ready || other->ready();
-      if (!any_ready)
+      // The NAT advice is for links ICE could not establish, not for remotes refused at DTLS/SDP level.
+      bool refused = why.rfind("dtls:", 0) == 0 || why.rfind("sdp:", 0) == 0 || why.rfind("sctp:", 0) == 0;
+      if (!any_ready && !refused)
         log::warn("cannot reach peer " + l.remote() + " (" + why + "): no direct route and no working STUN/TURN " +
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
@@ -671,6 +681,11 @@ void PeerNode::Impl::record(const PeerLink& l, const std::string& closed) {
   r.bytes_in = std::max(r.bytes_in, l.bytes_in());
   r.bytes_out = std::max(r.bytes_out, l.bytes_out());
   if (l.rtt_ms() > 0) r.rtt_ms = l.rtt_ms();
+  if (l.dtls_up()) {
+    r.dtls = true;
+    r.cipher = l.dtls_cipher();
+    r.remote_fingerprint = l.remote_fingerprint();
+  }
   if (!closed.empty()) r.closed = closed;
 }
 
@@ -724,7 +739,10 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
     return;
   }
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
-  I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks());
+  if (auto ok = I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks()); !ok) {
+    I.finish(false, ok.error());
+    return;
+  }
   if (!I.opts.metrics_listen.empty()) {
     auto where = net::parse_host_port(I.opts.metrics_listen);
     net::HttpLimits limits;
@@ -767,6 +785,9 @@ std::string PeerNode::metrics_text() const {
   p.counter("hybridnode_peer_server_refusals_total", "503 answers from the content server.", static_cast<double>(I.n.refusals));
   p.counter("hybridnode_peer_bad_chunks_total", "Chunks that failed SHA-256 verification.", static_cast<double>(I.n.bad_chunks));
   p.counter("hybridnode_peer_unreachable_total", "Peer links that never came up.", static_cast<double>(I.n.unreachable));
+  p.counter("hybridnode_peer_dtls_fingerprint_mismatches_total",
+            "Peer links refused: the remote's DTLS certificate did not match the fingerprint its SDP announced.",
+            static_cast<double>(I.n.dtls_mismatches));
   p.gauge("hybridnode_peer_chunks_held", "Verified chunks held.", I.sched ? static_cast<double>(I.sched->held()) : 0);
   p.gauge("hybridnode_peer_chunks_total", "Chunks in the video.", static_cast<double>(I.manifest.chunks.size()));
   std::map<std::string, int> pairs;
@@ -792,6 +813,11 @@ std::string PeerNode::summary_json() const {
     r.bytes_in = std::max(r.bytes_in, l->bytes_in());
     r.bytes_out = std::max(r.bytes_out, l->bytes_out());
     if (l->rtt_ms() > 0) r.rtt_ms = l->rtt_ms();
+    if (l->dtls_up()) {
+      r.dtls = true;
+      r.cipher = l->dtls_cipher();
+      r.remote_fingerprint = l->remote_fingerprint();
+    }
   }
   for (auto& [id, r] : log) {
     auto slash = r.pair.find('/');
@@ -802,6 +828,9 @@ std::string PeerNode::summary_json() const {
                      {"bytes_in", r.bytes_in},
                      {"bytes_out", r.bytes_out},
                      {"rtt_ms", r.rtt_ms},
+                     {"dtls", r.dtls},
+                     {"cipher", r.cipher},
+                     {"remote_fingerprint", r.remote_fingerprint},
                      {"closed", r.closed}});
   }
   double secs = I.finished ? I.t_done - I.t0 : mono_seconds() - I.t0;

@@ -63,7 +63,10 @@ int run_peer(const std::vector<std::string>& args) {
           {"metrics-listen", Type::string, "", "serve /metrics and /summary on IP:PORT (port 0: any; see --port-file)"},
           {"port-file", Type::string, "", "write the metrics port here once listening"},
           {"relay-only", Type::boolean, "false", "use only TURN relay candidates (hides this peer's address)"},
-          {"mtu", Type::integer, "1200", "SCTP path MTU in bytes (raise on host/LAN pairs)", 576, 65000},
+          {"mtu", Type::integer, "1200", "link MTU: DTLS datagram bytes; SCTP's path MTU is 40 less, at most 16344 (raise on host/LAN pairs)", 576, 65000},
+          {"dtls-cert", Type::string, "", "PEM certificate for peer links (DTLS; default: a fresh ECDSA P-256 one)"},
+          {"dtls-key", Type::string, "", "PEM private key of --dtls-cert"},
+          {"dtls-timeout-ms", Type::integer, "10000", "a DTLS handshake not done by then closes the link", 100, 600000},
           {"server-slots", Type::integer, "2", "concurrent chunk requests to the server (0: chunks from peers only)", 0, 64},
           {"urgent-chunks", Type::integer, "2", "next N missing chunks (playback order) go to the server even in the swarm; live viewers: 1 unless given", 0, 1000000},
           {"max-links", Type::integer, "8", "peer connections to open", 0, 256},
@@ -109,6 +112,9 @@ int run_peer(const std::vector<std::string>& args) {
   po.relay_only = o.boolean("relay-only");
   po.metrics_listen = o.str("metrics-listen");
   po.mtu = static_cast<int>(o.integer("mtu"));
+  po.dtls_cert = o.str("dtls-cert");
+  po.dtls_key = o.str("dtls-key");
+  po.dtls_timeout_ms = static_cast<uint64_t>(o.integer("dtls-timeout-ms"));
   po.server_slots = static_cast<int>(o.integer("server-slots"));
   po.urgent_chunks = static_cast<int>(o.integer("urgent-chunks"));
   // Live: only the chunk the player needs within one chunk-duration is urgent (the server's);

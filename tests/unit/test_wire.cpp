@@ -47,7 +47,8 @@ TEST_CASE("wire decoding refuses truncated, oversized, unknown and inconsistent 
   CHECK(fails(std::string(w::kMaxWireMessage + 1, '\x02')));   // oversized
   CHECK(fails(w::encode_piece_header(0, 0, 10)));              // piece without data
   CHECK(fails(w::encode_piece_header(0, 0, 10) + std::string(11, 'x')));  // past the chunk's end
-  CHECK(fails(w::encode_piece_header(0, 100, 100000) + "x"));  // offset not block-aligned
+  CHECK(!fails(w::encode_piece_header(0, 100, 100000) + "x"));  // any offset: blocks follow the remote's message size
+  CHECK(fails(w::encode_piece_header(0, 100000, 100000) + "x"));  // past the chunk's end
   CHECK(fails(w::encode_piece_header(0, 0, 200000) + std::string(w::kBlockSize + 1, 'x')));
   CHECK(fails(w::encode_reject(1, w::RejectReason::busy).substr(0, 5) + "\x09"));  // unknown reason
   w::Hello h{"p", "v", 10, {0xff}};                           // bitfield too short for 10 chunks
