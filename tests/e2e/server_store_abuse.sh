@@ -102,4 +102,12 @@ rc=0; timeout 5 "$HN_BIN" --role=server --listen=127.0.0.1:0 --store="$T/x" --li
 [[ $rc == 2 ]] || fail "--limit-rate=9.2e18: exit $rc, want 2 (out of range)"
 rc=0; timeout 5 "$HN_BIN" --role=signal --listen=127.0.0.1:0 --rate=nan >"$T/nan.log" 2>&1 || rc=$?
 [[ $rc == 2 ]] || fail "--rate=nan: exit $rc, want 2"
+note "pacing: a transfer paced longer than --send-timeout-ms completes (the timeout counts stalls, not pauses)"
+head -c 500000 /dev/urandom >"$T/p.bin"
+"$HN_BIN" ingest "$T/p.bin" --store "$T/p" --chunk-size 500000 --id p >/dev/null
+pid=$("$PY" -c "import json; print(json.load(open('$T/p/videos/p.json'))['chunks'][0]['id'])")
+start_server p --store="$T/p" --limit-rate=200000 --send-timeout-ms=1000
+got=$(curl -s -o /dev/null -m 10 -w '%{size_download}' "http://127.0.0.1:$PORT_p/chunks/$pid" || true)
+[[ $got == 500000 ]] || fail "paced 500 kB at 200 kB/s with a 1 s send timeout: got $got bytes"
+stop_and_check "$PID_p" p
 echo "PASS server_store_abuse"
