@@ -1,11 +1,11 @@
-"""Long polls against a live channel: `reset N` parks N polls for the next chunk and resets each
+"""Long polls against a live channel (no encoder yet): `reset N` parks N polls for the next chunk and resets each
 connection (SO_LINGER 0) once its request is sent; `hold N` parks N polls, keeps them open and
 counts how many were answered at once with 503 (the --max-long-polls cap); then closes them."""
 import json, socket, struct, sys, time, urllib.request
 
 port, mode, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 live = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=5))["channels"][0]
-req = f"GET /live/{live['video_id']}?from={live['next_seq'] + 1000}&wait_ms=30000 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+req = f"GET /live/{live['video_id']}?from={live['next_seq']}&wait_ms=30000 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
 
 socks = []
 for _ in range(n):
