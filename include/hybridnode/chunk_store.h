@@ -53,6 +53,9 @@ class HN_API ChunkStore {
 
   virtual Result<void> put_manifest(const Manifest& m) = 0;
   virtual Result<std::vector<Manifest>> load_manifests() = 0;
+  // A cheap token that changes whenever load_manifests() would answer differently, so a server skips
+  // rebuilding an unchanged catalog. "" (the default) means the store cannot tell: reload every time.
+  virtual Result<std::string> catalog_version() { return std::string(); }
 };
 
 // The embedded default: a folder holding chunks/<2 hex>/<id> and videos/<video_id>.json.

@@ -23,7 +23,9 @@ struct ContentServerOptions {
   uint64_t idle_timeout_ms = 30000;
   uint64_t send_timeout_ms = 30000;
   uint64_t catalog_refresh_ms = 2000;   // how soon a newly ingested video appears
-  size_t open_chunk_cache = 1024;       // chunk files kept open
+  size_t open_chunk_cache = 1024;       // chunk files kept open (at most a quarter of RLIMIT_NOFILE)
+  uint64_t store_timeout_ms = 10000;    // a store call (chunk open, catalog refresh) slower than this is answered 504/503
+  size_t max_long_polls = 10000;        // live long polls parked at once; past it: 503 + Retry-After
   uint64_t limit_rate = 0;              // bytes/s per chunk transfer (a client's downlink); 0: off
   uint64_t uplink_rate = 0;             // bytes/s shared by all chunk transfers (the server's uplink); 0: off
   // Live channel (docs/live.md): id and source ("-" stdin, a FIFO or a growing MPEG-TS file); none when empty.

@@ -1,6 +1,7 @@
 #include "config/options.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -111,7 +112,8 @@ Result<void> check_value(const OptionSpec& o, const std::string& v) {
         size_t pos = 0;
         double d = std::stod(v, &pos);
         if (pos != v.size()) throw 0;
-        if (d < static_cast<double>(o.min) || d > static_cast<double>(o.max))
+        // nan compares false with every bound, so it must be refused by name (inf too).
+        if (!std::isfinite(d) || d < static_cast<double>(o.min) || d > static_cast<double>(o.max))
           return make_error("--" + o.name + ": " + v + " is out of range");
       } catch (...) {
         return make_error("--" + o.name + ": expected a number, got '" + v + "'");

@@ -19,12 +19,13 @@ Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>
                     {"chunk_size", m.chunk_size},
                     {"chunk_count", m.chunks.size()}});
     if (!signallers.empty()) list.back()["signal_url"] = rendezvous_order(signallers, m.video_id).front();
-    for (const auto& c : m.chunks) chunk_to_video_.emplace(c.id, m.video_id);
-    manifest_json_[m.video_id] = manifest_to_json(m) + "\n";
+    manifest_json_[m.video_id] = std::make_shared<const std::string>(manifest_to_json(m) + "\n");
     std::string id = m.video_id;
-    videos_.emplace(std::move(id), std::move(m));
+    auto [it, fresh] = videos_.emplace(std::move(id), std::move(m));
+    if (!fresh) continue;
+    for (const auto& c : it->second.chunks) chunks_.emplace(c.id, ChunkInfo{&it->first, c.size});
   }
-  catalog_json_ = nlohmann::json{{"videos", list}}.dump() + "\n";
+  catalog_json_ = std::make_shared<const std::string>(nlohmann::json{{"videos", list}}.dump() + "\n");
 }
 
 const Manifest* Catalog::video(const std::string& id) const {
@@ -33,14 +34,18 @@ const Manifest* Catalog::video(const std::string& id) const {
 }
 
 const std::string* Catalog::video_of_chunk(const std::string& chunk_id) const {
-  auto it = chunk_to_video_.find(chunk_id);
-  return it == chunk_to_video_.end() ? nullptr : &it->second;
+  auto it = chunks_.find(chunk_id);
+  return it == chunks_.end() ? nullptr : it->second.video;
 }
 
-const std::string& Catalog::manifest_json(const std::string& id) const {
-  static const std::string empty;
+uint64_t Catalog::chunk_size(const std::string& chunk_id) const {
+  auto it = chunks_.find(chunk_id);
+  return it == chunks_.end() ? 0 : it->second.size;
+}
+
+std::shared_ptr<const std::string> Catalog::manifest_json(const std::string& id) const {
   auto it = manifest_json_.find(id);
-  return it == manifest_json_.end() ? empty : it->second;
+  return it == manifest_json_.end() ? std::make_shared<const std::string>() : it->second;
 }
 
 }  // namespace hn::content

@@ -19,15 +19,22 @@ class Catalog {
   const Manifest* video(const std::string& id) const;
   // Id of a video holding the chunk, or nullptr when no manifest lists it.
   const std::string* video_of_chunk(const std::string& chunk_id) const;
+  // The chunk's size as its manifest lists it (0 when no manifest lists it).
+  uint64_t chunk_size(const std::string& chunk_id) const;
   size_t size() const { return videos_.size(); }
-  const std::string& catalog_json() const { return catalog_json_; }
-  const std::string& manifest_json(const std::string& id) const;
+  // Serialised once per catalog and shared by every response: a slow reader pins no copy.
+  const std::shared_ptr<const std::string>& catalog_json() const { return catalog_json_; }
+  std::shared_ptr<const std::string> manifest_json(const std::string& id) const;
 
  private:
+  struct ChunkInfo {
+    const std::string* video;  // key of videos_ (node-based map: stable)
+    uint64_t size;
+  };
   std::unordered_map<std::string, Manifest> videos_;
-  std::unordered_map<std::string, std::string> manifest_json_;
-  std::unordered_map<std::string, std::string> chunk_to_video_;
-  std::string catalog_json_ = "{\"videos\":[]}";
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> manifest_json_;
+  std::unordered_map<std::string, ChunkInfo> chunks_;
+  std::shared_ptr<const std::string> catalog_json_ = std::make_shared<const std::string>("{\"videos\":[]}");
 };
 
 }  // namespace hn::content

@@ -19,4 +19,16 @@ void ChunkCache::put(const std::string& id, const ChunkSource& src) {
   map_.emplace(id, std::make_pair(src, lru_.begin()));
 }
 
+void ChunkCache::set_capacity(size_t capacity) {
+  capacity_ = capacity;
+  if (map_.size() > capacity_) evict(map_.size() - capacity_);
+}
+
+void ChunkCache::evict(size_t n) {
+  for (; n > 0 && !lru_.empty(); --n) {
+    map_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
 }  // namespace hn::content

@@ -14,6 +14,10 @@ class ChunkCache {
   explicit ChunkCache(size_t capacity) : capacity_(capacity) {}
   const ChunkSource* get(const std::string& id);
   void put(const std::string& id, const ChunkSource& src);  // only fd-backed sources are kept
+  size_t size() const { return map_.size(); }
+  size_t capacity() const { return capacity_; }
+  void set_capacity(size_t capacity);
+  void evict(size_t n);  // the n least recently used (their fds close once no transfer holds them)
 
  private:
   size_t capacity_;

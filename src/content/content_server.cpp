@@ -2,6 +2,10 @@
 // refusal that points to the swarm (step 4), plus /metrics and /healthz.
 #include "hybridnode/content_server.h"
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "content/catalog.h"
@@ -35,6 +39,8 @@ struct ContentServer::Impl {
   std::shared_ptr<content::LiveChannel> live;
   std::unique_ptr<content::LiveSource> live_source;
   bool refreshing = false;
+  uint64_t refresh_started_ms = 0;
+  std::string catalog_version;   // the store's token for the catalog we hold ("" : it cannot tell)
   bool catalog_loaded = false;   // false until the store has answered once (e.g. MongoDB down at start)
   std::string store_error;       // the last catalog refresh failure, "" when the store answers
   size_t unknown_lookups = 0;    // store lookups in flight for chunk ids the catalog does not list
@@ -42,6 +48,7 @@ struct ContentServer::Impl {
   struct Counters {
     uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
     uint64_t store_errors = 0, not_modified = 0, live_chunks_served = 0, long_polls = 0;
+    uint64_t long_polls_refused = 0, store_timeouts = 0, catalog_reloads = 0;
   } n;
 
   Impl(uv_loop_t* l, ContentServerOptions o, std::unique_ptr<ChunkStore> s, std::unique_ptr<CapacityPolicy> p)
@@ -52,8 +59,13 @@ struct ContentServer::Impl {
   void serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
+  using SharedSlot = std::shared_ptr<std::unique_ptr<TransferSlot>>;
+  void open_chunk(const std::string& id, uint64_t expected, net::HttpServer::Respond respond, SharedSlot slot,
+                  bool may_retry);
   HttpResponse refusal(const std::string& chunk_id) const;
-  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot);
+  // A chunk answer from an open file region, or from a shared in-memory buffer (`mem`) when given.
+  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot,
+                              std::shared_ptr<const std::string> mem = nullptr);
   std::string metrics() const;
   void refresh_catalog();
 };
@@ -100,7 +112,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     return respond(content::store_failure(store_error.empty() ? "catalog not loaded yet" : store_error));
   }
   if (path == "/videos" || path == "/videos/") {
-    auto r = HttpResponse::json(200, catalog->catalog_json());
+    auto r = HttpResponse::shared(200, catalog->catalog_json(), "application/json");
     r.headers.emplace_back("Cache-Control", "no-cache");
     return respond(std::move(r));
   }
@@ -108,7 +120,8 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     std::string id = path.substr(8);
     if (!is_video_id(id)) return respond(HttpResponse::error(400, "invalid video id"));
     if (catalog->video(id) == nullptr) return respond(HttpResponse::error(404, "no video with id " + id));
-    return respond(HttpResponse::json(200, catalog->manifest_json(id)));
+    // One buffer per manifest, shared by every response: 100 clients not reading a 4 MB manifest pin 4 MB.
+    return respond(HttpResponse::shared(200, catalog->manifest_json(id), "application/json"));
   }
   if (path == "/healthz") {
     nlohmann::json j = {{"status", store_error.empty() ? "ok" : "degraded"}, {"videos", catalog->size()},
@@ -136,7 +149,7 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   if (!is_video_id(id)) return respond(HttpResponse::error(400, "invalid live channel id"));
   if (!live || live->id() != id) return respond(HttpResponse::error(404, "no live channel " + id));
   if (m3u8) {
-    auto r = HttpResponse::text(200, live->playlist(), "application/vnd.apple.mpegurl");
+    auto r = HttpResponse::shared(200, live->playlist_shared(), "application/vnd.apple.mpegurl");
     r.headers.emplace_back("Cache-Control", "no-cache");
     return respond(std::move(r));
   }
@@ -148,8 +161,9 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
     if (c == nullptr) return respond(HttpResponse::error(404, "segment " + seg + " is not in the live window"));
     return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
   }
+  // Every waiter woken by one publish shares the one serialised manifest.
   auto answer = [this, respond] {
-    auto r = HttpResponse::json(200, live->manifest_json());
+    auto r = HttpResponse::shared(200, live->manifest(), "application/json");
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));
   };
@@ -162,10 +176,23 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   // chunks the moment they are cut instead of polling.
   double wait_s = std::min(30.0, wait.empty() ? 10.0 : wait.size() > 6 ? 30.0 : std::stod(wait) / 1000.0);  // longer: clamped
   n.long_polls++;
+  uint64_t from_seq = std::stoull(from);
   // A viewer of the channel's previous run (this server restarted): its seqs mean nothing here, so it
   // hears of the new epoch now rather than after waiting for a seq this run may reach much later.
-  if (live->other_run(std::stoull(from), epoch)) return answer();
-  live->wait(std::stoull(from), static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
+  if (live->other_run(from_seq, epoch)) return answer();
+  if (live->ended() || from_seq < live->next_seq()) return answer();
+  if (live->waiters() >= opts.max_long_polls) {
+    n.long_polls_refused++;
+    auto r = HttpResponse::error(503, "too many long polls waiting; poll again later");
+    r.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(r));
+  }
+  uint64_t token = live->wait(from_seq, static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
+  // The waiter dies with its connection: a client that resets leaves nothing behind.
+  std::weak_ptr<content::LiveChannel> weak = live;
+  req.on_abandon = [weak, token] {
+    if (auto l = weak.lock()) l->cancel(token);
+  };
 }
 
 void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond) {
@@ -175,10 +202,9 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool hea
     n.refusals++;
     return respond(refusal(c.ref.id));
   }
-  ChunkSource src;
-  src.bytes = *c.bytes;
   if (!head) n.live_chunks_served++;
-  auto r = chunk_response(src, c.ref.id, std::move(slot));
+  // By reference: 40 slow readers of an 8 MiB chunk hold 8 MiB, and HEAD copies nothing.
+  auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), c.bytes);
   r.headers[0].second = "video/mp2t";
   respond(std::move(r));
 }
@@ -206,7 +232,8 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
 }
 
 HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const std::string& id,
-                                                 std::unique_ptr<TransferSlot> slot) {
+                                                 std::unique_ptr<TransferSlot> slot,
+                                                 std::shared_ptr<const std::string> mem) {
   HttpResponse r;
   r.status = 200;
   r.headers.emplace_back("Content-Type", "application/octet-stream");
@@ -217,10 +244,12 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
     r.file_offset = src.offset;
     r.file_length = src.length;
     r.file_owner = src.owner;
+  } else if (mem) {
+    r.shared_body = std::move(mem);
   } else {
     r.body = src.bytes;
   }
-  uint64_t expected = src.fd >= 0 ? src.length : src.bytes.size();
+  uint64_t expected = src.fd >= 0 ? src.length : r.shared_body ? r.shared_body->size() : r.body.size();
   if (slot) slot->set_size(expected);  // charged what the store holds, not the manifest's nominal size
   std::shared_ptr<TransferSlot> held(std::move(slot));
   r.on_done = [this, held, expected](uint64_t sent, bool complete) {
@@ -258,11 +287,29 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
     }
   }
   if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot)));
-  auto shared_slot = std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot));
+  open_chunk(id, catalog->chunk_size(id), std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)),
+             true);
+}
+
+namespace {
+bool out_of_fds(const std::string& error) {
+  return error.find(std::strerror(EMFILE)) != std::string::npos || error.find(std::strerror(ENFILE)) != std::string::npos;
+}
+}  // namespace
+
+void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, net::HttpServer::Respond respond,
+                                     SharedSlot slot, bool may_retry) {
   std::shared_ptr<ChunkStore> st = store;
-  run_blocking<Result<ChunkSource>>(
-      loop, [st, id]() { return st->open_chunk(id); },
-      [this, id, respond, shared_slot](Result<ChunkSource> src) {
+  run_blocking_for<Result<ChunkSource>>(
+      loop, opts.store_timeout_ms, [st, id]() { return st->open_chunk(id); },
+      [this, id, expected, respond, slot, may_retry](Result<ChunkSource> src) {
+        if (!src && may_retry && out_of_fds(src.error()) && cache.size() > 0) {
+          // Our own open-file cache holds the fds: give half of them back and try once more.
+          log::warn("store: out of file descriptors; closing " + std::to_string(cache.size() / 2 + 1) + " cached chunk files");
+          cache.set_capacity(std::max<size_t>(16, cache.size() / 2));
+          cache.evict(cache.size() / 2 + 1);
+          return open_chunk(id, expected, respond, slot, false);
+        }
         if (!src) {
           bool missing = starts_with(src.error(), kNotFound);
           if (!missing) {
@@ -273,8 +320,25 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
                           : content::store_failure(src.error()));
           return;
         }
+        uint64_t have = src->fd >= 0 ? src->length : src->bytes.size();
+        if (expected != 0 && have != expected) {
+          // Never send what the manifest does not promise (a truncated or replaced file).
+          n.store_errors++;
+          log::error("store: chunk " + id + " has " + std::to_string(have) + " bytes, its manifest lists " +
+                     std::to_string(expected));
+          respond(HttpResponse::error(500, "chunk " + id + " in the store does not match its manifest"));
+          return;
+        }
         cache.put(id, *src);
-        respond(chunk_response(*src, id, std::move(*shared_slot)));
+        respond(chunk_response(*src, id, std::move(*slot)));
+      },
+      [this, id, respond, slot] {
+        // The pool thread may stay stuck; the client gets an answer and the transfer slot is freed now.
+        slot->reset();
+        n.store_errors++;
+        n.store_timeouts++;
+        log::error("store: opening chunk " + id + " timed out after " + std::to_string(opts.store_timeout_ms) + " ms");
+        respond(content::store_failure("opening chunk " + id + " timed out"));
       });
 }
 
@@ -327,6 +391,14 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_store_errors_total", "Store failures while opening a chunk.", n.store_errors);
   p.counter("hybridnode_live_chunks_served_total", "Live chunks sent (to peers and HLS players).", n.live_chunks_served);
   p.counter("hybridnode_live_long_polls_total", "Live manifest long polls received.", n.long_polls);
+  p.counter("hybridnode_live_long_polls_refused_total", "Long polls refused over --max-long-polls (503).",
+            n.long_polls_refused);
+  p.gauge("hybridnode_live_long_polls_waiting", "Long polls parked now.", live ? static_cast<double>(live->waiters()) : 0);
+  p.gauge("hybridnode_live_window_bytes", "Bytes of live chunks held in memory.", live ? static_cast<double>(live->bytes()) : 0);
+  p.counter("hybridnode_store_timeouts_total", "Store calls answered as timed out (--store-timeout-ms).", n.store_timeouts);
+  p.counter("hybridnode_catalog_reloads_total", "Catalog rebuilds (refreshes that found the store changed).",
+            n.catalog_reloads);
+  p.gauge("hybridnode_open_chunk_cache_capacity", "Chunk files kept open at most.", static_cast<double>(cache.capacity()));
   p.gauge("hybridnode_live_chunks_published", "Live chunks cut so far.", live ? static_cast<double>(live->next_seq()) : 0);
   p.gauge("hybridnode_active_transfers", "Chunk transfers in progress.", static_cast<double>(policy->active()));
   p.gauge("hybridnode_capacity_limit", "Current cap on concurrent transfers (-1: unlimited).",
@@ -346,24 +418,68 @@ std::string ContentServer::Impl::metrics() const {
   return p.str();
 }
 
+namespace {
+// What a catalog refresh hands back to the loop: parsed and indexed on the pool, only swapped on the loop.
+struct Refreshed {
+  std::string error;    // the store failed
+  std::string version;  // the store's catalog token
+  std::shared_ptr<content::Catalog> catalog;  // null: unchanged since `last`
+};
+
+Refreshed load_catalog(ChunkStore& st, const std::string& last, const std::vector<std::string>& signallers) {
+  Refreshed out;
+  auto v = st.catalog_version();
+  if (!v) {
+    out.error = v.error();
+    return out;
+  }
+  out.version = *v;
+  if (!v->empty() && *v == last) return out;  // nothing changed: no parse, no rebuild
+  auto r = st.load_manifests();
+  if (!r) {
+    out.error = r.error();
+    return out;
+  }
+  out.catalog = std::make_shared<content::Catalog>(std::move(*r), signallers);
+  return out;
+}
+}  // namespace
+
 void ContentServer::Impl::refresh_catalog() {
-  if (refreshing) return;
+  if (refreshing) {
+    // A refresh stuck on the pool (a hung store): say so in /healthz; do not queue another behind it.
+    uint64_t stuck = uv_now(loop) - refresh_started_ms;
+    if (stuck > opts.store_timeout_ms && store_error.empty()) {
+      store_error = "catalog refresh has not finished after " + std::to_string(stuck) + " ms";
+      log::error("store: " + store_error);
+    }
+    return;
+  }
   refreshing = true;
+  refresh_started_ms = uv_now(loop);
   std::shared_ptr<ChunkStore> st = store;
-  run_blocking<Result<std::vector<Manifest>>>(
-      loop, [st]() { return st->load_manifests(); },
-      [this](Result<std::vector<Manifest>> r) {
+  std::string last = catalog_loaded ? catalog_version : std::string();
+  std::vector<std::string> sig = signallers;
+  run_blocking<Refreshed>(
+      loop, [st, last, sig]() { return load_catalog(*st, last, sig); },
+      [this](Refreshed r) {
         refreshing = false;
-        if (!r) {
-          if (store_error.empty()) log::error("store unavailable: " + r.error() + " (serving the last catalog; retrying)");
-          store_error = r.error();
+        if (!r.error.empty()) {
+          if (store_error.empty()) log::error("store unavailable: " + r.error + " (serving the last catalog; retrying)");
+          store_error = r.error;
           return;
         }
         if (!store_error.empty()) log::info("store is back: " + store->describe());
         store_error.clear();
         catalog_loaded = true;
-        if (r->size() != catalog->size()) log::info("catalog: " + std::to_string(r->size()) + " videos");
-        catalog = std::make_shared<content::Catalog>(std::move(*r), signallers);
+        if (!r.catalog) return;
+        catalog_version = r.version;
+        n.catalog_reloads++;
+        if (r.catalog->size() != catalog->size()) log::info("catalog: " + std::to_string(r.catalog->size()) + " videos");
+        std::shared_ptr<content::Catalog> old = std::move(catalog);
+        catalog = std::move(r.catalog);
+        // Freeing a million chunk ids takes a while too: not on the loop.
+        run_blocking<int>(loop, [old]() mutable { old.reset(); return 0; }, [](int) {});
       });
 }
 
@@ -382,18 +498,23 @@ Result<void> ContentServer::start() {
     // Over the network the first load may wait a whole server-selection timeout (or a DNS lookup): load
     // it on the pool, answering 503 until it is known, so start() never blocks the caller's loop.
     I.refresh_catalog();
-  } else if (auto initial = I.store->load_manifests()) {  // before serving: the first request sees it
-    I.catalog = std::make_shared<content::Catalog>(std::move(*initial), I.signallers);
+  } else if (auto initial = load_catalog(*I.store, "", I.signallers); initial.error.empty()) {  // before serving
+    I.catalog = std::move(initial.catalog);
+    I.catalog_version = initial.version;
     I.catalog_loaded = true;
     // A misspelt --store serves an empty catalog without a word otherwise.
     if (I.catalog->size() == 0 && I.opts.live_id.empty())
       log::warn("store " + I.store->describe() + " holds no videos (is --store right? add some with: hybridnode ingest FILE --store ...)");
   } else {
     // A shared store (MongoDB) may be down while this server starts: serve 503s and retry on the timer.
-    I.store_error = initial.error();
-    log::error("store unavailable at start: " + initial.error() + " (answering 503 until it returns)");
-    if (I.opts.catalog_refresh_ms == 0) return make_error("store: " + initial.error());
+    I.store_error = initial.error;
+    log::error("store unavailable at start: " + initial.error + " (answering 503 until it returns)");
+    if (I.opts.catalog_refresh_ms == 0) return make_error("store: " + initial.error);
   }
+  // A quarter of the fd limit for cached chunk files; the rest is for connections and the store.
+  struct rlimit nofile {};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+    I.cache.set_capacity(std::min<size_t>(I.opts.open_chunk_cache, static_cast<size_t>(nofile.rlim_cur / 4)));
   net::HttpLimits limits;
   limits.max_connections = I.opts.max_connections;
   limits.max_header_bytes = I.opts.max_header_bytes;
@@ -401,8 +522,9 @@ Result<void> ContentServer::start() {
   limits.idle_timeout_ms = I.opts.idle_timeout_ms;
   limits.send_timeout_ms = I.opts.send_timeout_ms;
   limits.max_body_bytes = 0;
-  limits.limit_rate = I.opts.limit_rate;
-  limits.uplink_rate = I.opts.uplink_rate;
+  // Bounded so pacing arithmetic cannot overflow (1 TB/s is "unpaced" on any link).
+  limits.limit_rate = std::min<uint64_t>(I.opts.limit_rate, 1000000000000ull);
+  limits.uplink_rate = std::min<uint64_t>(I.opts.uplink_rate, 1000000000000ull);
   I.http = std::make_unique<net::HttpServer>(I.loop, limits,
                                              [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
   auto ok = I.http->listen(*where);

@@ -1,12 +1,18 @@
 #include "content/live_channel.h"
 
+#include <vector>
+
 #include "media/hls.h"
 #include "media/sha256.h"
 
 namespace hn::content {
 
-LiveChannel::LiveChannel(std::string id, size_t window, double target_seconds)
-    : id_(std::move(id)), epoch_(media::new_live_epoch()), window_(std::max<size_t>(2, std::min(window, media::kMaxLiveWindow))), target_(target_seconds) {}
+LiveChannel::LiveChannel(std::string id, size_t window, double target_seconds, uint64_t max_bytes)
+    : id_(std::move(id)),
+      epoch_(media::new_live_epoch()),
+      window_(std::max<size_t>(2, std::min(window, media::kMaxLiveWindow))),
+      target_(target_seconds),
+      max_bytes_(max_bytes) {}
 
 void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
   if (ended_ || chunk.bytes.empty()) return;
@@ -16,22 +22,29 @@ void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
   c.ref.size = chunk.bytes.size();
   c.ref.duration = chunk.duration > 0 ? chunk.duration : target_;
   c.ref.published_ms = wall_ms;
+  c.ref.keyframe = chunk.starts_with_keyframe;
   c.ref.discontinuity = chunk.discontinuity;
   c.bytes = std::make_shared<const std::string>(std::move(chunk.bytes));
   // Identical bytes twice (a frozen source) share an id: the newest seq answers for it.
   seq_of_id_[c.ref.id] = c.ref.seq;
+  bytes_ += c.ref.size;
   chunks_.push_back(std::move(c));
-  while (chunks_.size() > window_) {
+  while (chunks_.size() > window_ || (bytes_ > max_bytes_ && chunks_.size() > 2)) {
     auto it = seq_of_id_.find(chunks_.front().ref.id);
     if (it != seq_of_id_.end() && it->second == chunks_.front().ref.seq) seq_of_id_.erase(it);
+    bytes_ -= chunks_.front().ref.size;
     if (chunks_.front().ref.discontinuity) discontinuity_seq_++;
     chunks_.pop_front();
   }
+  manifest_.reset();
+  playlist_.reset();
   wake_ready();
 }
 
 void LiveChannel::end() {
   ended_ = true;
+  manifest_.reset();
+  playlist_.reset();
   wake_ready();
 }
 
@@ -45,47 +58,68 @@ const LiveChunk* LiveChannel::by_id(const std::string& id) const {
   return it == seq_of_id_.end() ? nullptr : by_seq(it->second);
 }
 
-std::string LiveChannel::manifest_json() const {
-  media::LiveManifest m;
-  m.video_id = id_;
-  m.epoch = epoch_;
-  m.ended = ended_;
-  m.target_duration = target_;
-  for (const auto& c : chunks_) m.chunks.push_back(c.ref);
-  return media::live_manifest_to_json(m);
+std::shared_ptr<const std::string> LiveChannel::manifest() const {
+  if (!manifest_) {
+    media::LiveManifest m;
+    m.video_id = id_;
+    m.epoch = epoch_;
+    m.ended = ended_;
+    m.target_duration = target_;
+    for (const auto& c : chunks_) m.chunks.push_back(c.ref);
+    manifest_ = std::make_shared<const std::string>(media::live_manifest_to_json(m));
+  }
+  return manifest_;
 }
 
-std::string LiveChannel::playlist() const {
-  std::vector<media::HlsSegment> segs;
-  for (const auto& c : chunks_) segs.push_back({c.ref.seq, c.ref.duration, c.ref.discontinuity});
-  return media::hls_playlist(segs, target_, id_ + "/", ended_, discontinuity_seq_);
+std::shared_ptr<const std::string> LiveChannel::playlist_shared() const {
+  if (!playlist_) {
+    std::vector<media::HlsSegment> segs;
+    for (const auto& c : chunks_) segs.push_back({c.ref.seq, c.ref.duration, c.ref.discontinuity});
+    playlist_ = std::make_shared<const std::string>(media::hls_playlist(segs, target_, id_ + "/", ended_, discontinuity_seq_));
+  }
+  return playlist_;
 }
 
-void LiveChannel::wait(uint64_t from_seq, double deadline, std::function<void()> wake) {
-  if (ended_ || from_seq < next_seq_) return wake();
-  waiters_.push_back({from_seq, deadline, std::move(wake)});
+uint64_t LiveChannel::wait(uint64_t from_seq, double deadline, std::function<void()> wake) {
+  if (ended_ || from_seq < next_seq_) {
+    wake();
+    return 0;
+  }
+  uint64_t token = next_token_++;
+  by_seq_.emplace(from_seq, token);
+  by_deadline_.emplace(deadline, token);
+  waiters_.emplace(token, Waiter{from_seq, deadline, std::move(wake)});
+  return token;
+}
+
+std::function<void()> LiveChannel::take(uint64_t token) {
+  auto it = waiters_.find(token);
+  if (it == waiters_.end()) return nullptr;
+  by_seq_.erase({it->second.from_seq, token});
+  by_deadline_.erase({it->second.deadline, token});
+  auto wake = std::move(it->second.wake);
+  waiters_.erase(it);
+  return wake;
+}
+
+void LiveChannel::cancel(uint64_t token) { take(token); }
+
+void LiveChannel::run(std::vector<std::function<void()>>& wakes) {
+  // Collected first: a wake may answer a request whose handler registers a new waiter.
+  for (auto& w : wakes)
+    if (w) w();
 }
 
 void LiveChannel::wake_ready() {
-  wake_where([this](const Waiter& w) { return ended_ || w.from_seq < next_seq_; });
+  std::vector<std::function<void()>> wakes;
+  while (!by_seq_.empty() && (ended_ || by_seq_.begin()->first < next_seq_)) wakes.push_back(take(by_seq_.begin()->second));
+  run(wakes);
 }
 
 void LiveChannel::expire(double now) {
-  wake_where([now](const Waiter& w) { return now >= w.deadline; });
-}
-
-void LiveChannel::wake_where(const std::function<bool(const Waiter&)>& due) {
-  // Collected first: a wake may answer a request whose handler registers a new waiter.
   std::vector<std::function<void()>> wakes;
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (due(*it)) {
-      wakes.push_back(std::move(it->wake));
-      it = waiters_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto& w : wakes) w();
+  while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) wakes.push_back(take(by_deadline_.begin()->second));
+  run(wakes);
 }
 
 }  // namespace hn::content

@@ -23,27 +23,28 @@ LiveSource::~LiveSource() {
 }
 
 Result<void> LiveSource::start() {
-  bool regular = false;
   if (path_ == "-") {
     fd_ = UniqueFd(dup(STDIN_FILENO));
-    // stdin redirected from a file is tailed like a file; a device that cannot be polled (/dev/null)
-    // would make libuv abort in epoll_ctl, so it is refused here.
-    struct stat st {};
-    if (fd_.valid() && ::fstat(fd_.get(), &st) == 0) {
-      regular = S_ISREG(st.st_mode);
-      if (S_ISCHR(st.st_mode) && !::isatty(fd_.get()))
-        return make_error("live source -: stdin is a device that cannot be watched; pipe an encoder into it "
-                          "(ffmpeg ... -f mpegts - | hybridnode --role=server --live=ID=-)");
-    }
   } else {
     struct stat st {};
     if (stat(path_.c_str(), &st) != 0) return make_error("live source " + path_ + ": " + std::strerror(errno));
-    regular = S_ISREG(st.st_mode);
     // O_RDWR on a FIFO: we count as a writer too, so an encoder that exits and restarts is not an EOF.
     int flags = S_ISFIFO(st.st_mode) ? O_RDWR : O_RDONLY;
     fd_ = UniqueFd(::open(path_.c_str(), flags | O_NONBLOCK | O_CLOEXEC));
   }
   if (!fd_.valid()) return make_error("live source " + path_ + ": " + std::strerror(errno));
+  // What the fd is decides how it is read: a regular file (stdin redirected from one too) is tailed;
+  // libuv's pipe handle takes only pollable fds (FIFOs, sockets, terminals) and aborts in epoll_ctl on
+  // anything else, so the rest is refused here with a clear error.
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) return make_error("live source " + path_ + ": " + std::strerror(errno));
+  bool regular = S_ISREG(st.st_mode);
+  if (S_ISDIR(st.st_mode)) return make_error("live source " + path_ + " is a directory");
+  if (S_ISCHR(st.st_mode) && !::isatty(fd_.get()))
+    return make_error("live source " + path_ + " is a device that cannot be watched; pipe an encoder into it "
+                      "(ffmpeg ... -f mpegts - | hybridnode --role=server --live=ID=-)");
+  if (!regular && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+    return make_error("live source " + path_ + " is not a FIFO, pipe, socket or regular file");
   uv_timer_init(loop_, expiry_.get());
   expiry_->data = this;
   uv_timer_start(expiry_.get(), [](uv_timer_t* t) {

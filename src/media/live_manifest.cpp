@@ -14,6 +14,7 @@ std::string live_manifest_to_json(const LiveManifest& m) {
   for (const auto& c : m.chunks) {
     chunks.push_back({{"seq", c.seq}, {"id", c.id}, {"size", c.size}, {"duration", c.duration}, {"published_ms", c.published_ms}});
     if (c.discontinuity) chunks.back()["discontinuity"] = true;
+    if (!c.keyframe) chunks.back()["keyframe"] = false;
   }
   nlohmann::json j = {{"video_id", m.video_id}, {"epoch", m.epoch}, {"live", true}, {"ended", m.ended},
                       {"target_duration", m.target_duration}, {"ring", kLiveRing}, {"chunks", chunks}};
@@ -72,6 +73,7 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
       r.duration = c.at("duration").get<double>();
       r.published_ms = integer_field(c, "published_ms");
       if (c.contains("discontinuity")) r.discontinuity = c.at("discontinuity").get<bool>();
+      if (c.contains("keyframe")) r.keyframe = c.at("keyframe").get<bool>();
       if (!is_chunk_id(r.id)) return make_error("live manifest: bad chunk id");
       if (r.size == 0 || r.size > kMaxChunkSize) return make_error("live manifest: chunk size out of range");
       if (!(r.duration >= 0 && r.duration < 3600)) return make_error("live manifest: duration out of range");

@@ -20,6 +20,7 @@ struct LiveChunkRef {
   double duration = 0;        // seconds
   int64_t published_ms = 0;   // server wall clock when the chunk was cut (lag measurements)
   bool discontinuity = false; // timestamps jump in this chunk (EXT-X-DISCONTINUITY before it)
+  bool keyframe = true;       // false: cut by time in a stream without keyframe marks (may not start cleanly)
 };
 
 struct LiveManifest {

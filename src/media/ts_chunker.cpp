@@ -77,6 +77,7 @@ void TsChunker::on_packet(const uint8_t* p, std::vector<TsChunk>& out) {
   if (pid == video_pid_ && pes != 0) {
     double pts = pes_pts(p + pes);
     bool key = random_access(p);
+    if (key) keyframes_seen_ = true;
     double step = 0;
     bool jump = false;
     if (pts >= 0 && last_pts_ >= 0) {
@@ -108,8 +109,20 @@ void TsChunker::on_packet(const uint8_t* p, std::vector<TsChunk>& out) {
   } else if (pes_pid_[pid]) {
     psi_run_start_.reset();
   }
+  if (current_.empty()) current_since_ = now_;
   current_.append(reinterpret_cast<const char*>(p), kPacket);
-  if (current_.size() >= max_bytes_) out.push_back(cut(current_.size()));
+  if (current_.size() >= max_bytes_) {
+    out.push_back(cut(current_.size()));
+    return;
+  }
+  // No keyframe to cut at: cut by time so a keyless source does not grow chunks to the size cap.
+  double elapsed = chunk_has_pts_ ? span_ : (now_ >= 0 && current_since_ >= 0) ? now_ - current_since_ : 0;
+  double limit = keyframes_seen_ ? std::max(10.0, 4 * target_) : target_;
+  if (elapsed >= limit - 1e-3) {
+    TsChunk c = cut(current_.size());
+    if (c.duration <= 0) c.duration = elapsed;
+    out.push_back(std::move(c));
+  }
 }
 
 bool TsChunker::is_jump(double step, double wall_step) const {
@@ -136,6 +149,7 @@ TsChunk TsChunker::cut(size_t at) {
   chunk_has_pts_ = false;
   current_jump_ = false;
   current_keyframe_ = false;
+  current_since_ = current_.empty() ? -1 : now_;
   return c;
 }
 

@@ -3,7 +3,9 @@
 // before it, once the running chunk is at least `target_seconds` long (by the video PTS). A timestamp
 // jump (back, or forward by more than 3x the target or far more than the wall clock moved) cuts at the
 // next keyframe and marks the chunk a discontinuity; the jump never counts as duration.
-// Streams without keyframe marks are cut at packet boundaries by size. Garbage between packets is
+// Streams without keyframe marks are cut by time (the video PTS span, else the arrival clock given to
+// feed) at packet boundaries, and such chunks are marked (starts_with_keyframe false); a stream whose
+// keyframes stop is cut by time after max(10 s, 4 x target). The size cap still applies. Garbage between packets is
 // skipped by resynchronising on the 0x47 sync byte, so one bad byte cannot wedge the channel.
 #pragma once
 #include <cstddef>
@@ -55,6 +57,8 @@ class TsChunker {
   double span_ = 0;               // video seconds in current_ so far (frame steps, jumps left out)
   bool chunk_has_pts_ = false;    // current_ holds a video frame with a PTS
   bool current_keyframe_ = false, current_jump_ = false;
+  bool keyframes_seen_ = false;
+  double current_since_ = -1;     // arrival clock when current_ began
   uint64_t skipped_ = 0, packets_ = 0;
 };
 

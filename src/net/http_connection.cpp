@@ -56,10 +56,16 @@ void HttpConnection::close() {
   if (resp_.on_done) {
     auto done = std::move(resp_.on_done);
     resp_.on_done = nullptr;
-    uint64_t body = file_sent_ + (out_off_ > out_header_len_ ? out_off_ - out_header_len_ : 0);
+    uint64_t body = file_sent_ + body_off_;
     done(body, false);
   }
   resp_ = HttpResponse{};
+  body_.reset();
+  if (req_.on_abandon) {  // a parked request (long poll) dies with its connection
+    auto abandon = std::move(req_.on_abandon);
+    req_.on_abandon = nullptr;
+    abandon();
+  }
   server_.forget(this);  // may drop the last owning reference; callers hold a shared_ptr copy
 }
 
@@ -82,8 +88,12 @@ void HttpConnection::on_timer(uv_timer_t* t) {
   auto keep = self->shared_from_this();
   if (self->rate_paused_) {  // not a timeout: the rate limit allows more bytes now
     self->rate_paused_ = false;
-    self->write_pending();
-    return;
+    // ...unless pacing has made no progress for the send timeout beyond the pause it just served.
+    uint64_t idle_ms = (uv_hrtime() - self->last_progress_ns_) / 1000000;
+    if (idle_ms <= self->server_.limits_.send_timeout_ms + self->pause_ms_) {
+      self->write_pending();
+      return;
+    }
   }
   self->server_.stats_.timeouts++;
   if (self->state_ == State::reading && self->message_started_) {
@@ -291,14 +301,16 @@ void HttpConnection::reject(int status, const std::string& message) {
 }
 
 void HttpConnection::respond(HttpResponse resp) {
+  req_.on_abandon = nullptr;  // answered: nothing is parked any more
   server_.stats_.responses_by_status[resp.status]++;
   bool head = req_.method == "HEAD";
   // After an Upgrade request the parser accepts no further requests on this connection.
   close_after_ = close_after_ || resp.close || !req_.keep_alive || peer_eof_ || req_.upgrade;
-  uint64_t body_len = resp.body.size() + (resp.file_fd >= 0 ? resp.file_length : 0);
+  uint64_t body_len = resp.body.size() + (resp.shared_body ? resp.shared_body->size() : 0) +
+                      (resp.file_fd >= 0 ? resp.file_length : 0);
   std::string& o = out_;
   o.clear();
-  o.reserve(256 + (head ? 0 : resp.body.size()));
+  o.reserve(256);
   o += "HTTP/1.1 ";
   o += std::to_string(resp.status);
   o += ' ';
@@ -313,17 +325,25 @@ void HttpConnection::respond(HttpResponse resp) {
     o += "\r\n";
   }
   o += "\r\n";
-  out_header_len_ = o.size();
+  // The body is moved or shared, never copied: many slow readers of one manifest or live chunk hold
+  // one buffer between them.
+  body_.reset();
   if (head) {
     resp.file_fd = -1;
-  } else {
-    o += resp.body;
+  } else if (!resp.body.empty()) {
+    if (resp.shared_body) resp.body += *resp.shared_body;
+    body_ = std::make_shared<const std::string>(std::move(resp.body));
+  } else if (resp.shared_body && !resp.shared_body->empty()) {
+    body_ = std::move(resp.shared_body);
   }
-  resp.body.clear();
+  resp.body = std::string();
+  resp.shared_body.reset();
+  body_off_ = 0;
   out_off_ = 0;
   file_sent_ = 0;
   resp_started_ns_ = uv_hrtime();
   rate_paused_ = false;
+  last_progress_ns_ = resp_started_ns_;
   resp_ = std::move(resp);
   state_ = State::writing;
   arm_timer(server_.limits_.send_timeout_ms);
@@ -333,28 +353,35 @@ void HttpConnection::respond(HttpResponse resp) {
 void HttpConnection::write_pending() {
   if (state_ != State::writing) return;
   bool progressed = false;
-  while (out_off_ < out_.size()) {
-    int flags = MSG_NOSIGNAL | (resp_.file_fd >= 0 ? MSG_MORE : 0);
-    size_t len = out_.size() - out_off_;
-    size_t head_left = out_header_len_ > out_off_ ? out_header_len_ - out_off_ : 0;
-    uint64_t granted = 0;
-    if (len > head_left && paced()) {  // a body from memory (live chunks) is paced like a file
-      granted = pace(len - head_left);
-      if (granted == 0) return;
-      len = head_left + static_cast<size_t>(granted);
+  // Headers, then the in-memory body (paced like a file: live chunks), then the file region.
+  for (int part = 0; part < 2; ++part) {
+    const std::string* buf = part == 0 ? &out_ : body_.get();
+    size_t& off = part == 0 ? out_off_ : body_off_;
+    bool more = resp_.file_fd >= 0 || (part == 0 && body_ && !body_->empty());
+    while (buf != nullptr && off < buf->size()) {
+      size_t len = buf->size() - off;
+      uint64_t granted = 0;
+      if (part == 1 && paced()) {
+        granted = pace(len);
+        if (granted == 0) return;
+        len = static_cast<size_t>(granted);
+      }
+      ssize_t n = ::send(fd_.get(), buf->data() + off, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+      if (granted > 0) unpace(granted, n);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        close();
+        return;
+      }
+      off += static_cast<size_t>(n);
+      progressed = true;
+      last_progress_ns_ = uv_hrtime();
     }
-    ssize_t n = ::send(fd_.get(), out_.data() + out_off_, len, flags);
-    if (granted > 0) unpace(granted, n - static_cast<ssize_t>(head_left));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      close();
-      return;
-    }
-    out_off_ += static_cast<size_t>(n);
-    progressed = true;
+    if (buf != nullptr && off < buf->size()) break;
   }
-  while (out_off_ == out_.size() && resp_.file_fd >= 0 && file_sent_ < resp_.file_length) {
+  bool mem_done = out_off_ == out_.size() && (!body_ || body_off_ == body_->size());
+  while (mem_done && resp_.file_fd >= 0 && file_sent_ < resp_.file_length) {
     off_t off = static_cast<off_t>(resp_.file_offset + file_sent_);
     size_t want = static_cast<size_t>(std::min<uint64_t>(resp_.file_length - file_sent_, kSendfileSlice));
     uint64_t granted = 0;
@@ -379,8 +406,9 @@ void HttpConnection::write_pending() {
     }
     file_sent_ += static_cast<uint64_t>(n);
     progressed = true;
+    last_progress_ns_ = uv_hrtime();
   }
-  bool done = out_off_ == out_.size() && (resp_.file_fd < 0 || file_sent_ == resp_.file_length);
+  bool done = mem_done && (resp_.file_fd < 0 || file_sent_ == resp_.file_length);
   if (done) {
     finish_response(true);
     return;
@@ -392,15 +420,17 @@ void HttpConnection::write_pending() {
 // Body bytes that --limit-rate and --uplink-rate allow now, at most `want`; 0 when the body must wait
 // (the wake-up timer is then armed). Memory and file bodies alike.
 uint64_t HttpConnection::pace(uint64_t want) {
-  uint64_t sent = file_sent_ + (out_off_ > out_header_len_ ? out_off_ - out_header_len_ : 0);
-  uint64_t total = (out_.size() - out_header_len_) + (resp_.file_fd >= 0 ? resp_.file_length : 0);
+  uint64_t sent = file_sent_ + body_off_;
+  uint64_t total = (body_ ? body_->size() : 0) + (resp_.file_fd >= 0 ? resp_.file_length : 0);
   // Send in slices of at least 16 KiB: trickling out a few bytes per pass would spin the loop.
   uint64_t slice = std::min<uint64_t>(16384, total - sent);
   uint64_t wait_ms = 0;
   if (uint64_t rate = server_.limits_.limit_rate) {
     // What the elapsed time allows, plus one 64 KiB burst.
     uint64_t elapsed_ns = uv_hrtime() - resp_started_ns_;
-    uint64_t allowed = static_cast<uint64_t>(static_cast<double>(elapsed_ns) * 1e-9 * static_cast<double>(rate)) + 65536;
+    // Saturated: the flag is bounded, but elapsed time is not.
+    double allowed_d = static_cast<double>(elapsed_ns) * 1e-9 * static_cast<double>(rate) + 65536.0;
+    uint64_t allowed = allowed_d >= 0x1p62 ? (uint64_t{1} << 62) : static_cast<uint64_t>(allowed_d);
     if (allowed < sent + slice) wait_ms = std::max<uint64_t>(1, (sent + slice - allowed) * 1000 / rate);
     else want = std::min<uint64_t>(want, allowed - sent);
   }
@@ -411,6 +441,7 @@ uint64_t HttpConnection::pace(uint64_t want) {
   }
   if (wait_ms == 0) return want;
   rate_paused_ = true;
+  pause_ms_ = wait_ms;
   uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
   uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
   return 0;
@@ -427,11 +458,13 @@ void HttpConnection::finish_response(bool complete) {
     auto done = std::move(resp_.on_done);
     resp_.on_done = nullptr;
     // The transfer ends when the client has the bytes, not when the kernel has them (send_drain.h).
-    drain_.hold(std::move(done), file_sent_ + (out_off_ - std::min(out_off_, out_header_len_)), complete);
+    drain_.hold(std::move(done), file_sent_ + body_off_, complete);
   }
   resp_ = HttpResponse{};
   out_.clear();
   out_off_ = 0;
+  body_.reset();
+  body_off_ = 0;
   if (close_after_) {
     ::shutdown(fd_.get(), SHUT_WR);
     if (drain_.busy()) {  // no more requests, but the socket stays open until the bytes have arrived

@@ -67,12 +67,15 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   std::string out_;
   size_t out_off_ = 0;
-  size_t out_header_len_ = 0;
+  std::shared_ptr<const std::string> body_;  // the body, shared or moved in, never copied per connection
+  size_t body_off_ = 0;
   HttpResponse resp_;
   uint64_t file_sent_ = 0;
   bool close_after_ = false;
   uint64_t resp_started_ns_ = 0;
   bool rate_paused_ = false;
+  uint64_t last_progress_ns_ = 0;  // pacing keeps the send timeout: no progress past it (plus one pause) closes
+  uint64_t pause_ms_ = 0;
   SendDrain drain_;  // last: destroyed first, while fd_ is still open
 };
 

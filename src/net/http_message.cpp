@@ -35,6 +35,14 @@ HttpResponse HttpResponse::text(int status, std::string body, std::string conten
   return r;
 }
 
+HttpResponse HttpResponse::shared(int status, std::shared_ptr<const std::string> body, std::string content_type) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", std::move(content_type));
+  r.shared_body = std::move(body);
+  return r;
+}
+
 HttpResponse HttpResponse::error(int status, const std::string& message) {
   nlohmann::json j = {{"error", message}, {"status", status}};
   return json(status, j.dump() + "\n");

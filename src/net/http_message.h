@@ -20,6 +20,9 @@ struct HttpRequest {
   bool keep_alive = true;
   bool upgrade = false;
   std::string remote;  // peer address "ip:port"
+  // Set by a handler that parks the request (a long poll): runs if the connection dies before the
+  // answer, so the parked state dies with it.
+  std::function<void()> on_abandon;
 
   const std::string* header(std::string_view lowercase_name) const;
   // Value of `key` in the query string (no percent-decoding: ids never need it), or empty.
@@ -30,6 +33,9 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A body shared with other responses (a manifest, a live chunk): sent by reference, never copied.
+  // Sent after `body`; HEAD sends neither.
+  std::shared_ptr<const std::string> shared_body;
   // A file region sent with sendfile(2) after `body` (which is then normally empty).
   int file_fd = -1;
   uint64_t file_offset = 0;
@@ -44,6 +50,7 @@ struct HttpResponse {
   static HttpResponse text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   // {"error": message, ...extra fields}
   static HttpResponse error(int status, const std::string& message);
+  static HttpResponse shared(int status, std::shared_ptr<const std::string> body, std::string content_type);
 };
 
 const char* status_text(int status);

@@ -1,4 +1,5 @@
 // --role=server: wires the store, the capacity policy and the HTTP routes on one loop.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -33,8 +34,10 @@ config::ParseSpec server_spec() {
               {"header-timeout-ms", Type::integer, "10000", "time to receive a whole request (408 past it)", 10, 3600000},
               {"idle-timeout-ms", Type::integer, "30000", "keep-alive idle time before closing", 10, 3600000},
               {"send-timeout-ms", Type::integer, "30000", "time without send progress before closing", 10, 3600000},
-              {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off)", 0, INT64_MAX},
-              {"uplink-rate", Type::integer, "0", "bytes/s shared by all chunk transfers, an uplink (0: off)", 0, INT64_MAX},
+              {"limit-rate", Type::integer, "0", "bytes/s per chunk transfer, like nginx limit_rate (0: off; at most 10^12)", 0, 1000000000000},
+              {"uplink-rate", Type::integer, "0", "bytes/s shared by all chunk transfers, an uplink (0: off; at most 10^12)", 0, 1000000000000},
+              {"store-timeout-ms", Type::integer, "10000", "a store call slower than this is answered 503/504 and its transfer slot freed", 100, 3600000},
+              {"max-long-polls", Type::integer, "10000", "live manifest long polls waiting at once (503 past it)", 0, 10000000},
               {"catalog-refresh-ms", Type::integer, "2000", "how often the catalog is re-read from the store (0: never)", 0, 86400000},
               {"live", Type::string, "", "a live channel ID=SOURCE: SOURCE is - (stdin), a FIFO or a growing MPEG-TS file"},
               {"live-window", Type::integer, "30", "live chunks kept and listed in the manifest/playlist", 2, 1024},
@@ -86,6 +89,8 @@ int run_server(const std::vector<std::string>& args) {
   so.idle_timeout_ms = static_cast<uint64_t>(o.integer("idle-timeout-ms"));
   so.send_timeout_ms = static_cast<uint64_t>(o.integer("send-timeout-ms"));
   so.catalog_refresh_ms = static_cast<uint64_t>(o.integer("catalog-refresh-ms"));
+  so.store_timeout_ms = static_cast<uint64_t>(o.integer("store-timeout-ms"));
+  so.max_long_polls = static_cast<size_t>(o.integer("max-long-polls"));
   so.limit_rate = static_cast<uint64_t>(o.integer("limit-rate"));
   so.uplink_rate = static_cast<uint64_t>(o.integer("uplink-rate"));
   if (!o.str("live").empty()) {
@@ -100,6 +105,13 @@ int run_server(const std::vector<std::string>& args) {
   so.live_window = static_cast<size_t>(o.integer("live-window"));
   so.live_chunk_seconds = static_cast<double>(o.integer("live-chunk-ms")) / 1000.0;
 
+  // Every open chunk, connection and store socket is an fd: use what the hard limit allows (the open
+  // chunk cache is sized from the result).
+  struct rlimit nofile {};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   uv_loop_t loop;
   uv_loop_init(&loop);
   int rc = 0;

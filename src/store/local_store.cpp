@@ -5,13 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "hybridnode/chunk_store.h"
 #include "hybridnode/ids.h"
+#include "media/sha256.h"
 #include "util/unique_fd.h"
 
 namespace hn {
@@ -25,8 +26,11 @@ Result<void> make_dir(const std::string& path) {
 }
 
 Result<void> write_atomically(const std::string& path, const void* data, size_t len) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  // A fresh name per write (two pool threads may write the same chunk), created exclusively and never
+  // through a symlink someone planted at that name.
+  static std::atomic<uint64_t> seq{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(seq++);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd.valid()) return make_error(errno_text("open " + tmp));
   const char* p = static_cast<const char*>(data);
   size_t left = len;
@@ -54,6 +58,38 @@ Result<void> write_atomically(const std::string& path, const void* data, size_t 
   return {};
 }
 
+// Opens what must be a regular file, without following a symlink or blocking on a FIFO or device.
+Result<UniqueFd> open_regular(const std::string& path, struct stat& st) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return make_error(kNotFound + path);
+    if (errno == ELOOP) return make_error(path + " is a symlink (refused)");
+    return make_error(errno_text("open " + path));
+  }
+  if (::fstat(fd.get(), &st) != 0) return make_error(errno_text("fstat " + path));
+  if (!S_ISREG(st.st_mode)) return make_error(path + " is not a regular file (refused)");
+  return Result<UniqueFd>(std::move(fd));
+}
+
+// The whole file, refused before reading when it is larger than `max`.
+Result<std::string> read_small_file(const std::string& path, size_t max) {
+  struct stat st {};
+  auto fd = open_regular(path, st);
+  if (!fd) return make_error(fd.error());
+  if (static_cast<uint64_t>(st.st_size) > max) return make_error(path + " is larger than " + std::to_string(max) + " bytes");
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd->get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(errno_text("read " + path));
+    if (n == 0) break;  // shrank while read: parse what is there (it will fail and hide one video)
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  return text;
+}
+
 class LocalStore final : public ChunkStore {
  public:
   explicit LocalStore(std::string dir) : dir_(std::move(dir)) {}
@@ -74,20 +110,22 @@ class LocalStore final : public ChunkStore {
   bool has_chunk(const std::string& id) override {
     if (!is_chunk_id(id)) return false;
     struct stat st;
-    return ::stat(chunk_path(id).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    return ::lstat(chunk_path(id).c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
 
   Result<ChunkSource> open_chunk(const std::string& id) override {
     if (!is_chunk_id(id)) return make_error(std::string(kNotFound) + "invalid chunk id");
     auto path = chunk_path(id);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return make_error(kNotFound + id);
-      return make_error(errno_text("open " + path));
+    // Only a regular file is a chunk: a symlink could point anywhere (/etc/passwd), a FIFO would block
+    // this pool thread in open(), a directory would "send" 4096 bytes.
+    struct stat st {};
+    auto opened = open_regular(path, st);
+    if (!opened) {
+      if (opened.error().rfind(kNotFound, 0) == 0) return make_error(kNotFound + id);
+      return make_error(opened.error());
     }
-    auto owner = std::make_shared<UniqueFd>(fd);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) return make_error(errno_text("fstat " + path));
+    int fd = opened->get();
+    auto owner = std::make_shared<UniqueFd>(std::move(*opened));
     // Start the disk read now, on this pool thread, so sendfile on the loop finds the page cache warm.
     ::posix_fadvise(fd, 0, st.st_size, POSIX_FADV_WILLNEED);
     ChunkSource src;
@@ -115,15 +153,36 @@ class LocalStore final : public ChunkStore {
     }
     ::closedir(d);
     for (const auto& name : names) {
-      std::ifstream in(vdir + "/" + name, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto m = manifest_from_json(ss.str());
+      // Size-checked before reading, and only regular files: /dev/zero or a FIFO named *.json must
+      // neither exhaust memory nor wedge the refresh.
+      auto text = read_small_file(vdir + "/" + name, kMaxManifestBytes);
+      auto m = text ? manifest_from_json(*text) : Result<Manifest>(make_error(text.error()));
       // A broken manifest hides one video, not the whole catalog.
       if (!m || m->video_id + ".json" != name) continue;
       out.push_back(std::move(*m));
     }
     return out;
+  }
+
+  // Names, inodes, sizes and mtimes of videos/*.json: any write (atomic renames included) changes it.
+  Result<std::string> catalog_version() override {
+    std::string vdir = dir_ + "/videos";
+    DIR* d = ::opendir(vdir.c_str());
+    if (d == nullptr) return make_error(errno_text("opendir " + vdir));
+    std::vector<std::string> entries;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
+      struct stat st {};
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      entries.push_back(name + ' ' + std::to_string(st.st_ino) + ' ' + std::to_string(st.st_size) + ' ' +
+                        std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec) + '\n');
+    }
+    ::closedir(d);
+    std::sort(entries.begin(), entries.end());
+    std::string all;
+    for (const auto& e : entries) all += e;
+    return sha256_hex(all.data(), all.size());
   }
 
  private:

@@ -1,0 +1,167 @@
+// Issue 23: long-poll waiters that die with their connection, shared buffers, the live memory bound,
+// keyless streams cut by time, a local store that opens only regular files, catalog change detection,
+// numeric flags that refuse nan.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "config/options.h"
+#include "content/live_channel.h"
+#include "hybridnode/chunk_store.h"
+#include "media/sha256.h"
+#include "media/ts_chunker.h"
+#include "temp_dir.h"
+
+using namespace hn;
+
+namespace {
+media::TsChunk chunk_of(size_t bytes, char fill) {
+  media::TsChunk c;
+  c.bytes = std::string(bytes, fill);
+  c.bytes[0] = 0x47;
+  c.duration = 1;
+  c.starts_with_keyframe = true;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("live waiters: cancel drops the waiter, one publish wakes all in order and shares one manifest") {
+  content::LiveChannel ch("news", 5, 1.0);
+  std::vector<std::shared_ptr<const std::string>> seen;
+  std::vector<uint64_t> tokens;
+  for (int i = 0; i < 1000; ++i) tokens.push_back(ch.wait(0, 100.0 + i, [&] { seen.push_back(ch.manifest()); }));
+  CHECK(ch.waiters() == 1000);
+  for (int i = 0; i < 1000; i += 2) ch.cancel(tokens[i]);  // their connections died
+  CHECK(ch.waiters() == 500);
+  ch.cancel(tokens[0]);  // twice: harmless
+  ch.publish(chunk_of(1000, 'a'), 1);
+  CHECK(ch.waiters() == 0);
+  REQUIRE(seen.size() == 500);
+  for (const auto& m : seen) CHECK(m.get() == seen.front().get());  // serialised once
+  CHECK(ch.wait(0, 1.0, [] {}) == 0);  // already there: answered at once, no token
+}
+
+TEST_CASE("live waiters: expiry takes only the due ones, earliest first") {
+  content::LiveChannel ch("news", 5, 1.0);
+  std::vector<int> order;
+  ch.wait(3, 30.0, [&] { order.push_back(30); });
+  ch.wait(3, 10.0, [&] { order.push_back(10); });
+  ch.wait(3, 20.0, [&] { order.push_back(20); });
+  ch.expire(5.0);
+  CHECK(order.empty());
+  ch.expire(25.0);
+  CHECK(order == std::vector<int>{10, 20});
+  CHECK(ch.waiters() == 1);
+  ch.end();
+  CHECK(order == std::vector<int>{10, 20, 30});
+}
+
+TEST_CASE("live window: bounded in bytes whatever its length") {
+  content::LiveChannel ch("news", 1024, 1.0, 10u << 20);
+  for (int i = 0; i < 20; ++i) ch.publish(chunk_of(1u << 20, static_cast<char>('a' + i)), i);
+  CHECK(ch.bytes() <= (10u << 20));
+  CHECK(ch.by_seq(19) != nullptr);
+  CHECK(ch.by_seq(9) == nullptr);
+  content::LiveChannel tiny("news", 30, 1.0, 1);
+  for (int i = 0; i < 5; ++i) tiny.publish(chunk_of(4096, static_cast<char>('a' + i)), i);
+  CHECK(tiny.by_seq(3) != nullptr);  // two chunks always stay
+  CHECK(tiny.by_seq(4) != nullptr);
+  CHECK(tiny.by_seq(2) == nullptr);
+}
+
+TEST_CASE("ts chunker: a stream without keyframes is cut by the arrival clock, and marked") {
+  media::TsChunker c(1.0);
+  std::string pkt(188, '\xff');
+  pkt[0] = 0x47;
+  pkt[1] = 0x01;  // PID 0x100, no PES, no keyframe
+  pkt[2] = 0x00;
+  pkt[3] = 0x10;
+  std::vector<media::TsChunk> out;
+  for (int i = 0; i < 1000; ++i) {  // 10 s at 100 packets/s
+    for (auto& k : c.feed(reinterpret_cast<const uint8_t*>(pkt.data()), pkt.size(), i * 0.01)) out.push_back(std::move(k));
+  }
+  REQUIRE(out.size() >= 9);
+  for (const auto& k : out) {
+    CHECK_FALSE(k.starts_with_keyframe);
+    CHECK(k.duration == doctest::Approx(1.0).epsilon(0.05));
+    CHECK(k.bytes.size() % 188 == 0);
+  }
+  content::LiveChannel ch("news", 5, 1.0);
+  ch.publish(std::move(out[0]), 1);
+  CHECK(ch.manifest_json().find("\"keyframe\":false") != std::string::npos);
+}
+
+TEST_CASE("local store: only regular files of the store are chunks or manifests") {
+  TempDir d;
+  auto st = open_local_store(d.path);
+  REQUIRE(st);
+  auto& s = **st;
+  std::string data(5000, 'x');
+  std::string id = sha256_hex(data.data(), data.size());
+  REQUIRE(s.put_chunk(id, data.data(), data.size()));
+  auto ok = s.open_chunk(id);
+  REQUIRE(ok);
+  CHECK(ok->length == 5000);
+  std::string path = d.path + "/chunks/" + id.substr(0, 2) + "/" + id;
+  auto replace = [&](auto make) {
+    ::unlink(path.c_str());
+    make();
+    auto r = s.open_chunk(id);
+    CHECK_FALSE(r);
+    return r ? std::string() : r.error();
+  };
+  CHECK(replace([&] { REQUIRE(::symlink("/etc/passwd", path.c_str()) == 0); }).find("symlink") != std::string::npos);
+  ::unlink(path.c_str());
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(replace([&] { REQUIRE(::mkfifo(path.c_str(), 0644) == 0); }).find("not a regular file") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));  // did not block in open()
+  ::unlink(path.c_str());
+  CHECK(replace([&] { REQUIRE(::mkdir(path.c_str(), 0755) == 0); }).find("not a regular file") != std::string::npos);
+  ::rmdir(path.c_str());
+  auto gone = s.open_chunk(id);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().rfind(kNotFound, 0) == 0);
+  // Written again (a fresh exclusive temp file) once the bad entry is gone.
+  REQUIRE(s.put_chunk(id, data.data(), data.size()));
+  CHECK(s.open_chunk(id));
+}
+
+TEST_CASE("local store: /dev/zero and FIFO manifests are skipped; catalog_version tracks changes") {
+  TempDir d;
+  auto st = open_local_store(d.path);
+  REQUIRE(st);
+  auto& s = **st;
+  Manifest m;
+  m.video_id = "v";
+  m.chunk_size = 4096;
+  m.total_size = 10;
+  m.media_type = "video/mp4";
+  m.chunks.push_back({std::string(64, 'a'), 10});
+  REQUIRE(s.put_manifest(m));
+  auto v1 = s.catalog_version();
+  REQUIRE(v1);
+  CHECK_FALSE(v1->empty());
+  CHECK(*s.catalog_version() == *v1);  // unchanged: the same token
+  REQUIRE(::symlink("/dev/zero", (d.path + "/videos/zero.json").c_str()) == 0);
+  REQUIRE(::mkfifo((d.path + "/videos/fifo.json").c_str(), 0644) == 0);
+  auto all = s.load_manifests();  // returns (a FIFO would block, /dev/zero would never end)
+  REQUIRE(all);
+  REQUIRE(all->size() == 1);
+  CHECK(all->front().video_id == "v");
+  CHECK(*s.catalog_version() != *v1);
+  auto v2 = *s.catalog_version();
+  m.title = "changed";
+  REQUIRE(s.put_manifest(m));
+  CHECK(*s.catalog_version() != v2);
+}
+
+TEST_CASE("numeric flags refuse nan and inf") {
+  config::OptionSpec o{"rate", config::Type::number, "1", "", 0, 100};
+  CHECK_FALSE(config::check_value(o, "nan"));
+  CHECK_FALSE(config::check_value(o, "inf"));
+  CHECK_FALSE(config::check_value(o, "-nan"));
+  CHECK(config::check_value(o, "2.5"));
+}
