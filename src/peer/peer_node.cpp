@@ -25,6 +25,7 @@
 #include "util/blocking_work.h"
 #include "net/http_server.h"
 #include "util/clock.h"
+#include "util/json_fields.h"
 #include "util/log.h"
 #include "util/prometheus.h"
 
@@ -160,7 +161,7 @@ void PeerNode::Impl::open_file() {
   run_blocking<Result<std::vector<bool>>>(loop, [f] { return f->open(); }, [this](Result<std::vector<bool>> have) {
     if (!have) return finish(false, have.error());
     sched = std::make_unique<ChunkScheduler>(manifest.chunks.size());
-    spread_start = static_cast<uint32_t>(std::random_device{}() % manifest.chunks.size());
+    spread_start = static_cast<uint32_t>(std::random_device{}() % std::max<size_t>(1, manifest.chunks.size()));
     size_t resumed = 0;
     for (uint32_t i = 0; i < have->size(); ++i)
       if ((*have)[i]) {
@@ -331,12 +332,12 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
   if (r.status == 503) {
     n.refusals++;
     if (!server_refusing) log::info("content server over capacity; switching to the swarm (step 4)");
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (opts.signal_url.empty() && j.is_object() && j.value("signal_url", "") != "") {
-      opts.signal_url = j.value("signal_url", "");
-      if (j.contains("signal_urls") && j["signal_urls"].is_array()) {  // owner first, then the fail-over order
+    auto j = jsonf::parse_object(r.body);  // a lying server's {"signal_url":5} is ignored, not thrown
+    if (opts.signal_url.empty() && j && !jsonf::str_or(*j, "signal_url").empty()) {
+      opts.signal_url = jsonf::str_or(*j, "signal_url");
+      if (const auto* urls = jsonf::array(*j, "signal_urls")) {  // owner first, then the fail-over order
         std::string all;
-        for (auto& u : j["signal_urls"])
+        for (auto& u : *urls)
           if (u.is_string() && u.get<std::string>().find(',') == std::string::npos) all += (all.empty() ? "" : ",") + u.get<std::string>();
         if (!all.empty()) opts.signal_url = all;
       }
