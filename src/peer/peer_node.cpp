@@ -49,6 +49,8 @@ struct PeerNode::Impl {
   PeerLinks::Map& links = peer_links.map();
   std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
   std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
+  static constexpr int kMaxBadServerCopies = 3;
+  std::map<uint32_t, int> server_bad_copies;  // chunk -> corrupt copies the server sent
   net::UvHandle<uv_timer_t> tick;
   bool started_swarm = false, finished = false, stopping = false, lookup_pending = false;
   double t0 = 0, t_first = 0, t_done = 0, server_retry_at = 0, next_lookup_at = 0, seed_until = 0, last_progress = 0;
@@ -499,7 +501,15 @@ void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::str
           sched->set(idx, S::missing);
           std::string who = from_peer.empty() ? "the content server" : "peer " + from_peer;
           log::warn("chunk " + std::to_string(idx) + " from " + who + " failed SHA-256 verification; discarded");
-          if (!from_peer.empty()) {
+          if (from_peer.empty()) {
+            // A server that sends bad bytes is asked again only after a pause (1 s, 2 s, ...), and
+            // after kMaxBadServerCopies bad copies of one chunk the download stops with a clear error.
+            int bad = ++server_bad_copies[idx];
+            if (bad >= kMaxBadServerCopies)
+              return finish(false, "the content server sent " + std::to_string(bad) + " corrupt copies of chunk " +
+                                       std::to_string(idx) + " (SHA-256 mismatch); giving up");
+            server_retry_at = std::max(server_retry_at, mono_seconds() + static_cast<double>(1 << (bad - 1)));
+          } else {
             bad_peers.push_back(from_peer);
             peer_links.ban(from_peer, "sent a corrupt chunk");
           }

@@ -75,5 +75,15 @@ stop_peer p7
 sleep 0.5
 grep -q "offered after the held handshake" "$T/rc.log" && fail "the stopped peer joined again"
 fi
+if want 10; then
+note "10. a server that sends corrupt chunks is asked again after a pause, then the peer gives up clearly"
+start_hostile bb server badbytes
+start_peer p10 --server="http://127.0.0.1:$PORT_bb" --video=v
+rc=0; wait_exit "$PID_p10" 15 || rc=$?
+[[ $rc -eq 1 ]] || fail "corrupt server: exit $rc, want 1 (still re-asking?): $(tail -n 5 "$T/p10.log")"
+grep -q "corrupt copies of chunk" "$T/p10.log" || fail "no clear error: $(tail -n 5 "$T/p10.log")"
+gets=$(cat "$T/bb.count"); echo "  chunk GETs before giving up: $gets"
+[[ $gets -le 12 ]] || fail "$gets chunk GETs to a server that only sends corrupt bytes"
+fi
 
 echo "PASS peer_hostile"
