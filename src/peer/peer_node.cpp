@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -43,6 +44,9 @@ struct PeerNode::Impl {
   std::unique_ptr<net::HttpServer> metrics_http;
   std::unique_ptr<p2p::SignalClient> signal;
   std::shared_ptr<ChunkFile> file;
+  // Set when the peer stops: a long blocking job (re-verifying a big part file) ends early, so the
+  // loop it keeps alive lets SIGTERM win.
+  std::shared_ptr<std::atomic<bool>> cancel_blocking = std::make_shared<std::atomic<bool>>(false);
   Manifest manifest;
   std::unique_ptr<ChunkScheduler> sched;
   PeerLinks peer_links;
@@ -160,7 +164,9 @@ void PeerNode::Impl::fetch_manifest() {
 void PeerNode::Impl::open_file() {
   file = std::make_shared<ChunkFile>(opts.output, manifest);
   auto f = file;
-  run_blocking<Result<std::vector<bool>>>(loop, [f] { return f->open(); }, [this](Result<std::vector<bool>> have) {
+  auto cancel = cancel_blocking;
+  run_blocking<Result<std::vector<bool>>>(loop, [f, cancel] { return f->open(cancel.get()); }, [this](Result<std::vector<bool>> have) {
+    if (stopping) return;
     if (!have) return finish(false, have.error());
     sched = std::make_unique<ChunkScheduler>(manifest.chunks.size());
     spread_start = static_cast<uint32_t>(std::random_device{}() % std::max<size_t>(1, manifest.chunks.size()));
@@ -714,6 +720,7 @@ void PeerNode::Impl::progress(bool force) {
 void PeerNode::Impl::finish(bool ok, const std::string& msg) {
   if (stopping) return;
   stopping = true;  // the message goes to `done` only: the role prints it once
+  cancel_blocking->store(true);
   tick.reset();
   for (auto& [id, l] : links) record(*l, "");
   peer_links.close_all("peer stopping");

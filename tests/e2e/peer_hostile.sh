@@ -13,11 +13,11 @@ start_hostile() {
   [[ -s "$T/$name.port" ]] || fail "$name did not start: $(cat "$T/$name.log")"
   printf -v "PORT_$name" '%s' "$(cat "$T/$name.port")"
 }
-# wait_exit PID SECONDS: the exit code, or fails if the process is still running.
+# wait_exit PID SECONDS: the exit code, or 99 (after SIGKILL) if the process is still running.
 wait_exit() {
   local pid=$1 rc=0
   for _ in $(seq 1 $(($2 * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && return 99
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; return 99; fi  # stuck: not left behind
   wait "$pid" || rc=$?
   return $rc
 }
@@ -84,6 +84,15 @@ rc=0; wait_exit "$PID_p10" 15 || rc=$?
 grep -q "corrupt copies of chunk" "$T/p10.log" || fail "no clear error: $(tail -n 5 "$T/p10.log")"
 gets=$(cat "$T/bb.count"); echo "  chunk GETs before giving up: $gets"
 [[ $gets -le 12 ]] || fail "$gets chunk GETs to a server that only sends corrupt bytes"
+fi
+if want 8; then
+note "8. a manifest of 100 000 x 64 MiB chunks (6.1 TiB) is refused for lack of disk space (it was 6 h of hashing)"
+start_hostile huge server huge
+start_peer p8 --server="http://127.0.0.1:$PORT_huge" --video=v
+rc=0; wait_exit "$PID_p8" 20 || rc=$?
+[[ $rc -eq 1 ]] || fail "absurd manifest: exit $rc, want 1: $(tail -n 5 "$T/p8.log")"
+grep -q "not enough disk space" "$T/p8.log" || fail "no clear error: $(tail -n 5 "$T/p8.log")"
+[[ ! -e "$T/p8.mp4.part" ]] || fail "a part file was created: $(ls -ls "$T/p8.mp4.part")"
 fi
 
 echo "PASS peer_hostile"
