@@ -42,6 +42,10 @@ double percentile(std::vector<double> v, double p) {
 constexpr size_t kPlayerWindow = 10;   // segments listed in the local HLS playlist
 constexpr size_t kPlayerKeep = 16;     // segments the local endpoint still serves (a player may lag the list)
 constexpr uint64_t kKeepBehind = 64;   // delivered chunks kept to serve other viewers
+// Chunks tracked ahead of the playhead. An edge further ahead (a viewer stalled for minutes, or a server
+// announcing thousands of new chunks per poll) is skipped to, not tracked entry by entry: memory and the
+// schedule() walk stay bounded.
+constexpr uint64_t kAheadWindow = 256;
 }  // namespace
 
 struct LivePeer::Impl {
@@ -209,8 +213,13 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     new_epoch(m);
     if (stopping) return;
   }
+  if (uint64_t edge = m.next_seq(); edge > play_seq + kAheadWindow) {
+    skip_to(edge - std::min<uint64_t>(edge, static_cast<uint64_t>(std::max(1, opts.live_buffer))),
+            "the edge (" + std::to_string(edge) + ") is " + std::to_string(edge - play_seq) + " chunks ahead of playback");
+    if (stopping) return;
+  }
   for (const auto& c : m.chunks) {
-    if (c.seq < play_seq || chunks.count(c.seq)) continue;
+    if (c.seq < play_seq || c.seq >= play_seq + kAheadWindow || chunks.count(c.seq)) continue;
     Entry e;
     e.ref = c;
     e.learned = now;
@@ -726,6 +735,7 @@ std::string LivePeer::summary_json() const {
                       {"server_gone", I.n.server_gone},
                       {"epoch", I.epoch},
                       {"epoch_changes", I.n.epochs},
+                      {"tracked_chunks", I.chunks.size()},
                       {"bad_chunks", I.n.bad_chunks},
                       {"peer_timeouts", I.n.peer_timeouts},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},

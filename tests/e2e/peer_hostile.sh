@@ -94,5 +94,15 @@ rc=0; wait_exit "$PID_p8" 20 || rc=$?
 grep -q "not enough disk space" "$T/p8.log" || fail "no clear error: $(tail -n 5 "$T/p8.log")"
 [[ ! -e "$T/p8.mp4.part" ]] || fail "a part file was created: $(ls -ls "$T/p8.mp4.part")"
 fi
+if want 9; then
+note "9. a live server announcing 1024 new chunks per poll: the viewer tracks a window and skips ahead"
+start_hostile lg server livegrow
+start_peer p9 --server="http://127.0.0.1:$PORT_lg" --live=v --live-seconds=4 --output=/dev/null
+rc=0; wait_exit "$PID_p9" 20 || rc=$?
+[[ $rc -eq 0 ]] || fail "live viewer exit $rc: $(tail -n 5 "$T/p9.log")"
+json "$T/p9.json" '"  tracked %d chunks, skipped %d" % (j["tracked_chunks"], j["skipped_chunks"])'
+[[ $(json "$T/p9.json" 'j["tracked_chunks"] <= 400 and j["skipped_chunks"] > 0') == True ]] ||
+  fail "the viewer tracks every announced chunk: $(cat "$T/p9.json")"
+fi
 
 echo "PASS peer_hostile"
