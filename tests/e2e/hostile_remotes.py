@@ -144,7 +144,8 @@ async def signal_handler(ws, path=None):
             await ws.send(json.dumps({"type": "peers", "id": m.get("id"), "chunks": {"0": ["x"]}}))
         elif t == "offer" and MODE == "candidates" and m.get("to") == "x":
             # Answer with the peer's own description (valid by construction), then trickle a flood.
-            await ws.send(json.dumps({"type": "answer", "from": "x", "sdp": m.get("sdp")}))
+            sdp = m.get("sdp").replace("a=setup:actpass", "a=setup:active")  # an answer picks a DTLS role
+            await ws.send(json.dumps({"type": "answer", "from": "x", "sdp": sdp}))
             for i in range(SDP_CANDIDATES):
                 port = 20000 + i % 40000
                 c = f"candidate:{i} 1 UDP {2130706431 - i} 127.0.0.1 {port} typ host"

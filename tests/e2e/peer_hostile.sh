@@ -75,6 +75,23 @@ stop_peer p7
 sleep 0.5
 grep -q "offered after the held handshake" "$T/rc.log" && fail "the stopped peer joined again"
 fi
+if want 6; then
+note "6. a signaller trickling 60 000 candidates for one link: capped, the loop keeps answering"
+start_hostile cf signal candidates
+start_peer p6 --server="$SRV" --video=v --server-slots=0 --signal-url="ws://127.0.0.1:$PORT_cf/ws" \
+  --metrics-listen=127.0.0.1:0 --port-file="$T/p6.port"
+wait_file "$T/p6.port" 10 || fail "p6 did not start: $(tail -n 5 "$T/p6.log")"
+slow=0 polls=0
+for i in $(seq 1 300); do   # until 3 s after the last candidate left the signaller
+  grep -q "sent .* candidates" "$T/cf.log" && { sent=${sent:-$i}; [[ $((i - sent)) -ge 30 ]] && break; }
+  curl -sf --max-time 3 "http://127.0.0.1:$(cat "$T/p6.port")/summary" >/dev/null || slow=$((slow + 1))
+  polls=$((polls + 1)); sleep 0.1
+done
+grep -q "sent .* candidates" "$T/cf.log" || fail "the flood never happened: $(tail -n 5 "$T/cf.log") $(tail -n 5 "$T/p6.log")"
+echo "  /summary polls during the flood: $polls, unanswered within 3 s: $slow"
+[[ $slow -eq 0 ]] || fail "the loop stalled under the candidate flood ($slow of $polls polls unanswered within 3 s)"
+stop_peer p6
+fi
 if want 10; then
 note "10. a server that sends corrupt chunks is asked again after a pause, then the peer gives up clearly"
 start_hostile bb server badbytes
