@@ -79,6 +79,26 @@ struct PeerNode::Impl {
     std::string cipher, remote_fingerprint;
   };
   std::map<std::string, LinkRecord> link_log;
+  // What a remote's rejects taught us. A `not_held` reject clears its claim on that chunk (until it
+  // announces the chunk again); a `busy` one rests the link, longer each time in a row; a remote that
+  // rejects kMaxRejectsInRow requests in a row for chunks it claims to hold is banned.
+  struct LinkTrust {
+    std::set<uint32_t> denied;
+    int rejects_in_row = 0;
+    double rest_until = 0;
+  };
+  static constexpr int kMaxRejectsInRow = 16;
+  std::map<std::string, LinkTrust> trust;
+  bool usable(const PeerLink& l, double now) const {
+    auto t = trust.find(l.remote());
+    return l.ready() && (t == trust.end() || now >= t->second.rest_until);
+  }
+  bool claims(const PeerLink& l, uint32_t i, double now) const {
+    if (!usable(l, now) || !l.remote_has(i)) return false;
+    auto t = trust.find(l.remote());
+    return t == trust.end() || !t->second.denied.count(i);
+  }
+  void on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReason why);
   std::vector<std::string> bad_peers;
 
   void fetch_manifest();
@@ -114,9 +134,19 @@ struct PeerNode::Impl {
   struct SendingUpload {
     std::weak_ptr<PeerLink> link;
     uint32_t idx;
+    std::string remote;
   };
   std::vector<SendingUpload> sending_uploads;  // uploads holding a slot until their pieces leave the link
   void release_sent_uploads();
+  // Per remote: the chunks it asked for that are waiting, being read or paced out. A duplicate request
+  // is answered by the copy already on its way; more than kMaxUploadsPerLink at once is refused (a burst
+  // of requests for one 64 MiB chunk queued dozens of copies of it).
+  static constexpr size_t kMaxUploadsPerLink = 16;
+  static constexpr size_t kMaxQueuedUpload = 8u << 20;  // bytes queued on a link before it gets `busy`
+  std::map<std::string, std::set<uint32_t>> uploads_by_link;
+  void upload_over(const std::string& remote, uint32_t idx) {
+    if (auto u = uploads_by_link.find(remote); u != uploads_by_link.end()) u->second.erase(idx);
+  }
   uint64_t upload_grants = 0;
   void grant_next_upload();
   void start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
@@ -128,6 +158,7 @@ struct PeerNode::Impl {
   void finish(bool ok, const std::string& msg);
   void progress(bool force);
   std::string bitfield_b64() const;
+  bool claims_all() const { return opts.test_lie == "claim" || opts.test_lie == "reject" || opts.test_lie == "busy"; }
   p2p::wire::Hello hello() const;
   void record(const PeerLink& l, const std::string& closed);
 };
@@ -135,14 +166,14 @@ struct PeerNode::Impl {
 std::string PeerNode::Impl::bitfield_b64() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; sched && i < sched->size(); ++i)
-    if (sched->state(i) == S::have || opts.test_lie == "claim") b.set(i);
+    if (sched->state(i) == S::have || claims_all()) b.set(i);
   return b.to_base64();
 }
 
 p2p::wire::Hello PeerNode::Impl::hello() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; i < sched->size(); ++i)
-    if (sched->state(i) == S::have || opts.test_lie == "claim") b.set(i);
+    if (sched->state(i) == S::have || claims_all()) b.set(i);
   std::string video = opts.test_lie == "wrong-video" ? "some-other-video" : manifest.video_id;
   return {opts.peer_id, video, static_cast<uint32_t>(manifest.chunks.size()), b.bytes()};
 }
@@ -212,6 +243,7 @@ void PeerNode::Impl::begin() {
 
 void PeerNode::Impl::schedule() {
   if (stopping || !sched) return;
+  if (opts.test_lie == "request-flood") return discover();  // TEST ONLY: it only finds victims
   if (sched->complete()) {
     if (!finished) complete();
     return;
@@ -220,10 +252,10 @@ void PeerNode::Impl::schedule() {
   // Steps 3 and 6: the server, while it serves. After a refusal only one probe goes out at a time,
   // and only once Retry-After has passed; chunks that connected peers hold are left to them.
   bool in_swarm = started_swarm && !links.empty();
-  auto peer_can_give = [this](uint32_t i) {
+  auto peer_can_give = [this, now](uint32_t i) {
     if (server_first.count(i)) return false;
     for (auto& [id, l] : links)
-      if (l->ready() && l->remote_has(i)) return true;
+      if (claims(*l, i, now)) return true;
     return false;
   };
   int slots = opts.server_slots == 0 ? 0 : server_refusing ? 1 : server_slots_now;
@@ -234,10 +266,10 @@ void PeerNode::Impl::schedule() {
     fetch_from_server(*idx);
   }
   // Step 5: peers, rarest first, to the least busy link that holds the chunk.
-  auto holders = [this](uint32_t i) {
+  auto holders = [this, now](uint32_t i) {
     int h = 0;
     for (auto& [id, l] : links)
-      if (l->ready() && l->remote_has(i)) h++;
+      if (claims(*l, i, now)) h++;
     return h;
   };
   bool peers_only = opts.server_slots == 0;
@@ -260,8 +292,9 @@ PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except) {
   static thread_local std::mt19937 rng{std::random_device{}()};
   PeerLink* best = nullptr;
   double best_cost = 0;
+  double now = mono_seconds();
   for (auto& [id, l] : links) {
-    if (l.get() == except || !l->ready() || !l->remote_has(idx) || l->requested(idx) ||
+    if (l.get() == except || !claims(*l, idx, now) || l->requested(idx) ||
         l->in_flight() >= static_cast<size_t>(opts.requests_per_link))
       continue;
     double cost = opts.peer_select == "random" ? std::uniform_real_distribution<double>(0, 1)(rng)
@@ -425,6 +458,14 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
       l.send_raw(std::string("\x63garbage"));
       return;
     }
+    if (opts.test_lie == "request-flood") {
+      // TEST ONLY: 5000 requests for chunk 0 at once; the copies that come back are dropped unread
+      // (a cancelled chunk's pieces are discarded quietly).
+      l.request(0);
+      l.cancel(0);
+      for (int k = 0; k < 5000; ++k) l.send_raw(p2p::wire::encode_request(0));
+      return;
+    }
     if (opts.test_lie == "flood") {
       // TEST ONLY: pieces nobody asked for, as fast as the link takes them.
       for (uint32_t k = 0; k < 64; ++k)
@@ -434,21 +475,18 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     schedule();
   };
   h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
+    if (auto t = trust.find(l.remote()); t != trust.end()) t->second.rejects_in_row = 0;
     peer_requests.erase(idx);
     for (auto& [id, other] : links)  // an endgame duplicate still in flight elsewhere is no longer needed
       if (other.get() != &l && other->requested(idx)) other->cancel(idx);
     accept_chunk(idx, std::move(data), l.remote());
   };
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
-  h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
-  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason) {
-    // An endgame duplicate refused: the first request still runs under its own deadline.
-    if (auto it = peer_requests.find(idx); it != peer_requests.end() && it->second.first != l.remote()) return schedule();
-    if (hand_over(idx, l)) return schedule();
-    peer_requests.erase(idx);
-    if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+  h.on_have = [this](PeerLink& l, uint32_t idx) {
+    if (auto t = trust.find(l.remote()); t != trust.end()) t->second.denied.erase(idx);
     schedule();
   };
+  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason why) { on_reject(l, idx, why); };
   h.on_closed = [this](PeerLink& l, const std::string& why) {
     if (l.fingerprint_mismatch()) {
       n.dtls_mismatches++;
@@ -467,6 +505,8 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
     record(l, why);
+    trust.erase(l.remote());
+    uploads_by_link.erase(l.remote());
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
       if (it->second.first == l.remote() && hand_over(it->first, l)) {
         ++it;
@@ -480,6 +520,32 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     if (!stopping) schedule();
   };
   return k;
+}
+
+void PeerNode::Impl::on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReason why) {
+  // What the reject says about the remote: not re-asked at once (that was a livelock against a remote
+  // that claims everything and rejects everything).
+  auto& t = trust[l.remote()];
+  ++t.rejects_in_row;
+  if (why == p2p::wire::RejectReason::not_held) {
+    t.denied.insert(idx);
+  } else {
+    t.rest_until = mono_seconds() + std::min(5.0, 0.1 * std::pow(2.0, std::min(t.rejects_in_row, 10) - 1));
+  }
+  bool ban = t.rejects_in_row >= kMaxRejectsInRow && why == p2p::wire::RejectReason::not_held;
+  auto it = peer_requests.find(idx);
+  if (it != peer_requests.end() && it->second.first != l.remote()) {
+    // An endgame duplicate refused: the first request still runs under its own deadline.
+  } else if (!hand_over(idx, l)) {
+    peer_requests.erase(idx);
+    if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+    server_first.insert(idx);  // the server gets first go at it
+  }
+  if (ban) {
+    bad_peers.push_back(l.remote());
+    return peer_links.ban(l.remote(), "rejected " + std::to_string(t.rejects_in_row) + " requests in a row for chunks it claimed");
+  }
+  schedule();
 }
 
 void PeerNode::Impl::on_relay(const nlohmann::json& m) {
@@ -543,15 +609,21 @@ void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uin
 
 void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
   if (opts.test_lie == "claim") return;  // TEST ONLY: a peer that never answers
+  if (opts.test_lie == "reject" || opts.test_lie == "busy")  // TEST ONLY: claims all, rejects every request
+    return link.reject(idx, opts.test_lie == "busy" ? p2p::wire::RejectReason::busy : p2p::wire::RejectReason::not_held);
   if (idx >= sched->size() || sched->state(idx) != S::have) {
     link.reject(idx, p2p::wire::RejectReason::not_held);
     return;
   }
-  if (link.queued_bytes() > (8u << 20) || (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
+  auto& mine = uploads_by_link[link.remote()];
+  if (mine.count(idx)) return;  // a duplicate: the copy already on its way answers it
+  if (mine.size() >= kMaxUploadsPerLink || link.queued_bytes() > kMaxQueuedUpload ||
+      (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
     n.rejected_uploads++;
     link.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
+  mine.insert(idx);
   if (uploads >= opts.upload_slots) {
     // All slots busy: wait for one; the preference list decides who gets it (grant_next_upload).
     waiting_uploads.push_back({link.shared_from_this(), idx, mono_seconds()});
@@ -584,11 +656,17 @@ void PeerNode::Impl::run_upload_queue() {
 void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   auto f = file;
   bool corrupt = opts.test_corrupt_uploads;
-  run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
+  auto held = weak.lock();
+  std::string remote = held ? held->remote() : "";
+  held.reset();
+  run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt, remote](Result<std::string> data) {
     auto l = weak.lock();
     bool sent = false;
     if (l && !l->closed() && !stopping) {
-      if (!data) {
+      // Checked again now that the bytes are here: a request granted from the waiting list must not pile
+      // a chunk onto a link whose queue filled up meanwhile.
+      if (!data || l->queued_bytes() > kMaxQueuedUpload) {
+        if (data) n.rejected_uploads++;
         l->reject(idx, p2p::wire::RejectReason::busy);
       } else {
         if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
@@ -602,9 +680,10 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
     // The slot is held until the link has handed the chunk to SCTP (release_sent_uploads), so
     // --upload-slots bounds uploads, not disk reads, and a slow link keeps its slot busy.
     if (sent && l->sending(idx)) {
-      sending_uploads.push_back({weak, idx});
+      sending_uploads.push_back({weak, idx, remote});
       return;
     }
+    upload_over(remote, idx);
     uploads--;
     grant_next_upload();
   });
@@ -617,6 +696,7 @@ void PeerNode::Impl::release_sent_uploads() {
       ++it;
       continue;
     }
+    upload_over(it->remote, it->idx);
     it = sending_uploads.erase(it);
     uploads--;
   }
@@ -632,7 +712,9 @@ void PeerNode::Impl::grant_next_upload() {
     for (size_t i = 0; i < waiting_uploads.size();) {
       auto l = waiting_uploads[i].link.lock();
       double waited_ms = (now - waiting_uploads[i].since) * 1000.0;
-      if (!l || l->closed() || waited_ms > static_cast<double>(opts.peer_timeout_ms) / 2) {
+      if (!l || l->closed() || waited_ms > static_cast<double>(opts.peer_timeout_ms) / 2 ||
+          l->queued_bytes() > kMaxQueuedUpload) {
+        if (l) upload_over(l->remote(), waiting_uploads[i].idx);
         if (l && !l->closed()) l->reject(waiting_uploads[i].idx, p2p::wire::RejectReason::busy);
         waiting_uploads.erase(waiting_uploads.begin() + static_cast<long>(i));
         continue;
