@@ -21,7 +21,7 @@ struct WsLimits {
   size_t max_queued_bytes = 8 << 20;      // a reader this far behind is dropped
   // Socket bytes read per loop wakeup: a flood from the remote is taken in slices, so timers, signals
   // and other sockets run in between (the rest is read on the next turn; polling is level-triggered).
-  size_t read_budget_bytes = 256 << 10;
+  size_t read_budget_bytes = 64 << 10;
 };
 
 // RFC 6455 close codes used here.
