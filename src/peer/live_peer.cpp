@@ -398,7 +398,7 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     held_idx[idx] = seq;
     if (signal) signal->have(idx);
-    for (auto& [id, l] : links)
+    for (auto& l : peer_links.snapshot())  // a failed send erases from `links`
       if (l->ready()) l->send_have(idx);
     deliver();
     schedule();
@@ -483,8 +483,14 @@ void LivePeer::Impl::check_deadlines() {
     n.peer_timeouts++;
     c->second.state = St::missing;
     c->second.peer_failed = true;  // the server gets it next
-    if (auto l = links.find(it->second.first); l != links.end()) l->second->cancel(static_cast<uint32_t>(it->first % kLiveRing));
+    auto l = links.find(it->second.first);
+    auto link = l == links.end() ? nullptr : l->second;
+    uint32_t idx = static_cast<uint32_t>(it->first % kLiveRing);
     it = peer_requests.erase(it);
+    if (link) {
+      link->cancel(idx);  // a failed send closes the link, whose on_closed edits peer_requests
+      it = peer_requests.begin();
+    }
   }
 }
 
@@ -699,7 +705,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
     auto* self = static_cast<Impl*>(t->data);
     self->check_deadlines();
     if (++self->ticks % 50 == 0)
-      for (auto& [id, l] : self->links) l->ping();
+      for (auto& l : self->peer_links.snapshot()) l->ping();
     if (self->opts.live_seconds > 0 && mono_seconds() - self->t0 >= self->opts.live_seconds)
       return self->finish(true, "watched for " + std::to_string(self->opts.live_seconds) + " s");
     self->schedule();

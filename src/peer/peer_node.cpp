@@ -227,7 +227,7 @@ void PeerNode::Impl::begin() {
     self->release_sent_uploads();
     self->grant_next_upload();
     if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
-      for (auto& [id, l] : self->links) l->ping();
+      for (auto& l : self->peer_links.snapshot()) l->ping();
     if (self->ticks % 250 == 0 && self->signal) {  // every 5 s: share it with the signaller
       std::map<std::string, double> rtts;
       for (auto& [id, l] : self->links)
@@ -312,7 +312,8 @@ void PeerNode::Impl::endgame() {
   // the finish time. Ask a second peer for each chunk still in flight (BitTorrent's endgame); the first
   // copy wins and the other request is cancelled.
   if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing_list(1).size() > 0) return;
-  for (auto& [idx, owner] : peer_requests) {
+  auto in_flight = peer_requests;  // a send that fails closes a link, whose on_closed edits peer_requests
+  for (auto& [idx, owner] : in_flight) {
     auto first = links.find(owner.first);
     if (first == links.end()) continue;
     bool asked_twice = false;
@@ -477,7 +478,7 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
     if (auto t = trust.find(l.remote()); t != trust.end()) t->second.rejects_in_row = 0;
     peer_requests.erase(idx);
-    for (auto& [id, other] : links)  // an endgame duplicate still in flight elsewhere is no longer needed
+    for (auto& other : peer_links.snapshot())  // an endgame duplicate still in flight elsewhere is no longer needed
       if (other.get() != &l && other->requested(idx)) other->cancel(idx);
     accept_chunk(idx, std::move(data), l.remote());
   };
@@ -603,7 +604,7 @@ void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uin
   else n.from_peers += size;
   // Serve it from now on: tell the swarm and every connected peer.
   if (signal) signal->have(idx);
-  for (auto& [id, l] : links)
+  for (auto& l : peer_links.snapshot())
     if (l->ready()) l->send_have(idx);
 }
 
@@ -745,10 +746,10 @@ void PeerNode::Impl::check_peer_deadlines() {
       // A peer that cannot deliver one chunk in time is dead or overloaded: drop it (its other
       // requests are re-queued by on_closed); a lookup may bring it back later.
       auto link = l->second;
+      peer_requests.erase(it);  // before sending: a failed send closes the link and edits the map
       link->cancel(idx);
       if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
       server_first.insert(idx);
-      it = peer_requests.erase(it);
       link->close("did not deliver chunk " + std::to_string(idx) + " within " + std::to_string(opts.peer_timeout_ms) + " ms");
       it = peer_requests.begin();  // on_closed edited the map
       continue;
