@@ -85,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
                 state["live_next"] += 1024
             chunks = [{"seq": s, "id": hashlib.sha256(str(s).encode()).hexdigest(), "size": 4096, "duration": 1.0,
                        "published_ms": 0} for s in range(start, start + 1024)]
-            body = {"live": True, "video_id": VIDEO, "ended": False, "target_duration": 1.0, "ring": 4096,
+            body = {"live": True, "video_id": VIDEO, "epoch": "00000000000000e1", "ended": False, "target_duration": 1.0, "ring": 4096,
                     "chunks": chunks}
             return self.reply(200, json.dumps(body))
         self.reply(404, json.dumps({"error": "not here"}))

@@ -114,7 +114,7 @@ fi
 if want 9; then
 note "9. a live server announcing 1024 new chunks per poll: the viewer tracks a window and skips ahead"
 start_hostile lg server livegrow
-start_peer p9 --server="http://127.0.0.1:$PORT_lg" --live=v --live-seconds=4 --output=/dev/null
+start_peer p9 --server="http://127.0.0.1:$PORT_lg" --live=v --live-seconds=4
 rc=0; wait_exit "$PID_p9" 20 || rc=$?
 [[ $rc -eq 0 ]] || fail "live viewer exit $rc: $(tail -n 5 "$T/p9.log")"
 json "$T/p9.json" '"  tracked %d chunks, skipped %d" % (j["tracked_chunks"], j["skipped_chunks"])'
