@@ -67,7 +67,7 @@ struct PeerNode::Impl {
   uint64_t ticks = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
+    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0, duplicate_requests = 0, peak_link_uploads = 0;
     uint64_t dtls_mismatches = 0;
   } n;
   struct LinkRecord {
@@ -617,7 +617,10 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
     return;
   }
   auto& mine = uploads_by_link[link.remote()];
-  if (mine.count(idx)) return;  // a duplicate: the copy already on its way answers it
+  if (mine.count(idx)) {  // a duplicate: the copy already on its way answers it
+    n.duplicate_requests++;
+    return;
+  }
   if (mine.size() >= kMaxUploadsPerLink || link.queued_bytes() > kMaxQueuedUpload ||
       (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
     n.rejected_uploads++;
@@ -625,6 +628,7 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
     return;
   }
   mine.insert(idx);
+  n.peak_link_uploads = std::max<uint64_t>(n.peak_link_uploads, mine.size());
   if (uploads >= opts.upload_slots) {
     // All slots busy: wait for one; the preference list decides who gets it (grant_next_upload).
     waiting_uploads.push_back({link.shared_from_this(), idx, mono_seconds()});
@@ -957,6 +961,8 @@ std::string PeerNode::summary_json() const {
                       {"unreachable_peers", I.n.unreachable},
                       {"resumed_chunks", I.n.resumed},
                       {"uploads_refused_busy", I.n.rejected_uploads},
+                      {"upload_requests_duplicate", I.n.duplicate_requests},
+                      {"upload_requests_peak_per_link", I.n.peak_link_uploads},
                       {"links", links}};
   return j.dump(2);
 }
