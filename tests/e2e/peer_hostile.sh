@@ -91,6 +91,7 @@ grep -q "sent .* candidates" "$T/cf.log" || fail "the flood never happened: $(ta
 echo "  /summary polls during the flood: $polls, unanswered within 3 s: $slow"
 [[ $slow -eq 0 ]] || fail "the loop stalled under the candidate flood ($slow of $polls polls unanswered within 3 s)"
 stop_peer p6
+grep -q "link to x" "$T/p6.log" && echo "  link to x: $(grep -o "link to x.*" "$T/p6.log" | tail -1)"
 fi
 if want 10; then
 note "10. a server that sends corrupt chunks is asked again after a pause, then the peer gives up clearly"
