@@ -14,6 +14,8 @@ std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& v
                                              " chunks, not " + std::to_string(chunk_count)};
     if (it->second.members.count(peer)) return SignalError{"id_taken", "peer id " + peer + " is already in this swarm"};
   }
+  if (bitfield_bytes_ + Bitfield::bytes_for(chunk_count) > max_bitfield_bytes_)
+    return SignalError{"busy", "this signaller holds as many members as it can; try a sibling or later"};
   Member m;
   m.peer = peer;
   m.conn = conn;
@@ -26,6 +28,7 @@ std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& v
   swarm.chunk_count = chunk_count;
   swarm.members.emplace(peer, std::move(m));
   by_conn_[conn] = {video, peer};
+  bitfield_bytes_ += Bitfield::bytes_for(chunk_count);
   return std::nullopt;
 }
 
@@ -141,7 +144,9 @@ bool SwarmRegistry::leave(ConnId conn) {
   auto w = by_conn_.find(conn);
   if (w == by_conn_.end()) return false;
   auto s = swarms_.find(w->second.video);
-  s->second.members.erase(w->second.peer);
+  auto m = s->second.members.find(w->second.peer);
+  bitfield_bytes_ -= std::min(bitfield_bytes_, Bitfield::bytes_for(m->second.have.size()));
+  s->second.members.erase(m);
   if (s->second.members.empty()) swarms_.erase(s);
   by_conn_.erase(w);
   return true;

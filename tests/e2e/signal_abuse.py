@@ -1,0 +1,118 @@
+"""Abuse of the signaller a remote can do today (issue 22): deep JSON in a relay, a flood closed with RST,
+a client streaming large messages, clients that never read, huge lookup replies and bitfields.
+Raw sockets where the attack needs them (one write of many frames, RST), python3-websockets elsewhere."""
+import asyncio, base64, json, os, socket, struct, sys, time, urllib.request
+import websockets
+
+PORT = int(sys.argv[1])
+WHAT = sys.argv[2] if len(sys.argv) > 2 else "all"
+URL = f"ws://127.0.0.1:{PORT}/ws"
+failures = []
+
+
+def check(cond, what):
+    print(("ok  " if cond else "BAD ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def metric(name):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.split(" ")[0] == name:
+            return float(line.split(" ")[-1])
+    return None
+
+
+def alive():
+    try:
+        return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=10).read())["status"] == "ok"
+    except Exception:
+        return False
+
+
+def frame(text):
+    """One masked client text frame."""
+    data = text.encode()
+    mask = os.urandom(4)
+    n = len(data)
+    head = bytes([0x81])
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def raw_connect():
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    assert buf.startswith(b"HTTP/1.1 101"), buf[:80]
+    return s, buf.split(b"\r\n\r\n", 1)[1]
+
+
+def rst_close(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+async def rpc(ws, msg):
+    await ws.send(msg if isinstance(msg, str) else json.dumps(msg))
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+
+async def join(ws, peer, count=16, video="vid"):
+    return await rpc(ws, {"type": "join", "video": video, "peer": peer, "chunk_count": count})
+
+
+async def deep_json():
+    # Item 1: an offer with a field nested 70 000 deep (140 KB, under the 1 MiB message limit).
+    a = await websockets.connect(URL, max_size=None)
+    b = await websockets.connect(URL, max_size=None)
+    await join(a, "deep-a", video="deep")
+    await join(b, "deep-b", video="deep")
+    depth = 70000
+    r = await rpc(b, '{"type":"offer","to":"deep-a","sdp":"v=0","x":' + "[" * depth + "]" * depth + "}")
+    check(r.get("type") == "error" and r.get("code") == "bad_json", f"70 000-deep offer refused with bad_json (got {str(r)[:80]})")
+    check(alive(), "signaller alive after a 70 000-deep offer")
+    ok = '{"type":"offer","to":"deep-a","sdp":"v=0","x":' + "[" * 60 + "]" * 60 + "}"
+    await b.send(ok)
+    r = json.loads(await asyncio.wait_for(a.recv(), 10))
+    check(r.get("type") == "offer" and r.get("from") == "deep-b", "60-deep offer still relayed")
+    await a.close()
+    await b.close()
+
+
+def flood_rst(tries=30):
+    # Item 2: join, read joined, 900 load frames in one write, close with RST; the rate-limit error send
+    # fails and erases the connection in the middle of on_text.
+    for i in range(tries):
+        s, _ = raw_connect()
+        s.sendall(frame(json.dumps({"type": "join", "video": "rst", "peer": f"r{i}", "chunk_count": 4})))
+        got = b""
+        while b"joined" not in got:
+            got += s.recv(4096)
+        s.sendall(b"".join(frame('{"type":"load","uploads":1}') for _ in range(900)))
+        rst_close(s)
+    time.sleep(0.3)
+    check(alive(), f"signaller alive after {tries} floods closed with RST")
+
+
+async def main():
+    if WHAT in ("all", "deep"):
+        await deep_json()
+    if WHAT in ("all", "rst"):
+        flood_rst()
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        sys.exit(1)
+    print("all signaller abuse checks passed")
+
+
+asyncio.run(main())
