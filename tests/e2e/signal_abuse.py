@@ -17,7 +17,7 @@ def check(cond, what):
 
 
 def metric(name):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10).read().decode()
+    text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=60).read().decode()
     for line in text.splitlines():
         if line.split(" ")[0] == name:
             return float(line.split(" ")[-1])
@@ -104,7 +104,101 @@ def flood_rst(tries=30):
     check(alive(), f"signaller alive after {tries} floods closed with RST")
 
 
+def rss_mib():
+    for line in open(f"/proc/{os.environ['SIG_PID']}/status"):
+        if line.startswith("VmHWM"):  # peak: what the attack cost at its worst
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+async def big_messages():
+    # Item 5: 1 MB messages under the message rate; the bytes/s limit must stop them, and a bystander
+    # keeps being answered meanwhile (its round trips are printed, not asserted).
+    flood = await websockets.connect(URL, max_size=None)
+    by = await websockets.connect(URL)
+    pad = json.dumps({"type": "ping", "pad": "x" * 1000000})
+    closed, sent, worst, r = None, 0, 0.0, {}
+    t0 = time.time()
+    while time.time() - t0 < 10 and closed is None:
+        try:
+            await flood.send(pad)
+            sent += 1
+        except websockets.ConnectionClosed as e:
+            closed = e.rcvd.code if e.rcvd else -1
+            break
+        t = time.time()
+        r = await rpc(by, {"type": "ping"})
+        worst = max(worst, time.time() - t)
+        await asyncio.sleep(0.03)  # ~30 messages/s, far under the 200 messages/s limit
+    if closed is None:
+        try:
+            while True:
+                await asyncio.wait_for(flood.recv(), 5)
+        except websockets.ConnectionClosed as e:
+            closed = e.rcvd.code if e.rcvd else -1
+        except asyncio.TimeoutError:
+            pass
+    print(f"1 MB messages at ~30/s: closed with {closed} after {sent} messages; bystander's slowest ping {worst * 1000:.0f} ms")
+    check(closed == 1008, "a client streaming 1 MB messages under the message rate is closed by the bytes/s limit")
+    check(r.get("type") == "pong", "the bystander kept being answered")
+    await by.close()
+
+
+async def amplification():
+    # Item 6: lookup replies bounded; clients that never read cannot make the process queue without bound;
+    # chunk_count capped.
+    before = rss_mib()
+    ids = [f"{i:02d}" + "m" * 62 for i in range(20)]
+    socks = []
+    for pid in ids:  # 20 members with 64-character ids holding all 256 chunks
+        s, _ = raw_connect()
+        have = base64.b64encode(b"\xff" * 32).decode()
+        s.sendall(frame(json.dumps({"type": "join", "video": "amp", "peer": pid, "chunk_count": 256, "have": have})))
+        got = b""
+        while b"joined" not in got:
+            got += s.recv(4096)
+        socks.append(s)
+    asker = await websockets.connect(URL, max_size=None)
+    await join(asker, "asker", count=256, video="amp")
+    req = json.dumps({"type": "lookup", "chunks": list(range(256)), "max": 50})
+    await asker.send(req)
+    reply = await asyncio.wait_for(asker.recv(), 10)
+    print(f"lookup of 256 chunks x 50 peers: request {len(req)} bytes, reply {len(reply)} bytes")
+    check(len(reply) < 80 * 1024 and json.loads(reply).get("truncated") is True, "lookup reply bounded (and says truncated)")
+    # Every member asks the same, 80 times, in one write, and never reads.
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            s.sendall(frame(req) * 80)
+        except OSError:
+            pass
+    peak, t0 = 0, time.time()
+    for _ in range(20):
+        time.sleep(0.1)
+        peak = max(peak, metric("hybridnode_signal_queued_bytes") or 0)
+    print(f"sampled for {time.time() - t0:.1f} s")
+    grown = rss_mib() - before
+    print(f"20 clients that never read, 80 lookups each: queued at most {peak / 2**20:.1f} MiB, peak RSS grew {grown} MiB")
+    check(metric("hybridnode_signal_queued_bytes") is not None and peak <= 5 * 2**20,
+          "outgoing bytes queued stay under --max-queued-total (4 MiB here) + one message")
+    if not os.environ.get("HN_SANITIZED"):  # ASan's quarantine keeps freed memory: RSS says nothing there
+        check(grown < 64, f"signaller peak RSS bounded under non-reading clients (grew {grown} MiB)")
+    for s in socks:
+        rst_close(s)
+    r = await rpc(asker, {"type": "ping"})
+    check(r.get("type") == "pong", "the asker is still served")
+    big = await websockets.connect(URL)
+    r = await rpc(big, {"type": "join", "video": "huge", "peer": "h", "chunk_count": 1 << 20})
+    check(r.get("type") == "error" and r.get("code") == "bad_message", "chunk_count 2^20 refused (cap 2^18)")
+    await big.close()
+    await asker.close()
+
+
 async def main():
+    if WHAT in ("all", "big"):
+        await big_messages()
+    if WHAT in ("all", "amp"):
+        await amplification()
     if WHAT in ("all", "deep"):
         await deep_json()
     if WHAT in ("all", "rst"):
