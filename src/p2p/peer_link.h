@@ -69,6 +69,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   const std::string& remote() const { return remote_; }
   bool ready() const { return ready_; }
+  bool outbound() const { return controlling_; }  // we dialled (sent the offer)
   bool ever_ready() const { return ever_ready_; }
   bool closed() const { return closed_; }
   bool remote_has(uint32_t index) const { return remote_have_.get(index); }
