@@ -162,6 +162,7 @@ void WsConnection::account() {
   if (!limits_.budget) return;
   size_t now = open() ? queued_bytes() : 0;
   limits_.budget->used = limits_.budget->used - std::min(limits_.budget->used, accounted_) + now;
+  limits_.budget->peak = std::max(limits_.budget->peak, limits_.budget->used);
   accounted_ = now;
 }
 

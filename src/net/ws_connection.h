@@ -21,6 +21,7 @@ namespace hn::net {
 struct WsMemoryBudget {
   size_t cap = 64 << 20;
   size_t used = 0;
+  size_t peak = 0;  // highest `used` seen
 };
 
 struct WsLimits {

@@ -3,7 +3,7 @@
 # that never read, amplifying lookups and bitfields): each must leave the signaller serving everyone.
 source "$(dirname "$0")/lib.sh"
 
-start_role sig signal --member-timeout-ms=60000 --max-queued-total=4194304
+start_role sig signal --member-timeout-ms=60000 --max-queued-total=2097152
 SIG_PID=$PID_sig "$PY" "$HN_SRC/tests/e2e/signal_abuse.py" "$PORT_sig" "${1:-all}"
 kill -0 "$PID_sig" || fail "signaller died"
 stop_and_check "$PID_sig" sig
