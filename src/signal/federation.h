@@ -58,8 +58,9 @@ class Federation {
  private:
   static constexpr ConnId kRemoteBit = 1ull << 62;
   struct Remote {
-    std::string inst, video, peer, proof;
+    std::string inst, video, peer;
     double confirmed = 0;  // last join/have/roll-call naming it; entries its instance stops naming age out
+    std::string proof;     // SHA-256 of its resume token, as its instance published it
   };
   void on_message(const std::string& channel, const std::string& payload);
   void on_swarm_event(const nlohmann::json& m);
