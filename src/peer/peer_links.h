@@ -36,7 +36,7 @@ class PeerLinks {
   // Links that came up are never displaced by offers.
   void on_relay(const nlohmann::json& m);
   static constexpr double kOfferIntervalS = 5;
-  static constexpr uint64_t kInboundConnectMs = 5000;
+  static constexpr uint64_t kInboundConnectMs = 8000;  // ICE + DTLS + SCTP: seconds even over TURN
   // True when `peer` is worth dialling: not us, not linked, not banned.
   bool dialable(const std::string& peer) const;
   void ban(const std::string& peer, const std::string& why);
