@@ -17,7 +17,7 @@ wait_exit() {
 # HN_ATTACKER_BIN runs the attackers from another build (to show an old victim fails against the new modes).
 ATTACKER_BIN=${HN_ATTACKER_BIN:-$HN_BIN}
 make_video "$T/clip.mp4" 6 -b:v 2M
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size=16384 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size=16384 >/dev/null
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --uplink-rate=60000 --signal-url="$SIG"

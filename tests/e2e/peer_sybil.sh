@@ -3,7 +3,7 @@
 # never connect. A peers-only leecher must still get the whole video from that seeder.
 source "$(dirname "$0")/lib.sh"
 make_video "$T/clip.mp4" 4
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 8192 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 8192 >/dev/null
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --max-transfers=0 --signal-url="$SIG"

@@ -4,7 +4,7 @@
 # runs with a 1 MiB stack here, so recursion per request would crash it).
 source "$(dirname "$0")/lib.sh"
 make_video "$T/clip.mp4" 4
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 131072 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 131072 >/dev/null
 ulimit -s 1024
 start_server srv --store="$T/store" --limit-rate=16384
 ulimit -s "$(ulimit -Hs)" 2>/dev/null || ulimit -s 8192
