@@ -12,6 +12,8 @@ namespace hn {
 struct ChunkRef {
   std::string id;  // hex SHA-256 of the chunk's bytes
   uint64_t size = 0;
+  double duration = 0;  // seconds of media ("hls" videos only; 0 otherwise)
+  uint64_t offset = 0;  // byte offset in the video; filled by manifest_from_json and ingest, not serialized
 };
 
 struct Manifest {
@@ -19,12 +21,22 @@ struct Manifest {
   std::string title;
   std::string media_type;  // e.g. video/mp4
   uint64_t total_size = 0;
-  uint64_t chunk_size = 0;  // every chunk but the last has exactly this size
+  // Byte videos: every chunk but the last has exactly this size. "hls" videos: the largest chunk.
+  uint64_t chunk_size = 0;
+  // "" for byte chunks; "hls" when every chunk is a keyframe-aligned MPEG-TS segment with a duration,
+  // so /videos/ID.m3u8 can list the chunks as a VOD playlist (docs/hls.md).
+  std::string media;
   std::vector<ChunkRef> chunks;
 
-  // Byte offset of chunk i in the video.
-  uint64_t offset_of(size_t i) const { return static_cast<uint64_t>(i) * chunk_size; }
+  bool is_hls() const { return media == "hls"; }
+  // Byte offset of chunk i in the video (the file is the concatenation of its chunks).
+  uint64_t offset_of(size_t i) const {
+    return is_hls() ? chunks[i].offset : static_cast<uint64_t>(i) * chunk_size;
+  }
 };
+
+// Longest segment a manifest may declare: HLS players buffer whole segments.
+inline constexpr double kMaxChunkDuration = 600;
 
 // Upper bounds that keep a manifest from the network from exhausting memory.
 inline constexpr size_t kMaxManifestBytes = 64u << 20;

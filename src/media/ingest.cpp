@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hybridnode/ids.h"
+#include "media/hls_ingest.h"
 #include "media/sha256.h"
 #include "util/unique_fd.h"
 
@@ -67,6 +68,20 @@ Result<Manifest> ingest_file(ChunkStore& store, const IngestOptions& opts) {
   m.title = opts.title.empty() ? opts.file.substr(opts.file.find_last_of('/') + 1) : opts.title;
   m.media_type = opts.media_type.empty() ? media_type_for(opts.file) : opts.media_type;
   m.chunk_size = opts.chunk_size;
+
+  if (opts.mode != IngestMode::raw) {
+    auto probe = media::probe_media(opts.file);
+    bool hls = opts.mode == IngestMode::hls || (probe && probe->remuxable());
+    if (opts.mode == IngestMode::hls && !probe) return make_error(probe.error());
+    if (hls) {
+      m.chunk_size = 0;
+      auto ok = media::ingest_hls(store, opts, *probe, m);
+      if (!ok) return make_error(ok.error());
+      auto put = store.put_manifest(m);
+      if (!put) return make_error("store: " + put.error());
+      return m;
+    }
+  }
 
   UniqueFd fd(::open(opts.file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error("cannot open " + opts.file + ": " + std::strerror(errno));
