@@ -32,6 +32,10 @@ struct ContentServerOptions {
   std::string live_id, live_source;
   size_t live_window = 30;              // chunks kept and listed in the live manifest / playlist
   double live_chunk_seconds = 1.0;      // target chunk duration (cut at the first keyframe past it)
+  // Browsers (docs/web.md): origins whose pages may read the API ("*", "" for none, or a comma list),
+  // and a folder served under / (the web client); without it / answers an HTML catalog.
+  std::string cors_origin = "*";
+  std::string web_root;
 };
 
 class HN_API ContentServer {

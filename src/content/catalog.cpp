@@ -18,6 +18,10 @@ Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>
                     {"total_size", m.total_size},
                     {"chunk_size", m.chunk_size},
                     {"chunk_count", m.chunks.size()}});
+    if (m.is_hls()) {
+      list.back()["media"] = m.media;
+      list.back()["playlist"] = "/videos/" + m.video_id + ".m3u8";
+    }
     if (!signallers.empty()) list.back()["signal_url"] = rendezvous_order(signallers, m.video_id).front();
     manifest_json_[m.video_id] = std::make_shared<const std::string>(manifest_to_json(m) + "\n");
     std::string id = m.video_id;

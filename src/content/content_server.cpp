@@ -10,9 +10,12 @@
 
 #include "content/catalog.h"
 #include "content/chunk_cache.h"
+#include "content/cors.h"
 #include "content/live_channel.h"
 #include "content/live_source.h"
 #include "content/store_errors.h"
+#include "content/vod_pages.h"
+#include "content/web_root.h"
 #include "media/hls.h"
 #include "hybridnode/ids.h"
 #include "net/http_server.h"
@@ -38,6 +41,8 @@ struct ContentServer::Impl {
   net::UvHandle<uv_timer_t> refresh_timer;
   std::shared_ptr<content::LiveChannel> live;
   std::unique_ptr<content::LiveSource> live_source;
+  content::OriginList cors{opts.cors_origin};
+  std::unique_ptr<content::WebRoot> web_root;
   bool refreshing = false;
   uint64_t refresh_started_ms = 0;
   std::string catalog_version;   // the store's token for the catalog we hold ("" : it cannot tell)
@@ -49,12 +54,15 @@ struct ContentServer::Impl {
     uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
     uint64_t store_errors = 0, not_modified = 0, live_chunks_served = 0, long_polls = 0;
     uint64_t long_polls_refused = 0, store_timeouts = 0, catalog_reloads = 0;
+    uint64_t preflights = 0, playlists = 0;
   } n;
 
   Impl(uv_loop_t* l, ContentServerOptions o, std::unique_ptr<ChunkStore> s, std::unique_ptr<CapacityPolicy> p)
       : loop(l), opts(std::move(o)), store(std::move(s)), policy(std::move(p)), cache(opts.open_chunk_cache) {}
 
+  void handle_with_cors(HttpRequest& req, net::HttpServer::Respond respond);
   void handle(HttpRequest& req, net::HttpServer::Respond respond);
+  void handle_page(HttpRequest& req, net::HttpServer::Respond respond);
   void handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond);
   void serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
@@ -96,12 +104,38 @@ HttpResponse method_not_allowed(const char* allow) {
 }
 }  // namespace
 
+// Every answer carries the CORS headers; a preflight is answered here, before any route or slot.
+void ContentServer::Impl::handle_with_cors(HttpRequest& req, net::HttpServer::Respond respond) {
+  if (req.method == "OPTIONS") {
+    n.preflights++;
+    return respond(content::cors_preflight(cors, req));
+  }
+  if (cors.off()) return handle(req, std::move(respond));
+  const std::string* o = req.header("origin");
+  std::shared_ptr<std::string> origin = o ? std::make_shared<std::string>(*o) : nullptr;
+  handle(req, [this, origin, respond](HttpResponse r) {
+    content::add_cors_headers(cors, origin.get(), r);
+    respond(std::move(r));
+  });
+}
+
+// Outside the API: the web root's files, or a small HTML catalog at /.
+void ContentServer::Impl::handle_page(HttpRequest& req, net::HttpServer::Respond respond) {
+  if (web_root) return web_root->serve(loop, req, std::move(respond));
+  if (req.path != "/" && req.path != "/index.html") return respond(HttpResponse::error(404, "no such resource"));
+  auto r = HttpResponse::text(200, content::catalog_html(catalog->catalog_json()), "text/html; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  respond(std::move(r));
+}
+
 void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond respond) {
   const std::string& path = req.path;
   bool get = req.method == "GET" || req.method == "HEAD";
   if (starts_with(path, "/chunks/")) {
     if (!get) return respond(method_not_allowed("GET, HEAD"));
     std::string id = path.substr(8);
+    // HLS playlists name segments ID.ts (players that look at extensions); the bytes are the chunk's.
+    if (id.size() == 67 && id.compare(64, 3, ".ts") == 0) id.resize(64);
     if (!is_chunk_id(id)) return respond(HttpResponse::error(400, "chunk id must be 64 lowercase hex characters"));
     return serve_chunk(req, id, std::move(respond));
   }
@@ -113,6 +147,16 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
   }
   if (path == "/videos" || path == "/videos/") {
     auto r = HttpResponse::shared(200, catalog->catalog_json(), "application/json");
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return respond(std::move(r));
+  }
+  if (starts_with(path, "/videos/") && path.size() > 13 && path.compare(path.size() - 5, 5, ".m3u8") == 0 &&
+      catalog->video(path.substr(8, path.size() - 13)) != nullptr) {
+    const Manifest* m = catalog->video(path.substr(8, path.size() - 13));
+    if (!m->is_hls())
+      return respond(HttpResponse::error(404, "video " + m->video_id + " was ingested as bytes; it has no HLS playlist (re-ingest with --hls)"));
+    n.playlists++;
+    auto r = HttpResponse::text(200, content::vod_playlist(*m), "application/vnd.apple.mpegurl");
     r.headers.emplace_back("Cache-Control", "no-cache");
     return respond(std::move(r));
   }
@@ -131,7 +175,7 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     return respond(HttpResponse::json(store_error.empty() ? 200 : 503, j.dump() + "\n"));
   }
   if (path == "/metrics") return respond(HttpResponse::text(200, metrics(), "text/plain; version=0.0.4"));
-  respond(HttpResponse::error(404, "no such resource"));
+  handle_page(req, std::move(respond));
 }
 
 // /live: channels; /live/ID: manifest (long poll with ?from=SEQ&wait_ms=N); /live/ID.m3u8: HLS
@@ -205,7 +249,6 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool hea
   if (!head) n.live_chunks_served++;
   // By reference: 40 slow readers of an 8 MiB chunk hold 8 MiB, and HEAD copies nothing.
   auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), c.bytes);
-  r.headers[0].second = "video/mp2t";
   respond(std::move(r));
 }
 
@@ -236,7 +279,10 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
                                                  std::shared_ptr<const std::string> mem) {
   HttpResponse r;
   r.status = 200;
-  r.headers.emplace_back("Content-Type", "application/octet-stream");
+  const std::string* vid = catalog->video_of_chunk(id);
+  const Manifest* m = vid ? catalog->video(*vid) : nullptr;
+  bool ts = (m && m->is_hls()) || (live && live->by_id(id));
+  r.headers.emplace_back("Content-Type", ts ? "video/mp2t" : "application/octet-stream");
   r.headers.emplace_back("ETag", "\"" + id + "\"");
   r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
   if (src.fd >= 0) {
@@ -399,6 +445,8 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_catalog_reloads_total", "Catalog rebuilds (refreshes that found the store changed).",
             n.catalog_reloads);
   p.gauge("hybridnode_open_chunk_cache_capacity", "Chunk files kept open at most.", static_cast<double>(cache.capacity()));
+  p.counter("hybridnode_cors_preflights_total", "OPTIONS preflights answered (they take no transfer slot).", n.preflights);
+  p.counter("hybridnode_vod_playlists_served_total", "VOD HLS playlists served.", n.playlists);
   p.gauge("hybridnode_live_chunks_published", "Live chunks cut so far.", live ? static_cast<double>(live->next_seq()) : 0);
   p.gauge("hybridnode_active_transfers", "Chunk transfers in progress.", static_cast<double>(policy->active()));
   p.gauge("hybridnode_capacity_limit", "Current cap on concurrent transfers (-1: unlimited).",
@@ -526,7 +574,12 @@ Result<void> ContentServer::start() {
   limits.limit_rate = std::min<uint64_t>(I.opts.limit_rate, 1000000000000ull);
   limits.uplink_rate = std::min<uint64_t>(I.opts.uplink_rate, 1000000000000ull);
   I.http = std::make_unique<net::HttpServer>(I.loop, limits,
-                                             [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
+                                             [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle_with_cors(req, std::move(r)); });
+  if (!I.opts.web_root.empty()) {
+    auto w = content::WebRoot::open(I.opts.web_root);
+    if (!w) return make_error(w.error());
+    I.web_root = std::move(*w);
+  }
   auto ok = I.http->listen(*where);
   if (!ok) return ok;
   if (!I.opts.live_id.empty()) {

@@ -42,6 +42,8 @@ config::ParseSpec server_spec() {
               {"live", Type::string, "", "a live channel ID=SOURCE: SOURCE is - (stdin), a FIFO or a growing MPEG-TS file"},
               {"live-window", Type::integer, "30", "live chunks kept and listed in the manifest/playlist", 2, 1024},
               {"live-chunk-ms", Type::integer, "1000", "target live chunk duration (cut at the next keyframe past it)", 100, 60000},
+              {"cors-origin", Type::string, "*", "origins whose pages may read the API: * (any), a comma-separated list, or none"},
+              {"web-root", Type::string, "", "folder served under / (the web client, docs/web.md); without it / lists the catalog"},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
 }
@@ -103,6 +105,8 @@ int run_server(const std::vector<std::string>& args) {
     so.live_source = o.str("live").substr(eq + 1);
   }
   so.live_window = static_cast<size_t>(o.integer("live-window"));
+  so.cors_origin = o.str("cors-origin") == "none" ? "" : o.str("cors-origin");
+  so.web_root = o.str("web-root");
   so.live_chunk_seconds = static_cast<double>(o.integer("live-chunk-ms")) / 1000.0;
 
   // Every open chunk, connection and store socket is an fd: use what the hard limit allows (the open
