@@ -24,6 +24,9 @@ struct SignalServerOptions {
   // name (unique among siblings). Empty: a standalone signaller.
   std::string redis;
   std::string instance;
+  // Browser origins allowed to open the WebSocket ("*": any, or a comma-separated list such as
+  // https://app.example). A handshake with another Origin is refused with 403; none (native peers) passes.
+  std::string allowed_origins = "*";
 };
 
 class HN_API SignalServer {

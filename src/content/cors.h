@@ -5,22 +5,11 @@
 #include <vector>
 
 #include "net/http_message.h"
+#include "net/origin_list.h"
 
 namespace hn::content {
 
-// "*" (any), "" (off: no CORS headers) or a comma-separated list of origins such as http://a.example:8000.
-class OriginList {
- public:
-  explicit OriginList(const std::string& spec);
-  bool any() const { return any_; }
-  bool off() const { return !any_ && list_.empty(); }
-  // An absent Origin (curl, native peers) is not a browser cross-origin request: allowed.
-  bool allows(const std::string* origin) const;
-
- private:
-  bool any_ = false;
-  std::vector<std::string> list_;
-};
+using net::OriginList;
 
 // Adds Access-Control-Allow-Origin / Expose-Headers (Retry-After, Content-Range, ETag) when the origin may read.
 // origin: the request's Origin header, nullptr when absent.

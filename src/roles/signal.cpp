@@ -22,6 +22,7 @@ int run_signal(const std::vector<std::string>& args) {
           {"listen", Type::host_port, "127.0.0.1:8090", "address for ws://HOST:PORT/ws and /metrics"},
           {"member-timeout-ms", Type::integer, "30000", "drop a peer silent this long (send ping to stay)", 100, 86400000},
           {"redis", Type::string, "", "share swarms with sibling signallers through Redis at HOST:PORT (docs/scaling.md)"},
+          {"allowed-origins", Type::string, "*", "browser origins that may open the WebSocket: * (any) or a comma-separated list; others get 403"},
           {"instance", Type::string, "", "this signaller's name among its siblings (required with --redis)"},
           {"max-message-bytes", Type::integer, "1048576", "largest WebSocket message (1009 close past it)", 1024, 64 << 20},
           {"rate", Type::number, "200", "messages per second per connection", 1, 1000000},
@@ -37,6 +38,7 @@ int run_signal(const std::vector<std::string>& args) {
   so.member_timeout_ms = static_cast<uint64_t>(o.integer("member-timeout-ms"));
   so.redis = o.str("redis");
   so.instance = o.str("instance");
+  so.allowed_origins = o.str("allowed-origins");
   so.max_message_bytes = static_cast<uint64_t>(o.integer("max-message-bytes"));
   so.rate_per_second = o.number("rate");
   so.rate_burst = o.number("burst");

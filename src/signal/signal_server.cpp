@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "net/http_server.h"
+#include "net/origin_list.h"
 #include "net/ws_connection.h"
 #include "net/ws_handshake.h"
 #include "signal/federation.h"
@@ -52,6 +53,8 @@ struct SignalServer::Impl {
   net::UvHandle<uv_timer_t> sweep;
   std::map<std::string, uint64_t> messages_by_type, errors_by_code;
   uint64_t relays = 0, relay_errors = 0, expired = 0, rate_limited_closes = 0;
+  net::OriginList origins{opts.allowed_origins};
+  uint64_t origin_refusals = 0;
 
   std::optional<net::HttpResponse> upgrade(net::HttpRequest& req, UniqueFd& fd, std::string& leftover);
   void on_text(ConnId id, std::string_view text);
@@ -72,6 +75,11 @@ std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& r
     return plain;
   }
   if (req.path != "/ws") return net::HttpResponse::error(404, "WebSocket endpoint is /ws");
+  // A page from another site must not use visitors' browsers as members of our swarms.
+  if (!origins.allows(req.header("origin"))) {
+    origin_refusals++;
+    return net::HttpResponse::error(403, "origin not allowed");
+  }
   auto hs = net::ws_server_handshake(req);
   if (!hs) return net::HttpResponse::error(400, hs.error());
   // The 101 fits in an empty socket buffer; a client that cannot take 200 bytes is not worth waiting for.
@@ -258,6 +266,7 @@ std::string SignalServer::Impl::metrics() const {
     p.counter("hybridnode_signal_federation_relays_in_total", "Relays from siblings delivered here.", static_cast<double>(federation->relays_in()));
   }
   p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));
+  p.counter("hybridnode_signal_origin_refusals_total", "WebSocket handshakes refused for their Origin (403).", static_cast<double>(origin_refusals));
   return p.str();
 }
 
