@@ -53,7 +53,7 @@ struct SignalServer::Impl {
   net::UvHandle<uv_timer_t> sweep;
   std::map<std::string, uint64_t> messages_by_type, errors_by_code;
   uint64_t relays = 0, relay_errors = 0, expired = 0, rate_limited_closes = 0;
-  net::OriginList origins{opts.allowed_origins};
+  net::OriginList origins{"*"};  // set from opts in start()
   uint64_t origin_refusals = 0;
 
   std::optional<net::HttpResponse> upgrade(net::HttpRequest& req, UniqueFd& fd, std::string& leftover);
@@ -298,6 +298,7 @@ SignalServer::~SignalServer() { stop(); }
 
 Result<void> SignalServer::start() {
   auto& I = *impl_;
+  I.origins = net::OriginList(I.opts.allowed_origins);
   auto where = net::parse_host_port(I.opts.listen);
   if (!where) return make_error("--listen: " + where.error());
   net::HttpLimits limits;
