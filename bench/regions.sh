@@ -17,7 +17,7 @@ PIDS=()
 trap 'kill ${PIDS[@]:-} 2>/dev/null; rm -rf "$D"' EXIT
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -t "$SIZE_S" -c:v libx264 -preset ultrafast \
   -b:v 4M -maxrate 4M -bufsize 8M "$D/video.mp4"
-"$H" ingest "$D/video.mp4" --store "$D/store" --id v >/dev/null
+"$H" ingest "$D/video.mp4" --raw --store "$D/store" --id v >/dev/null
 "$H" --role=signal --listen=127.0.0.1:0 --port-file="$D/sig.port" --log-level=warn >"$D/sig.log" 2>&1 &
 PIDS+=($!)
 "$H" --role=server --listen=127.0.0.1:0 --port-file="$D/srv.port" --store="$D/store" --max-transfers=0 --log-level=warn >"$D/srv.log" 2>&1 &

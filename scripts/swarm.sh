@@ -54,7 +54,7 @@ if [[ ! -f "$DIR/video.mp4" ]]; then
   ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i "sine=frequency=440" \
     -t "$SECS" -c:v libx264 -preset ultrafast -b:v 4M -pix_fmt yuv420p -c:a aac -shortest "$DIR/video.mp4"
 fi
-"$BIN" ingest "$DIR/video.mp4" --store "$DIR/store" --id demo --title "Swarm demo" >/dev/null
+"$BIN" ingest "$DIR/video.mp4" --raw --store "$DIR/store" --id demo --title "Swarm demo" >/dev/null
 ${SRV_EXEC[@]+"${SRV_EXEC[@]}"} "$BIN" --role=signal --listen=$HOST:0 --port-file="$DIR/signal.port" >"$DIR/signal.log" 2>&1 &
 pids+=($!)
 wait_port "$DIR/signal.port"

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 PEERS=${HN_CHURN_PEERS:-16}
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 16 \
   -c:v libx264 -preset ultrafast -b:v 4M -c:a aac -shortest "$T/clip.mp4"
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
 sigport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 srvport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SIG="ws://127.0.0.1:$sigport/ws"; SRV="http://127.0.0.1:$srvport"

@@ -15,7 +15,7 @@ ALL=$(IFS=,; echo "${URLS[*]}")
 # testsrc2 at 720p really reaches ~2 Mb/s (plain testsrc compresses to ~0.6 MB, done in under 2 s).
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 10 \
   -c:v libx264 -preset ultrafast -b:v 2M -c:a aac -shortest "$T/v.mp4"
-"$HN_BIN" ingest "$T/v.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/v.mp4" --raw --store "$T/store" --id clip >/dev/null
 start_server srv --store="$T/store" --max-transfers=1 --limit-rate=400000 --signal-url="$ALL"
 S=http://127.0.0.1:$PORT_srv
 

@@ -46,7 +46,7 @@ grep -q "store unavailable" "$T/srv.log" || fail "no clear log line about the st
 
 make_video "$T/v.mp4" 2
 rc=0
-"$HN_BIN" ingest "$T/v.mp4" --store "$URI" --id v >"$T/ingest.log" 2>&1 || rc=$?
+"$HN_BIN" ingest "$T/v.mp4" --raw --store "$URI" --id v >"$T/ingest.log" 2>&1 || rc=$?
 [[ $rc -ne 0 ]] || fail "ingest into an unreachable MongoDB succeeded"
 grep -q "mongodb" "$T/ingest.log" || fail "ingest error does not name MongoDB: $(cat "$T/ingest.log")"
 stop_and_check "$PID_srv" srv

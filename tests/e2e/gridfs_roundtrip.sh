@@ -41,7 +41,7 @@ PY
 
 make_video "$T/v.mp4" 6
 # The default chunk size (256 KiB) is larger than GridFS's 255 KiB: every chunk spans two GridFS documents.
-"$HN_BIN" ingest "$T/v.mp4" --store "$URI" --id movie >"$T/ingest.log" 2>&1 || fail "ingest: $(cat "$T/ingest.log")"
+"$HN_BIN" ingest "$T/v.mp4" --raw --store "$URI" --id movie >"$T/ingest.log" 2>&1 || fail "ingest: $(cat "$T/ingest.log")"
 start_server a --store="$URI"
 start_server b --store="$URI"
 for s in a b; do

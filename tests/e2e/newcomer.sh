@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 head -c 700000 /dev/urandom >"$T/clip.mp4"
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --chunk-size 65536 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --chunk-size 65536 >/dev/null
 
 note "unknown flags: the nearest name, and the --flag=false form"
 out=$("$HN_BIN" --role=server --max_transfers=3 2>&1) && fail "--max_transfers accepted"

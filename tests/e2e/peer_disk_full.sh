@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 4 \
   -c:v libx264 -preset ultrafast -b:v 4M -c:a aac -shortest "$T/clip.mp4"   # ~2 MiB
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 65536 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 65536 >/dev/null
 start_server srv --store="$T/store" --max-transfers=0
 mkdir -p "$T/small"
 if ! mount -t tmpfs -o size=512k tmpfs "$T/small" 2>/dev/null; then

@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 20 \
   -c:v libx264 -preset ultrafast -b:v 3M -c:a aac -shortest "$T/clip.mp4"
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
 head -c $((32 << 20)) /dev/urandom >"$T/filler.bin"
 "$HN_BIN" ingest "$T/filler.bin" --store "$T/store" --id filler --chunk-size $((32 << 20)) >/dev/null
 start_role sig signal

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 make_video "$T/clip.mp4" 8
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
 head -c $((16 << 20)) /dev/urandom >"$T/filler.bin"
 "$HN_BIN" ingest "$T/filler.bin" --store "$T/store" --id filler --chunk-size $((16 << 20)) >/dev/null
 start_role sig signal

@@ -7,7 +7,7 @@ ulimit -n "$(ulimit -Hn)"
 limit=$(ulimit -n)
 (( IDLE > limit / 2 - 200 )) && IDLE=$((limit / 2 - 200))
 make_video "$T/clip.mp4" 6
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 65536 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 65536 >/dev/null
 start_server srv --store="$T/store" --max-transfers=4 --max-connections=$((IDLE + 500)) --header-timeout-ms=60000
 "$PY" "$HN_SRC/tests/e2e/server_abuse.py" "$PORT_srv" "$IDLE" >"$T/abuse.out" 2>&1 || rc=$?
 cat "$T/abuse.out"

@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 
 make_video "$T/clip.mp4" 6
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --chunk-size 65536 --title "Test clip" >"$T/ingest.log"
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --chunk-size 65536 --title "Test clip" >"$T/ingest.log"
 start_server srv --store="$T/store" --max-transfers=4 --signal-url=ws://127.0.0.1:1/ws
 base="http://127.0.0.1:$PORT_srv"
 
@@ -65,7 +65,7 @@ curl -sf "$base/metrics" | grep -q '^hybridnode_http_responses_total{code="200"}
 
 note "a newly ingested video appears without a restart"
 make_video "$T/second.mp4" 2
-"$HN_BIN" ingest "$T/second.mp4" --store "$T/store" --id second >/dev/null
+"$HN_BIN" ingest "$T/second.mp4" --raw --store "$T/store" --id second >/dev/null
 for _ in $(seq 1 60); do curl -sf "$base/videos" | grep -q '"second"' && break; sleep 0.1; done
 curl -sf "$base/videos/second" >/dev/null || fail "second video not served after ingest"
 

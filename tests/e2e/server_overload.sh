@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 8 \
   -c:v libx264 -preset ultrafast -qp 0 -c:a aac -shortest "$T/big.mp4"
-"$HN_BIN" ingest "$T/big.mp4" --store "$T/store" --chunk-size $((8 << 20)) --id big >/dev/null
+"$HN_BIN" ingest "$T/big.mp4" --raw --store "$T/store" --chunk-size $((8 << 20)) --id big >/dev/null
 start_server srv --store="$T/store" --max-transfers=1 --retry-after=2 --signal-url=ws://127.0.0.1:8090/ws
 base="http://127.0.0.1:$PORT_srv"
 mapfile -t ids < <(curl -sf "$base/videos/big" | "$PY" -c 'import json,sys; [print(c["id"]) for c in json.load(sys.stdin)["chunks"]]')

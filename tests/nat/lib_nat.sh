@@ -18,7 +18,7 @@ nat_world() {
   start_coturn "$T"
   ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 10 \
     -c:v libx264 -preset ultrafast -b:v 2M -c:a aac -shortest "$T/clip.mp4"
-  "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+  "$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
   HN_LISTEN_HOST=198.51.100.1
   HN_EXEC=(ip netns exec "$(ns pub)")
   start_role sig signal
