@@ -13,6 +13,8 @@ PACKAGES=(
   ffmpeg curl python3 python3-websockets iproute2 iptables coturn procps psmisc
   python3-pymongo python3-gridfs   # an independent GridFS client for the MONGODB_URI tests
   libhiredis-dev redis-server       # signallers sharing swarms (issue 10)
+  chromium chromium-driver python3-selenium   # headless browser tests (hls.js playback, CORS)
+  nodejs                            # hls.js from npm into web/node_modules (npm ci below)
   # sanitizer and fuzz builds
   clang libclang-rt-14-dev
   # WebRTC interop (issue 14): an independent stack and a real browser
@@ -29,9 +31,23 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# Debian's npm is a package of its own; some nodejs builds (NodeSource) ship npm inside and conflict with it.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+# hls.js for the web root (web/package-lock.json pins it); from npm, never vendored.
+web_deps() {
+  local web
+  web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+  [[ -f "$web/package-lock.json" ]] || return 0
+  if [[ ! -f "$web/node_modules/hls.js/package.json" || "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]]; then
+    echo "setup: npm ci in web/"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#PACKAGES[@]} packages present"
+  web_deps
   exit 0
 fi
 
@@ -45,4 +61,5 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for svc in nginx coturn; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
+web_deps
 echo "setup: done"
