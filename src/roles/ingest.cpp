@@ -80,6 +80,9 @@ int run_ingest(const std::vector<std::string>& args) {
   } else {
     std::cout << "ingested " << m->video_id << ": " << m->total_size << " bytes in " << m->chunks.size()
               << " chunks of " << m->chunk_size << " into " << (*store)->describe() << "\n";
+    // A video that fell back to bytes plays only once downloaded: say so, and how to find out why.
+    if (io.mode == IngestMode::automatic && media_type_for(io.file).rfind("video/", 0) == 0)
+      std::cerr << "note: stored as byte chunks, not HLS (a player needs the whole file); --hls says why\n";
   }
   return 0;
 }
