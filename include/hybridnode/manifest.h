@@ -13,6 +13,7 @@ struct ChunkRef {
   std::string id;  // hex SHA-256 of the chunk's bytes
   uint64_t size = 0;
   double duration = 0;  // seconds of media ("hls" videos only; 0 otherwise)
+  bool discontinuity = false;  // "hls": timestamps jump at this segment (EXT-X-DISCONTINUITY before it)
   uint64_t offset = 0;  // byte offset in the video; filled by manifest_from_json and ingest, not serialized
 };
 

@@ -16,6 +16,8 @@ std::string vod_playlist(const Manifest& m) {
   out.reserve(out.size() + m.chunks.size() * 96);
   char line[48];
   for (const auto& c : m.chunks) {
+    // Timestamps jump here (files joined end to end): players must reset their timeline.
+    if (c.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
     std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n", c.duration);
     out += line;
     // The .ts suffix is only a name for players that look at extensions; the route strips it.

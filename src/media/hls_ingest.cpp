@@ -67,7 +67,8 @@ Result<void> ingest_hls(ChunkStore& store, const IngestOptions& opts, const Medi
   auto put = [&](TsChunk&& c) -> bool {
     // Milliseconds are plenty for EXTINF and keep the manifest readable.
     double dur = static_cast<double>(static_cast<int64_t>(c.duration * 1000 + 0.5)) / 1000;
-    ChunkRef ref{sha256_hex(c.bytes.data(), c.bytes.size()), c.bytes.size(), dur, m.total_size};
+    ChunkRef ref{sha256_hex(c.bytes.data(), c.bytes.size()), c.bytes.size(), dur, !m.chunks.empty() && c.discontinuity,
+                 m.total_size};
     auto ok = store.put_chunk(ref.id, c.bytes.data(), c.bytes.size());
     if (!ok) {
       store_error = "store: " + ok.error();

@@ -13,6 +13,7 @@ std::string manifest_to_json(const Manifest& m) {
   for (const auto& c : m.chunks) {
     chunks.push_back({{"id", c.id}, {"size", c.size}});
     if (m.is_hls()) chunks.back()["duration"] = c.duration;
+    if (m.is_hls() && c.discontinuity) chunks.back()["discontinuity"] = true;
   }
   json j = {{"video_id", m.video_id}, {"title", m.title},           {"media_type", m.media_type},
             {"total_size", m.total_size}, {"chunk_size", m.chunk_size}, {"chunk_count", m.chunks.size()},
@@ -37,6 +38,8 @@ Result<void> check_manifest(const Manifest& m) {
     if (c.size == 0 || c.size > m.chunk_size || (!last && !m.is_hls() && c.size != m.chunk_size))
       return make_error("manifest: chunk " + std::to_string(i) + " has an inconsistent size");
     // !(x > 0) also catches NaN.
+    if (!m.is_hls() && (c.duration != 0 || c.discontinuity))
+      return make_error("manifest: chunk " + std::to_string(i) + " has HLS fields in a byte manifest");
     if (m.is_hls() && (!(c.duration > 0) || c.duration > kMaxChunkDuration))
       return make_error("manifest: chunk " + std::to_string(i) + " has a duration out of range");
     sum += c.size;
@@ -87,6 +90,10 @@ Result<Manifest> manifest_from_json(const std::string& text) {
     if (auto d = c.find("duration"); d != c.end()) {
       if (!d->is_number()) return make_error("manifest: chunk duration must be a number");
       ref.duration = d->get<double>();
+    }
+    if (auto d = c.find("discontinuity"); d != c.end()) {
+      if (!d->is_boolean()) return make_error("manifest: chunk discontinuity must be true or false");
+      ref.discontinuity = d->get<bool>();
     }
     // Unsigned wrap on absurd sizes is harmless: check_manifest rejects any size over chunk_size.
     ref.offset = m.chunks.empty() ? 0 : m.chunks.back().offset + m.chunks.back().size;

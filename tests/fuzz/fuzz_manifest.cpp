@@ -15,7 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Offsets are the running sum of sizes and end at total_size, for byte and HLS manifests alike.
     uint64_t off = 0;
     for (size_t i = 0; i < m->chunks.size(); ++i) {
-      if (m->offset_of(i) != off || again->chunks[i].duration != m->chunks[i].duration) __builtin_trap();
+      if (m->offset_of(i) != off || again->chunks[i].duration != m->chunks[i].duration ||
+          again->chunks[i].discontinuity != m->chunks[i].discontinuity)
+        __builtin_trap();
       off += m->chunks[i].size;
     }
     if (off != m->total_size) __builtin_trap();

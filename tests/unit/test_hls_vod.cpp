@@ -27,6 +27,14 @@ TEST_CASE("HLS manifests: variable sizes, durations, offsets") {
   CHECK(back->offset_of(1) == 9000);
   CHECK(back->offset_of(2) == 14000);
   CHECK(back->chunks[1].duration == doctest::Approx(2.5));
+  auto d = hls_sample();
+  d.chunks[2].discontinuity = true;
+  auto dback = hn::manifest_from_json(hn::manifest_to_json(d));
+  REQUIRE(dback);
+  CHECK(dback->chunks[2].discontinuity);
+  CHECK_FALSE(dback->chunks[1].discontinuity);
+  auto pl = hn::content::vod_playlist(d);
+  CHECK(pl.find("#EXT-X-DISCONTINUITY\n#EXTINF:0.800,\n/chunks/" + std::string(64, 'c')) != std::string::npos);
 }
 
 TEST_CASE("HLS manifests are strict") {
@@ -40,6 +48,15 @@ TEST_CASE("HLS manifests are strict") {
   m.chunks[1].size = 9001;  // over chunk_size
   m.total_size = 21001;
   CHECK_FALSE(hn::manifest_from_json(hn::manifest_to_json(m)));
+  const std::string id = std::string(64, 'a');
+  CHECK(hn::manifest_from_json(R"({"video_id":"v","title":"t","media_type":"x","total_size":5,"chunk_size":4096,"chunks":[{"id":")" +
+                               id + R"(","size":5}]})"));
+  CHECK_FALSE(hn::manifest_from_json(  // HLS fields in a byte manifest
+      R"({"video_id":"v","title":"t","media_type":"x","total_size":5,"chunk_size":4096,"chunks":[{"id":")" + id +
+      R"(","size":5,"duration":2}]})"));
+  CHECK_FALSE(hn::manifest_from_json(
+      R"({"video_id":"v","title":"t","media_type":"x","media":"hls","total_size":5,"chunk_size":4096,"chunks":[{"id":")" +
+      id + R"(","size":5,"duration":2,"discontinuity":1}]})"));
   m = hls_sample();
   m.media = "dash";
   CHECK_FALSE(hn::manifest_from_json(hn::manifest_to_json(m)));
