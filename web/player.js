@@ -28,6 +28,39 @@ async function main() {
   el.play().catch((e) => { $("status").textContent = "press play (" + e.name + ")"; });
   $("status").textContent = "peer " + engine.peerId;
   setupPanel(engine);
+  setupDownload(engine);
+}
+
+// Download: every chunk through the engine (peers included), then the File System Access API where present
+// (showSaveFilePicker), a Blob link otherwise. window.hn.download() returns the SHA-256 (hex) of the file (tests).
+function setupDownload(engine) {
+  const btn = $("download"), bar = $("dlprogress");
+  const run = async () => {
+    bar.hidden = false;
+    const blob = await engine.download((done, total) => { bar.max = total; bar.value = done; });
+    const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    $("dlstatus").textContent = `${blob.size} bytes, SHA-256 ${hash}`;
+    return { blob, hash };
+  };
+  const name = video + (engine.manifest.media === "hls" ? ".ts" : ".bin");
+  btn.disabled = false;
+  btn.onclick = async () => {
+    btn.disabled = true;
+    try {
+      const { blob } = await run();
+      if (window.showSaveFilePicker) {
+        const h = await window.showSaveFilePicker({ suggestedName: name });
+        const w = await h.createWritable(); await w.write(blob); await w.close();
+      } else {
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(blob); a.download = name; a.click();
+        setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      }
+    } catch (e) { $("dlstatus").textContent = "download failed: " + e; }
+    btn.disabled = false;
+  };
+  window.hn.download = async () => { const r = await run(); return { size: r.blob.size, sha256: r.hash }; };
 }
 
 function setupPanel(engine) {

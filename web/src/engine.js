@@ -319,6 +319,19 @@ export class HybridEngine {
       }
     } finally { this.ticking = false; }
   }
+  // The whole file (the segments in order: for HLS videos one MPEG-TS file, as a native peer's --output), each
+  // chunk through getChunk (held, server, or peers). onProgress(doneBytes, totalBytes). Resolves a Blob.
+  async download(onProgress = () => {}) {
+    const parts = [];
+    let done = 0;
+    for (let i = 0; i < this.n; i++) {
+      const held = this.store.get(i) || await this.load(i);
+      parts.push(held);
+      done += held.length;
+      onProgress(done, this.manifest.total_size || done);
+    }
+    return new Blob(parts, { type: this.manifest.media_type || "application/octet-stream" });
+  }
   close() {
     clearInterval(this.timer);
     for (const l of [...this.links.values()]) l.close("engine closed");

@@ -29,7 +29,13 @@ export class PeerLink {
     this.dc = dc;
     dc.binaryType = "arraybuffer";
     dc.bufferedAmountLowThreshold = 256 * 1024;
-    dc.onopen = () => { this.open = true; clearTimeout(this.openTimer); this.onOpen(this); };
+    const opened = () => {
+      if (this.open || this.closed) return;
+      this.open = true; clearTimeout(this.openTimer); this.onOpen(this);
+    };
+    dc.onopen = opened;
+    // A channel the remote opened (DCEP) may be announced already open: no open event follows then.
+    if (dc.readyState === "open") queueMicrotask(opened);
     dc.onclose = () => this.close("channel closed");
     dc.onmessage = (e) => {
       if (this.closed) return;
