@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Browser tabs as swarm peers: each tab is its own headless Chromium (fresh --user-data-dir) on /watch/ID from
 the content server's web root; tab k starts once tab k-1 has played START_AFTER seconds, so later tabs find
-earlier ones holding segments. Waits until every tab's <video> ended and prints each tab's engine counters.
+earlier ones holding segments. Waits until every tab's <video> ended then tab 0 runs the Download; writes WORKDIR/ended and keeps the tabs open (seeding) until WORKDIR/release
+exists (60 s at most); prints each tab's state and engine counters.
 Usage: web_swarm.py SERVER_PORT VIDEO TABS WORKDIR [START_AFTER] [QUERY]"""
 import json, os, sys, time
 from selenium import webdriver
@@ -53,6 +54,12 @@ try:
     drivers[0].set_script_timeout(30)
     dl = drivers[0].execute_async_script("const done = arguments[0]; window.hn.download().then(done, (e) => done({error: String(e)}))")
     states[0]["download"] = dl
+    # The tabs stay open (seeding) until the caller is done with them: WORKDIR/ended, then WORKDIR/release.
+    open(os.path.join(work, "ended"), "w").close()
+    release = time.monotonic() + 60
+    while not os.path.exists(os.path.join(work, "release")) and time.monotonic() < release:
+        time.sleep(0.2)
+    states = [dict(s, stats=d.execute_script(STATE)["stats"]) for s, d in zip(states, drivers)]
     print(json.dumps(states))
     rc = 0
 finally:

@@ -26,11 +26,21 @@ BUSY=$!
 HN_PIDS+=("$BUSY")
 note "native seeder ready; two tabs play /watch/clip"
 mkdir -p "$T/web"
-timeout 120 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 2 "$T/web" 3 >"$T/tabs.json" 2>"$T/tabs.log" ||
-  fail "tabs: $(tail -c 3000 "$T/tabs.json") $(tail -5 "$T/tabs.log")"
-touch "$T/busy.stop"; wait "$BUSY"
+timeout 150 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 2 "$T/web" 3 >"$T/tabs.json" 2>"$T/tabs.log" &
+TABS=$!
+HN_PIDS+=("$TABS")
+for _ in $(seq 1 500); do [[ -e "$T/web/ended" ]] || ! kill -0 "$TABS" 2>/dev/null && break; sleep 0.2; done
+[[ -e "$T/web/ended" ]] || { wait "$TABS"; fail "tabs: $(tail -c 3000 "$T/tabs.json") $(tail -5 "$T/tabs.log")"; }
+note "tabs played to the end; the native seeder leaves, a native newcomer fetches from the tabs (and the busy server)"
 curl -sf "http://127.0.0.1:$(cat "$T/seed1.mport")/summary" >"$T/seed1_summary.json" || fail "seeder summary"
-"$PY" - "$T/tabs.json" "$T/store/videos/clip.json" "$T/seed1_summary.json" "$T/seed1.mp4" <<'PY' || fail "counters"
+stop_and_check "$PID_seed1" seed1
+start_peer late --server="$SRV" --video=clip --signal-url="$SIG"
+wait "$PID_late" || fail "native newcomer: $(tail -5 "$T/late.log")"
+cmp -s "$T/late.mp4" "$T/seed1.mp4" || fail "native newcomer's file differs from the seeder's"
+touch "$T/web/release"
+wait "$TABS" || fail "tabs: $(tail -c 3000 "$T/tabs.json") $(tail -5 "$T/tabs.log")"
+touch "$T/busy.stop"; wait "$BUSY"
+"$PY" - "$T/tabs.json" "$T/store/videos/clip.json" "$T/seed1_summary.json" "$T/seed1.mp4" "$T/late.json" <<'PY' || fail "counters"
 import json, sys
 tabs = json.load(open(sys.argv[1])); m = json.load(open(sys.argv[2])); seed = json.load(open(sys.argv[3]))
 n = len(m["chunks"])
@@ -56,9 +66,13 @@ assert out > 0, seed.get("links")
 src = __import__("hashlib").sha256(open(sys.argv[4], "rb").read()).hexdigest()
 print(f"  tab 0 Download: {tabs[0]['download']}; the native seeder's file: {src}")
 assert tabs[0]["download"].get("sha256") == src, tabs[0]["download"]
+late = json.load(open(sys.argv[5]))
+from_tabs = sum(l.get("bytes_in", 0) for l in late.get("links", []) if l["peer"].startswith("web-"))
+print(f"  native newcomer: {late.get('bytes_from_server')} B from the server, {late.get('bytes_from_peers')} B from peers, "
+      f"{from_tabs} B over links to the tabs; tabs' own counters: {tot('toNative')} B sent to native peers")
+assert from_tabs > 0 and tot("toNative") > 0, "no bytes browser -> native"
 share = (tot("fromNative") + tot("fromBrowsers")) / (tot("fromServer") + tot("fromNative") + tot("fromBrowsers"))
 print(f"  share of bytes from peers over the tabs: {share:.0%}")
 PY
-stop_and_check "$PID_seed1" seed1
 stop_and_check "$PID_srv" srv
 echo "PASS web_swarm"
