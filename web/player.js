@@ -23,6 +23,19 @@ async function main() {
     if (d.fatal) { window.hn.fatal = d.details; $("status").textContent = "playback failed: " + d.details; }
   });
   el.addEventListener("ended", () => { window.hn.ended = true; $("status").textContent = "ended"; });
+  // Quality of experience, read by scripts/bench.sh browser: time to first frame (from page start) and the
+  // time spent stalled after it (rebuffering).
+  const qoe = window.hn.qoe = { firstFrameMs: null, stallMs: 0, stalls: 0, playStart: null, playMs: 0 };
+  let stalledAt = null;
+  el.addEventListener("playing", () => {
+    const now = performance.now();
+    if (qoe.firstFrameMs === null) { qoe.firstFrameMs = now; qoe.playStart = now; }
+    if (stalledAt !== null) { qoe.stallMs += now - stalledAt; stalledAt = null; }
+  });
+  el.addEventListener("waiting", () => {
+    if (qoe.firstFrameMs !== null && stalledAt === null && !el.ended) { stalledAt = performance.now(); qoe.stalls++; }
+  });
+  el.addEventListener("ended", () => { qoe.playMs = performance.now() - qoe.playStart; });
   hls.loadSource("/videos/" + encodeURIComponent(video) + ".m3u8");
   hls.attachMedia(el);
   el.play().catch((e) => { $("status").textContent = "press play (" + e.name + ")"; });

@@ -14,7 +14,7 @@ start_after = float(sys.argv[5]) if len(sys.argv) > 5 else 3.0
 query = sys.argv[6] if len(sys.argv) > 6 else ""
 STATE = """const h = window.hn || {}, e = h.engine, v = document.getElementById('video');
 return {t: v ? v.currentTime : 0, d: v ? v.duration : 0, ended: !!h.ended, fatal: h.fatal || null,
-        errors: h.errors || [], peer: h.peerId || null, n: e ? e.n : 0,
+        errors: h.errors || [], peer: h.peerId || null, qoe: h.qoe || null, n: e ? e.n : 0,
         stats: e ? Object.assign({}, e.stats, {peers: e.peersConnected(), signal: e.signalState}) : null};"""
 
 
@@ -35,7 +35,7 @@ def browser(k):
 
 drivers, rc = [], 1
 try:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + float(os.environ.get("HN_TABS_TIMEOUT", "90"))
     drivers.append(browser(0))
     states = []
     while time.monotonic() < deadline:
@@ -52,7 +52,7 @@ try:
     else:
         raise SystemExit("not every tab reached the end in 90 s: " + json.dumps(states))
     drivers[0].set_script_timeout(30)
-    dl = drivers[0].execute_async_script("const done = arguments[0]; window.hn.download().then(done, (e) => done({error: String(e)}))")
+    dl = None if os.environ.get("HN_NO_DOWNLOAD") else drivers[0].execute_async_script("const done = arguments[0]; window.hn.download().then(done, (e) => done({error: String(e)}))")
     states[0]["download"] = dl
     # The tabs stay open (seeding) until the caller is done with them: WORKDIR/ended, then WORKDIR/release.
     open(os.path.join(work, "ended"), "w").close()
