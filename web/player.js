@@ -38,6 +38,7 @@ async function main() {
   el.addEventListener("ended", () => { qoe.playMs = performance.now() - qoe.playStart; });
   hls.loadSource("/videos/" + encodeURIComponent(video) + ".m3u8");
   hls.attachMedia(el);
+  engine.attachMedia(el);
   el.play().catch((e) => { $("status").textContent = "press play (" + e.name + ")"; });
   $("status").textContent = "peer " + engine.peerId;
   setupPanel(engine);

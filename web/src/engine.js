@@ -25,11 +25,17 @@ export async function fetchManifest(server, video) {
 
 export class HybridEngine {
   constructor({ server = "", video, manifest, peerId = newPeerId(), cacheBytes = 256 * 1024 * 1024,
-                peerTimeoutMs = 4000, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [] }) {
-    Object.assign(this, { server, video, manifest, peerId, peerTimeoutMs, maxPeers, uploadSlots, prefetch, p2p, iceServers });
+                peerTimeoutMs = 4000, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
+                urgentSeconds = 4 }) {
+    Object.assign(this, { server, video, manifest, peerId, peerTimeoutMs, maxPeers, uploadSlots, prefetch, p2p, iceServers,
+                          urgentSeconds });
     this.chunks = manifest.chunks;
     this.n = this.chunks.length;
     this.index = new Map(this.chunks.map((c, i) => [c.id, i]));
+    if (this.chunks.every((c) => c.duration > 0)) {
+      let t = 0;
+      this.starts = this.chunks.map((c) => { const s = t; t += c.duration; return s; });
+    }
     this.store = new ChunkLru(cacheBytes);
     this.sched = new Scheduler(this.n);
     this.links = new Map();      // peer id -> PeerLink
@@ -46,6 +52,13 @@ export class HybridEngine {
   static async open(opts) {
     const manifest = opts.manifest || await fetchManifest(opts.server || "", opts.video);
     return new HybridEngine({ ...opts, manifest });
+  }
+  // The player's element: chunks starting more than urgentSeconds after its currentTime are not urgent (VOD
+  // segments, from the manifest's durations). Without media every chunk is urgent (server first).
+  attachMedia(el) { this.media = el; }
+  urgent(i) {
+    if (!this.media || !this.starts) return true;
+    return this.starts[i] - this.media.currentTime < this.urgentSeconds;
   }
   onChange(f) { this.listeners.add(f); }
   changed() { for (const f of this.listeners) f(this); }
@@ -78,6 +91,12 @@ export class HybridEngine {
       }
       const held = this.store.get(i);
       if (held) return held;
+      // Far from the playhead and in the swarm already: peers first (one try), the server keeps its slots for
+      // the chunks about to play.
+      if (attempt === 0 && !this.urgent(i) && this.signal && this.signal.up) {
+        const got = await this.fromPeers(i, 1);
+        if (got) return got;
+      }
       const r = await this.fromServer(i);
       if (r.data) return r.data;
       const got = await this.fromPeers(i);
@@ -137,11 +156,11 @@ export class HybridEngine {
                  (e) => { this.signalState = "unreachable: " + e.message; if (this.signal === s) this.signal = null; });
   }
   // Asks the signaller who holds chunk i (and a few after it), dials them, and fetches i from one; null if none.
-  async fromPeers(i) {
+  async fromPeers(i, maxTries = 3) {
     if (!this.signal || !this.signal.up) return null;
     await this.lookupAndDial([i]);
     const exclude = new Set();
-    for (let tries = 0; tries < 3; tries++) {
+    for (let tries = 0; tries < maxTries; tries++) {
       await this.waitForLinks(i, 1500);
       const p = this.sched.pickPeer(i, this.openPeers(), exclude);
       if (!p) return null;
