@@ -123,7 +123,7 @@ void ContentServer::Impl::handle_with_cors(HttpRequest& req, net::HttpServer::Re
 void ContentServer::Impl::handle_page(HttpRequest& req, net::HttpServer::Respond respond) {
   if (web_root) return web_root->serve(loop, req, std::move(respond));
   if (req.path != "/" && req.path != "/index.html") return respond(HttpResponse::error(404, "no such resource"));
-  auto r = HttpResponse::text(200, content::catalog_html(catalog->catalog_json()), "text/html; charset=utf-8");
+  auto r = HttpResponse::text(200, content::catalog_html(*catalog->catalog_json()), "text/html; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-cache");
   respond(std::move(r));
 }
