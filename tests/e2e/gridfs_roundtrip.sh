@@ -41,7 +41,7 @@ PY
 
 make_video "$T/v.mp4" 6
 # The default chunk size (256 KiB) is larger than GridFS's 255 KiB: every chunk spans two GridFS documents.
-"$HN_BIN" ingest "$T/v.mp4" --raw --store "$URI" --id movie >"$T/ingest.log" 2>&1 || fail "ingest: $(cat "$T/ingest.log")"
+"$HN_BIN" ingest "$T/v.mp4" --raw --raw --store "$URI" --id movie >"$T/ingest.log" 2>&1 || fail "ingest: $(cat "$T/ingest.log")"
 start_server a --store="$URI"
 start_server b --store="$URI"
 for s in a b; do
@@ -78,7 +78,7 @@ db["fs.files"].delete_one({"_id": sys.argv[3]})                      # orphaned 
 last = db["fs.chunks"].find({"files_id": sys.argv[4]}).sort("n", -1).limit(1)[0]
 db["fs.chunks"].delete_one({"_id": last["_id"]})                      # a file short of its last chunk
 PY
-"$HN_BIN" ingest "$T/v.mp4" --store "$URI" --id movie >"$T/ingest2.log" 2>&1 || fail "re-ingest: $(cat "$T/ingest2.log")"
+"$HN_BIN" ingest "$T/v.mp4" --raw --store "$URI" --id movie >"$T/ingest2.log" 2>&1 || fail "re-ingest: $(cat "$T/ingest2.log")"
 check_stored "$first" "$second"
 for c in "$first" "$second"; do
   curl -sf "http://127.0.0.1:$PORT_a/chunks/$c" | sha256sum | grep -q "^$c " || fail "repaired chunk $c not served"

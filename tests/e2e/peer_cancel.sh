@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -t 16 \
   -c:v libx264 -preset ultrafast -b:v 3M "$T/clip.mp4"
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --max-transfers=0 --signal-url="$SIG"

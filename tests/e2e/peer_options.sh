@@ -12,9 +12,9 @@
 source "$(dirname "$0")/lib.sh"
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=640x360:rate=25" -f lavfi -i sine -t 8 \
   -c:v libx264 -preset ultrafast -b:v 2M -c:a aac -shortest "$T/clip.mp4"
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 65536 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 65536 >/dev/null
 # Pacing starts past a first burst: big chunks, so --limit-rate really makes each transfer slow.
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id big --chunk-size 262144 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id big --chunk-size 262144 >/dev/null
 size=$(stat -c %s "$T/clip.mp4")
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 make_video "$T/clip.mp4" 3
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --chunk-size 65536 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --chunk-size 65536 >/dev/null
 head -c $((16 << 20)) /dev/urandom >"$T/filler.bin"
 "$HN_BIN" ingest "$T/filler.bin" --store "$T/store" --id filler --chunk-size $((16 << 20)) >/dev/null
 

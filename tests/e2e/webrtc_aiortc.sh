@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 "$PY" -c "import aiortc" 2>/dev/null || { echo "SKIP: python3-aiortc is not installed (scripts/setup.sh)"; exit 77; }
 W="$HN_SRC/tests/e2e/webrtc_peer.py"
 make_video "$T/clip.mp4" 8 -b:v 2M
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --signal-url="$SIG"

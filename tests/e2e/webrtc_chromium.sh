@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] && "$PY" -c "import selenium" 2>/dev/null ||
   { echo "SKIP: chromium, chromium-driver or python3-selenium missing (scripts/setup.sh)"; exit 77; }
 make_video "$T/clip.mp4" 8 -b:v 3M
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip >/dev/null
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --signal-url="$SIG"
