@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "media/sha256.h"
@@ -23,9 +25,27 @@ bool pread_full(int fd, char* buf, size_t len, off_t off) {
   }
   return true;
 }
+// True when [off, off+len) has a hole: never written, so it cannot hold a verified chunk. Filesystems
+// without SEEK_HOLE report all data, and the chunk is hashed as before.
+bool has_hole(int fd, off_t off, uint64_t len) {
+  off_t hole = ::lseek(fd, off, SEEK_HOLE);
+  return hole >= 0 && static_cast<uint64_t>(hole - off) < len;
+}
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string gib(uint64_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f GiB", static_cast<double>(bytes) / static_cast<double>(1ull << 30));
+  return b;
+}
 }  // namespace
 
-Result<std::vector<bool>> ChunkFile::open() {
+Result<std::vector<bool>> ChunkFile::open(const std::atomic<bool>* cancel) {
   std::vector<bool> have(m_.chunks.size(), false);
   struct stat st;
   std::string path = part_path();
@@ -33,12 +53,27 @@ Result<std::vector<bool>> ChunkFile::open() {
     path = output_;  // a finished download: verify it and seed from it
     finished_ = true;
   }
+  if (!finished_) {
+    // The part file is sparse: a manifest can name terabytes that only fail once the disk is full.
+    // Refuse at once what cannot fit (the part file's own blocks count as already there).
+    uint64_t on_disk = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+    struct statvfs vfs;
+    if (::statvfs(dir_of(path).c_str(), &vfs) == 0) {
+      uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+      uint64_t need = m_.total_size > on_disk ? m_.total_size - on_disk : 0;
+      if (need > avail)
+        return make_error("not enough disk space for " + path + ": the video needs " + gib(need) + " more, " +
+                          dir_of(path) + " has " + gib(avail) + " free");
+    }
+  }
   fd_.reset(::open(path.c_str(), (finished_ ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0644));
   if (!fd_.valid()) return make_error(err("cannot open " + path));
   if (!finished_ && ::ftruncate(fd_.get(), static_cast<off_t>(m_.total_size)) != 0)
     return make_error(err("cannot size " + path));
   std::string buf;
   for (size_t i = 0; i < m_.chunks.size(); ++i) {
+    if (cancel != nullptr && cancel->load()) return make_error("stopped while verifying " + path);
+    if (has_hole(fd_.get(), static_cast<off_t>(m_.offset_of(i)), m_.chunks[i].size)) continue;
     buf.resize(m_.chunks[i].size);
     if (!pread_full(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(m_.offset_of(i)))) continue;
     have[i] = sha256_hex(buf.data(), buf.size()) == m_.chunks[i].id;

@@ -3,6 +3,7 @@
 // interrupted download resumes and nothing unverified is ever served. Blocking calls: run them on the
 // thread pool (PeerNode does).
 #pragma once
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ class ChunkFile {
   ChunkFile(std::string output, Manifest m) : output_(std::move(output)), m_(std::move(m)) {}
 
   // Opens (or creates) the part file, or the finished output; returns which chunks verify already.
-  Result<std::vector<bool>> open();
+  // Refuses a video larger than the free disk space. Only chunks fully on disk are hashed (holes of the
+  // sparse part file are not chunks); `cancel` set from the loop stops the hashing between chunks.
+  Result<std::vector<bool>> open(const std::atomic<bool>* cancel = nullptr);
   Result<void> write(uint32_t index, const std::string& data);
   Result<std::string> read(uint32_t index) const;
   Result<void> finish();  // fsync, rename .part -> output

@@ -24,11 +24,18 @@ struct WsCallbacks {
       }
       return static_cast<ssize_t>(n);
     }
+    if (self->read_this_wakeup_ >= self->limits_.read_budget_bytes) {
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);  // budget spent: the poll fires again next turn
+      return -1;
+    }
     ssize_t r;
     do {
       r = ::recv(self->fd_.get(), buf, len, 0);
     } while (r < 0 && errno == EINTR);
-    if (r > 0) return r;
+    if (r > 0) {
+      self->read_this_wakeup_ += static_cast<size_t>(r);
+      return r;
+    }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
     } else {
@@ -148,6 +155,7 @@ void WsConnection::on_poll(uv_poll_t* h, int status, int events) {
 
 void WsConnection::pump(bool readable, bool writable) {
   if (!open()) return;
+  read_this_wakeup_ = 0;
   if (readable && wslay_event_want_read(ctx_)) {
     if (wslay_event_recv(ctx_) != 0) {
       uint16_t code = peer_eof_ ? static_cast<uint16_t>(kWsGoingAway) : wslay_event_get_status_code_sent(ctx_);

@@ -19,6 +19,9 @@ namespace hn::net {
 struct WsLimits {
   uint64_t max_message_bytes = 1 << 20;   // larger frames/messages: closed with 1009
   size_t max_queued_bytes = 8 << 20;      // a reader this far behind is dropped
+  // Socket bytes read per loop wakeup: a flood from the remote is taken in slices, so timers, signals
+  // and other sockets run in between (the rest is read on the next turn; polling is level-triggered).
+  size_t read_budget_bytes = 64 << 10;
 };
 
 // RFC 6455 close codes used here.
@@ -64,6 +67,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   UniqueFd fd_;
   std::string pending_in_;
   size_t pending_off_ = 0;
+  size_t read_this_wakeup_ = 0;
   bool client_;
   WsLimits limits_;
   Handlers handlers_;

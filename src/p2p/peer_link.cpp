@@ -138,8 +138,10 @@ void PeerLink::on_signal(const nlohmann::json& msg) {
       if (!n->has_value()) return;  // TCP / mDNS / RTCP: not used
       c = **n;
     }
+    // libnice's cost per candidate grows with its list: a remote gets kMaxRemoteCandidates in all.
+    if (!c.empty() && ++remote_candidates_ > kMaxRemoteCandidates) return;
     if (!remote_desc_) {
-      if (early_candidates_.size() < 64) early_candidates_.push_back(c);
+      early_candidates_.push_back(c);
       return;
     }
     auto ok = ice_->add_remote_candidate(c);
@@ -184,6 +186,8 @@ void PeerLink::on_wire(std::string_view raw) {
     // Blocks of a chunk come in order on the ordered channel: each starts where the last ended.
     if (p->offset != got) return fail("protocol error: piece out of order");
     if (buf.empty()) buf.assign(p->total, '\0');
+    // A live ring index can name a newer chunk of another size mid-assembly: never write past the buffer.
+    if (buf.size() != p->total) return fail("protocol error: chunk size changed during assembly");
     buf.replace(p->offset, p->data.size(), p->data);
     got += p->data.size();
     bytes_in_ += p->data.size();

@@ -102,6 +102,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   net::UvHandle<uv_timer_t> timer_;
   bool ready_ = false, ever_ready_ = false, closed_ = false, hello_sent_ = false, got_hello_ = false, remote_desc_ = false;
   std::vector<std::string> early_candidates_;
+  static constexpr size_t kMaxRemoteCandidates = 64;
+  size_t remote_candidates_ = 0;
   Bitfield remote_have_;
   std::set<uint32_t> requested_;
   std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly

@@ -4,6 +4,7 @@
 
 #include "net/ws_client.h"
 #include "util/rendezvous.h"
+#include "util/json_fields.h"
 #include "util/log.h"
 
 namespace hn::p2p {
@@ -63,8 +64,11 @@ void SignalClient::connect() {
       return;
     }
     ws_ = *r;
-    ws_->start({[this](std::string_view t) { on_message(t); }, [this, alive](uint16_t code, const std::string& why) {
-                  if (!alive.expired()) on_closed("closed " + std::to_string(code) + ": " + why);
+    ws_->start({[this, alive](std::string_view t) {
+                  if (auto a = alive.lock(); a && *a) on_message(t);
+                },
+                [this, alive](uint16_t code, const std::string& why) {
+                  if (auto a = alive.lock(); a && *a) on_closed("closed " + std::to_string(code) + ": " + why);
                 }});
     nlohmann::json join = {{"type", "join"}, {"video", id_.video}, {"peer", id_.peer}, {"chunk_count", id_.chunk_count}};
     if (bitfield_) join["have"] = bitfield_();
@@ -108,24 +112,27 @@ void SignalClient::failed() {
 bool SignalClient::send(const nlohmann::json& j) { return ws_ && ws_->send_text(j.dump()); }
 
 void SignalClient::on_message(std::string_view text) {
-  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) {
+  // Every field is type-checked (util/json_fields.h): a lying signaller gets its message dropped, never
+  // an exception on the loop.
+  auto parsed = jsonf::parse_object(text);
+  auto type_field = parsed ? jsonf::str(*parsed, "type") : std::nullopt;
+  if (!type_field) {
     log::warn("signal: unparsable message from the signaller");
     return;
   }
-  const std::string type = j["type"];
+  const nlohmann::json& j = *parsed;
+  const std::string& type = *type_field;
   if (type == "joined") {
     joined_ = true;
     backoff_ms_ = 500;
     failures_ = 0;
     if (handlers_.on_joined) handlers_.on_joined();
   } else if (type == "peers") {
-    std::string id = j.value("id", "");
-    auto it = pending_.find(id);
+    auto it = pending_.find(jsonf::str_or(j, "id"));
     if (it == pending_.end()) return;
     Holders holders;
-    if (j.contains("chunks") && j["chunks"].is_object()) {
-      for (auto& [k, v] : j["chunks"].items()) {
+    if (const auto* chunks = jsonf::object(j, "chunks")) {
+      for (auto& [k, v] : chunks->items()) {
         if (!v.is_array()) continue;
         uint32_t idx = static_cast<uint32_t>(std::strtoul(k.c_str(), nullptr, 10));
         for (auto& p : v)
@@ -136,12 +143,18 @@ void SignalClient::on_message(std::string_view text) {
     pending_.erase(it);
     cb(std::move(holders));
   } else if (type == "offer" || type == "answer" || type == "candidate") {
-    if (handlers_.on_relay && j.contains("from") && j["from"].is_string()) handlers_.on_relay(j);
+    // What the link layer reads from a relayed message (from, sdp, candidate) is a string, or the
+    // message is dropped here.
+    const char* body = type == "candidate" ? "candidate" : "sdp";
+    if (!jsonf::str(j, "from") || !jsonf::str(j, body)) {
+      log::warn("signal: malformed " + type + " from the signaller; dropped");
+      return;
+    }
+    if (handlers_.on_relay) handlers_.on_relay(j);
   } else if (type == "error") {
-    std::string code = j.value("code", "");
-    log::warn("signal: error " + code + ": " + j.value("message", ""));
-    std::string id = j.value("id", "");
-    auto it = pending_.find(id);
+    std::string code = jsonf::str_or(j, "code");
+    log::warn("signal: error " + code + ": " + jsonf::str_or(j, "message"));
+    auto it = pending_.find(jsonf::str_or(j, "id"));
     if (it != pending_.end()) {
       auto cb = std::move(it->second);
       pending_.erase(it);

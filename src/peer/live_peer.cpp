@@ -42,6 +42,10 @@ double percentile(std::vector<double> v, double p) {
 constexpr size_t kPlayerWindow = 10;   // segments listed in the local HLS playlist
 constexpr size_t kPlayerKeep = 16;     // segments the local endpoint still serves (a player may lag the list)
 constexpr uint64_t kKeepBehind = 64;   // delivered chunks kept to serve other viewers
+// Chunks tracked ahead of the playhead. An edge further ahead (a viewer stalled for minutes, or a server
+// announcing thousands of new chunks per poll) is skipped to, not tracked entry by entry: memory and the
+// schedule() walk stay bounded.
+constexpr uint64_t kAheadWindow = 256;
 }  // namespace
 
 struct LivePeer::Impl {
@@ -209,8 +213,13 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     new_epoch(m);
     if (stopping) return;
   }
+  if (uint64_t edge = m.next_seq(); edge > play_seq + kAheadWindow) {
+    skip_to(edge - std::min<uint64_t>(edge, static_cast<uint64_t>(std::max(1, opts.live_buffer))),
+            "the edge (" + std::to_string(edge) + ") is " + std::to_string(edge - play_seq) + " chunks ahead of playback");
+    if (stopping) return;
+  }
   for (const auto& c : m.chunks) {
-    if (c.seq < play_seq || chunks.count(c.seq)) continue;
+    if (c.seq < play_seq || c.seq >= play_seq + kAheadWindow || chunks.count(c.seq)) continue;
     Entry e;
     e.ref = c;
     e.learned = now;
@@ -389,7 +398,7 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     held_idx[idx] = seq;
     if (signal) signal->have(idx);
-    for (auto& [id, l] : links)
+    for (auto& l : peer_links.snapshot())  // a failed send erases from `links`
       if (l->ready()) l->send_have(idx);
     deliver();
     schedule();
@@ -474,8 +483,14 @@ void LivePeer::Impl::check_deadlines() {
     n.peer_timeouts++;
     c->second.state = St::missing;
     c->second.peer_failed = true;  // the server gets it next
-    if (auto l = links.find(it->second.first); l != links.end()) l->second->cancel(static_cast<uint32_t>(it->first % kLiveRing));
+    auto l = links.find(it->second.first);
+    auto link = l == links.end() ? nullptr : l->second;
+    uint32_t idx = static_cast<uint32_t>(it->first % kLiveRing);
     it = peer_requests.erase(it);
+    if (link) {
+      link->cancel(idx);  // a failed send closes the link, whose on_closed edits peer_requests
+      it = peer_requests.begin();
+    }
   }
 }
 
@@ -690,7 +705,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
     auto* self = static_cast<Impl*>(t->data);
     self->check_deadlines();
     if (++self->ticks % 50 == 0)
-      for (auto& [id, l] : self->links) l->ping();
+      for (auto& l : self->peer_links.snapshot()) l->ping();
     if (self->opts.live_seconds > 0 && mono_seconds() - self->t0 >= self->opts.live_seconds)
       return self->finish(true, "watched for " + std::to_string(self->opts.live_seconds) + " s");
     self->schedule();
@@ -726,6 +741,7 @@ std::string LivePeer::summary_json() const {
                       {"server_gone", I.n.server_gone},
                       {"epoch", I.epoch},
                       {"epoch_changes", I.n.epochs},
+                      {"tracked_chunks", I.chunks.size()},
                       {"bad_chunks", I.n.bad_chunks},
                       {"peer_timeouts", I.n.peer_timeouts},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},

@@ -37,6 +37,13 @@ class PeerLinks {
   void close_all(const std::string& why);
 
   Map& map() { return links_; }
+  // A copy to loop over when the body sends: a hard SCTP send error closes the link, which erases it from
+  // the map mid-loop.
+  std::vector<std::shared_ptr<p2p::PeerLink>> snapshot() const {
+    std::vector<std::shared_ptr<p2p::PeerLink>> all;
+    for (auto& [id, l] : links_) all.push_back(l);
+    return all;
+  }
   const Map& map() const { return links_; }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -25,6 +26,7 @@
 #include "util/blocking_work.h"
 #include "net/http_server.h"
 #include "util/clock.h"
+#include "util/json_fields.h"
 #include "util/log.h"
 #include "util/prometheus.h"
 
@@ -42,12 +44,17 @@ struct PeerNode::Impl {
   std::unique_ptr<net::HttpServer> metrics_http;
   std::unique_ptr<p2p::SignalClient> signal;
   std::shared_ptr<ChunkFile> file;
+  // Set when the peer stops: a long blocking job (re-verifying a big part file) ends early, so the
+  // loop it keeps alive lets SIGTERM win.
+  std::shared_ptr<std::atomic<bool>> cancel_blocking = std::make_shared<std::atomic<bool>>(false);
   Manifest manifest;
   std::unique_ptr<ChunkScheduler> sched;
   PeerLinks peer_links;
   PeerLinks::Map& links = peer_links.map();
   std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
   std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
+  static constexpr int kMaxBadServerCopies = 3;
+  std::map<uint32_t, int> server_bad_copies;  // chunk -> corrupt copies the server sent
   net::UvHandle<uv_timer_t> tick;
   bool started_swarm = false, finished = false, stopping = false, lookup_pending = false;
   double t0 = 0, t_first = 0, t_done = 0, server_retry_at = 0, next_lookup_at = 0, seed_until = 0, last_progress = 0;
@@ -60,7 +67,7 @@ struct PeerNode::Impl {
   uint64_t ticks = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0;
+    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0, duplicate_requests = 0, peak_link_uploads = 0;
     uint64_t dtls_mismatches = 0;
   } n;
   struct LinkRecord {
@@ -72,6 +79,26 @@ struct PeerNode::Impl {
     std::string cipher, remote_fingerprint;
   };
   std::map<std::string, LinkRecord> link_log;
+  // What a remote's rejects taught us. A `not_held` reject clears its claim on that chunk (until it
+  // announces the chunk again); a `busy` one rests the link, longer each time in a row; a remote that
+  // rejects kMaxRejectsInRow requests in a row for chunks it claims to hold is banned.
+  struct LinkTrust {
+    std::set<uint32_t> denied;
+    int rejects_in_row = 0;
+    double rest_until = 0;
+  };
+  static constexpr int kMaxRejectsInRow = 16;
+  std::map<std::string, LinkTrust> trust;
+  bool usable(const PeerLink& l, double now) const {
+    auto t = trust.find(l.remote());
+    return l.ready() && (t == trust.end() || now >= t->second.rest_until);
+  }
+  bool claims(const PeerLink& l, uint32_t i, double now) const {
+    if (!usable(l, now) || !l.remote_has(i)) return false;
+    auto t = trust.find(l.remote());
+    return t == trust.end() || !t->second.denied.count(i);
+  }
+  void on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReason why);
   std::vector<std::string> bad_peers;
 
   void fetch_manifest();
@@ -107,9 +134,19 @@ struct PeerNode::Impl {
   struct SendingUpload {
     std::weak_ptr<PeerLink> link;
     uint32_t idx;
+    std::string remote;
   };
   std::vector<SendingUpload> sending_uploads;  // uploads holding a slot until their pieces leave the link
   void release_sent_uploads();
+  // Per remote: the chunks it asked for that are waiting, being read or paced out. A duplicate request
+  // is answered by the copy already on its way; more than kMaxUploadsPerLink at once is refused (a burst
+  // of requests for one 64 MiB chunk queued dozens of copies of it).
+  static constexpr size_t kMaxUploadsPerLink = 16;
+  static constexpr size_t kMaxQueuedUpload = 8u << 20;  // bytes queued on a link before it gets `busy`
+  std::map<std::string, std::set<uint32_t>> uploads_by_link;
+  void upload_over(const std::string& remote, uint32_t idx) {
+    if (auto u = uploads_by_link.find(remote); u != uploads_by_link.end()) u->second.erase(idx);
+  }
   uint64_t upload_grants = 0;
   void grant_next_upload();
   void start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
@@ -121,6 +158,7 @@ struct PeerNode::Impl {
   void finish(bool ok, const std::string& msg);
   void progress(bool force);
   std::string bitfield_b64() const;
+  bool claims_all() const { return opts.test_lie == "claim" || opts.test_lie == "reject" || opts.test_lie == "busy"; }
   p2p::wire::Hello hello() const;
   void record(const PeerLink& l, const std::string& closed);
 };
@@ -128,14 +166,14 @@ struct PeerNode::Impl {
 std::string PeerNode::Impl::bitfield_b64() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; sched && i < sched->size(); ++i)
-    if (sched->state(i) == S::have || opts.test_lie == "claim") b.set(i);
+    if (sched->state(i) == S::have || claims_all()) b.set(i);
   return b.to_base64();
 }
 
 p2p::wire::Hello PeerNode::Impl::hello() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; i < sched->size(); ++i)
-    if (sched->state(i) == S::have || opts.test_lie == "claim") b.set(i);
+    if (sched->state(i) == S::have || claims_all()) b.set(i);
   std::string video = opts.test_lie == "wrong-video" ? "some-other-video" : manifest.video_id;
   return {opts.peer_id, video, static_cast<uint32_t>(manifest.chunks.size()), b.bytes()};
 }
@@ -157,10 +195,12 @@ void PeerNode::Impl::fetch_manifest() {
 void PeerNode::Impl::open_file() {
   file = std::make_shared<ChunkFile>(opts.output, manifest);
   auto f = file;
-  run_blocking<Result<std::vector<bool>>>(loop, [f] { return f->open(); }, [this](Result<std::vector<bool>> have) {
+  auto cancel = cancel_blocking;
+  run_blocking<Result<std::vector<bool>>>(loop, [f, cancel] { return f->open(cancel.get()); }, [this](Result<std::vector<bool>> have) {
+    if (stopping) return;
     if (!have) return finish(false, have.error());
     sched = std::make_unique<ChunkScheduler>(manifest.chunks.size());
-    spread_start = static_cast<uint32_t>(std::random_device{}() % manifest.chunks.size());
+    spread_start = static_cast<uint32_t>(std::random_device{}() % std::max<size_t>(1, manifest.chunks.size()));
     size_t resumed = 0;
     for (uint32_t i = 0; i < have->size(); ++i)
       if ((*have)[i]) {
@@ -187,7 +227,7 @@ void PeerNode::Impl::begin() {
     self->release_sent_uploads();
     self->grant_next_upload();
     if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
-      for (auto& [id, l] : self->links) l->ping();
+      for (auto& l : self->peer_links.snapshot()) l->ping();
     if (self->ticks % 250 == 0 && self->signal) {  // every 5 s: share it with the signaller
       std::map<std::string, double> rtts;
       for (auto& [id, l] : self->links)
@@ -203,6 +243,7 @@ void PeerNode::Impl::begin() {
 
 void PeerNode::Impl::schedule() {
   if (stopping || !sched) return;
+  if (opts.test_lie == "request-flood") return discover();  // TEST ONLY: it only finds victims
   if (sched->complete()) {
     if (!finished) complete();
     return;
@@ -211,10 +252,10 @@ void PeerNode::Impl::schedule() {
   // Steps 3 and 6: the server, while it serves. After a refusal only one probe goes out at a time,
   // and only once Retry-After has passed; chunks that connected peers hold are left to them.
   bool in_swarm = started_swarm && !links.empty();
-  auto peer_can_give = [this](uint32_t i) {
+  auto peer_can_give = [this, now](uint32_t i) {
     if (server_first.count(i)) return false;
     for (auto& [id, l] : links)
-      if (l->ready() && l->remote_has(i)) return true;
+      if (claims(*l, i, now)) return true;
     return false;
   };
   int slots = opts.server_slots == 0 ? 0 : server_refusing ? 1 : server_slots_now;
@@ -225,10 +266,10 @@ void PeerNode::Impl::schedule() {
     fetch_from_server(*idx);
   }
   // Step 5: peers, rarest first, to the least busy link that holds the chunk.
-  auto holders = [this](uint32_t i) {
+  auto holders = [this, now](uint32_t i) {
     int h = 0;
     for (auto& [id, l] : links)
-      if (l->ready() && l->remote_has(i)) h++;
+      if (claims(*l, i, now)) h++;
     return h;
   };
   bool peers_only = opts.server_slots == 0;
@@ -251,8 +292,9 @@ PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except) {
   static thread_local std::mt19937 rng{std::random_device{}()};
   PeerLink* best = nullptr;
   double best_cost = 0;
+  double now = mono_seconds();
   for (auto& [id, l] : links) {
-    if (l.get() == except || !l->ready() || !l->remote_has(idx) || l->requested(idx) ||
+    if (l.get() == except || !claims(*l, idx, now) || l->requested(idx) ||
         l->in_flight() >= static_cast<size_t>(opts.requests_per_link))
       continue;
     double cost = opts.peer_select == "random" ? std::uniform_real_distribution<double>(0, 1)(rng)
@@ -270,7 +312,8 @@ void PeerNode::Impl::endgame() {
   // the finish time. Ask a second peer for each chunk still in flight (BitTorrent's endgame); the first
   // copy wins and the other request is cancelled.
   if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing_list(1).size() > 0) return;
-  for (auto& [idx, owner] : peer_requests) {
+  auto in_flight = peer_requests;  // a send that fails closes a link, whose on_closed edits peer_requests
+  for (auto& [idx, owner] : in_flight) {
     auto first = links.find(owner.first);
     if (first == links.end()) continue;
     bool asked_twice = false;
@@ -331,12 +374,12 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
   if (r.status == 503) {
     n.refusals++;
     if (!server_refusing) log::info("content server over capacity; switching to the swarm (step 4)");
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (opts.signal_url.empty() && j.is_object() && j.value("signal_url", "") != "") {
-      opts.signal_url = j.value("signal_url", "");
-      if (j.contains("signal_urls") && j["signal_urls"].is_array()) {  // owner first, then the fail-over order
+    auto j = jsonf::parse_object(r.body);  // a lying server's {"signal_url":5} is ignored, not thrown
+    if (opts.signal_url.empty() && j && !jsonf::str_or(*j, "signal_url").empty()) {
+      opts.signal_url = jsonf::str_or(*j, "signal_url");
+      if (const auto* urls = jsonf::array(*j, "signal_urls")) {  // owner first, then the fail-over order
         std::string all;
-        for (auto& u : j["signal_urls"])
+        for (auto& u : *urls)
           if (u.is_string() && u.get<std::string>().find(',') == std::string::npos) all += (all.empty() ? "" : ",") + u.get<std::string>();
         if (!all.empty()) opts.signal_url = all;
       }
@@ -416,6 +459,14 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
       l.send_raw(std::string("\x63garbage"));
       return;
     }
+    if (opts.test_lie == "request-flood") {
+      // TEST ONLY: 5000 requests for chunk 0 at once; the copies that come back are dropped unread
+      // (a cancelled chunk's pieces are discarded quietly).
+      l.request(0);
+      l.cancel(0);
+      for (int k = 0; k < 5000; ++k) l.send_raw(p2p::wire::encode_request(0));
+      return;
+    }
     if (opts.test_lie == "flood") {
       // TEST ONLY: pieces nobody asked for, as fast as the link takes them.
       for (uint32_t k = 0; k < 64; ++k)
@@ -425,21 +476,18 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     schedule();
   };
   h.on_chunk = [this](PeerLink& l, uint32_t idx, std::string data) {
+    if (auto t = trust.find(l.remote()); t != trust.end()) t->second.rejects_in_row = 0;
     peer_requests.erase(idx);
-    for (auto& [id, other] : links)  // an endgame duplicate still in flight elsewhere is no longer needed
+    for (auto& other : peer_links.snapshot())  // an endgame duplicate still in flight elsewhere is no longer needed
       if (other.get() != &l && other->requested(idx)) other->cancel(idx);
     accept_chunk(idx, std::move(data), l.remote());
   };
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
-  h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
-  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason) {
-    // An endgame duplicate refused: the first request still runs under its own deadline.
-    if (auto it = peer_requests.find(idx); it != peer_requests.end() && it->second.first != l.remote()) return schedule();
-    if (hand_over(idx, l)) return schedule();
-    peer_requests.erase(idx);
-    if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+  h.on_have = [this](PeerLink& l, uint32_t idx) {
+    if (auto t = trust.find(l.remote()); t != trust.end()) t->second.denied.erase(idx);
     schedule();
   };
+  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason why) { on_reject(l, idx, why); };
   h.on_closed = [this](PeerLink& l, const std::string& why) {
     if (l.fingerprint_mismatch()) {
       n.dtls_mismatches++;
@@ -458,6 +506,8 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
     record(l, why);
+    trust.erase(l.remote());
+    uploads_by_link.erase(l.remote());
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
       if (it->second.first == l.remote() && hand_over(it->first, l)) {
         ++it;
@@ -471,6 +521,32 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
     if (!stopping) schedule();
   };
   return k;
+}
+
+void PeerNode::Impl::on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReason why) {
+  // What the reject says about the remote: not re-asked at once (that was a livelock against a remote
+  // that claims everything and rejects everything).
+  auto& t = trust[l.remote()];
+  ++t.rejects_in_row;
+  if (why == p2p::wire::RejectReason::not_held) {
+    t.denied.insert(idx);
+  } else {
+    t.rest_until = mono_seconds() + std::min(5.0, 0.1 * std::pow(2.0, std::min(t.rejects_in_row, 10) - 1));
+  }
+  bool ban = t.rejects_in_row >= kMaxRejectsInRow && why == p2p::wire::RejectReason::not_held;
+  auto it = peer_requests.find(idx);
+  if (it != peer_requests.end() && it->second.first != l.remote()) {
+    // An endgame duplicate refused: the first request still runs under its own deadline.
+  } else if (!hand_over(idx, l)) {
+    peer_requests.erase(idx);
+    if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
+    server_first.insert(idx);  // the server gets first go at it
+  }
+  if (ban) {
+    bad_peers.push_back(l.remote());
+    return peer_links.ban(l.remote(), "rejected " + std::to_string(t.rejects_in_row) + " requests in a row for chunks it claimed");
+  }
+  schedule();
 }
 
 void PeerNode::Impl::on_relay(const nlohmann::json& m) {
@@ -498,7 +574,15 @@ void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::str
           sched->set(idx, S::missing);
           std::string who = from_peer.empty() ? "the content server" : "peer " + from_peer;
           log::warn("chunk " + std::to_string(idx) + " from " + who + " failed SHA-256 verification; discarded");
-          if (!from_peer.empty()) {
+          if (from_peer.empty()) {
+            // A server that sends bad bytes is asked again only after a pause (1 s, 2 s, ...), and
+            // after kMaxBadServerCopies bad copies of one chunk the download stops with a clear error.
+            int bad = ++server_bad_copies[idx];
+            if (bad >= kMaxBadServerCopies)
+              return finish(false, "the content server sent " + std::to_string(bad) + " corrupt copies of chunk " +
+                                       std::to_string(idx) + " (SHA-256 mismatch); giving up");
+            server_retry_at = std::max(server_retry_at, mono_seconds() + static_cast<double>(1 << (bad - 1)));
+          } else {
             bad_peers.push_back(from_peer);
             peer_links.ban(from_peer, "sent a corrupt chunk");
           }
@@ -520,21 +604,31 @@ void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uin
   else n.from_peers += size;
   // Serve it from now on: tell the swarm and every connected peer.
   if (signal) signal->have(idx);
-  for (auto& [id, l] : links)
+  for (auto& l : peer_links.snapshot())
     if (l->ready()) l->send_have(idx);
 }
 
 void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
   if (opts.test_lie == "claim") return;  // TEST ONLY: a peer that never answers
+  if (opts.test_lie == "reject" || opts.test_lie == "busy")  // TEST ONLY: claims all, rejects every request
+    return link.reject(idx, opts.test_lie == "busy" ? p2p::wire::RejectReason::busy : p2p::wire::RejectReason::not_held);
   if (idx >= sched->size() || sched->state(idx) != S::have) {
     link.reject(idx, p2p::wire::RejectReason::not_held);
     return;
   }
-  if (link.queued_bytes() > (8u << 20) || (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
+  auto& mine = uploads_by_link[link.remote()];
+  if (mine.count(idx)) {  // a duplicate: the copy already on its way answers it
+    n.duplicate_requests++;
+    return;
+  }
+  if (mine.size() >= kMaxUploadsPerLink || link.queued_bytes() > kMaxQueuedUpload ||
+      (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
     n.rejected_uploads++;
     link.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
+  mine.insert(idx);
+  n.peak_link_uploads = std::max<uint64_t>(n.peak_link_uploads, mine.size());
   if (uploads >= opts.upload_slots) {
     // All slots busy: wait for one; the preference list decides who gets it (grant_next_upload).
     waiting_uploads.push_back({link.shared_from_this(), idx, mono_seconds()});
@@ -567,11 +661,17 @@ void PeerNode::Impl::run_upload_queue() {
 void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   auto f = file;
   bool corrupt = opts.test_corrupt_uploads;
-  run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt](Result<std::string> data) {
+  auto held = weak.lock();
+  std::string remote = held ? held->remote() : "";
+  held.reset();
+  run_blocking<Result<std::string>>(loop, [f, idx] { return f->read(idx); }, [this, weak, idx, corrupt, remote](Result<std::string> data) {
     auto l = weak.lock();
     bool sent = false;
     if (l && !l->closed() && !stopping) {
-      if (!data) {
+      // Checked again now that the bytes are here: a request granted from the waiting list must not pile
+      // a chunk onto a link whose queue filled up meanwhile.
+      if (!data || l->queued_bytes() > kMaxQueuedUpload) {
+        if (data) n.rejected_uploads++;
         l->reject(idx, p2p::wire::RejectReason::busy);
       } else {
         if (corrupt && !data->empty()) (*data)[data->size() / 2] ^= 0x5a;
@@ -585,9 +685,10 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
     // The slot is held until the link has handed the chunk to SCTP (release_sent_uploads), so
     // --upload-slots bounds uploads, not disk reads, and a slow link keeps its slot busy.
     if (sent && l->sending(idx)) {
-      sending_uploads.push_back({weak, idx});
+      sending_uploads.push_back({weak, idx, remote});
       return;
     }
+    upload_over(remote, idx);
     uploads--;
     grant_next_upload();
   });
@@ -600,6 +701,7 @@ void PeerNode::Impl::release_sent_uploads() {
       ++it;
       continue;
     }
+    upload_over(it->remote, it->idx);
     it = sending_uploads.erase(it);
     uploads--;
   }
@@ -615,7 +717,9 @@ void PeerNode::Impl::grant_next_upload() {
     for (size_t i = 0; i < waiting_uploads.size();) {
       auto l = waiting_uploads[i].link.lock();
       double waited_ms = (now - waiting_uploads[i].since) * 1000.0;
-      if (!l || l->closed() || waited_ms > static_cast<double>(opts.peer_timeout_ms) / 2) {
+      if (!l || l->closed() || waited_ms > static_cast<double>(opts.peer_timeout_ms) / 2 ||
+          l->queued_bytes() > kMaxQueuedUpload) {
+        if (l) upload_over(l->remote(), waiting_uploads[i].idx);
         if (l && !l->closed()) l->reject(waiting_uploads[i].idx, p2p::wire::RejectReason::busy);
         waiting_uploads.erase(waiting_uploads.begin() + static_cast<long>(i));
         continue;
@@ -646,10 +750,10 @@ void PeerNode::Impl::check_peer_deadlines() {
       // A peer that cannot deliver one chunk in time is dead or overloaded: drop it (its other
       // requests are re-queued by on_closed); a lookup may bring it back later.
       auto link = l->second;
+      peer_requests.erase(it);  // before sending: a failed send closes the link and edits the map
       link->cancel(idx);
       if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
       server_first.insert(idx);
-      it = peer_requests.erase(it);
       link->close("did not deliver chunk " + std::to_string(idx) + " within " + std::to_string(opts.peer_timeout_ms) + " ms");
       it = peer_requests.begin();  // on_closed edited the map
       continue;
@@ -703,6 +807,7 @@ void PeerNode::Impl::progress(bool force) {
 void PeerNode::Impl::finish(bool ok, const std::string& msg) {
   if (stopping) return;
   stopping = true;  // the message goes to `done` only: the role prints it once
+  cancel_blocking->store(true);
   tick.reset();
   for (auto& [id, l] : links) record(*l, "");
   peer_links.close_all("peer stopping");
@@ -856,6 +961,8 @@ std::string PeerNode::summary_json() const {
                       {"unreachable_peers", I.n.unreachable},
                       {"resumed_chunks", I.n.resumed},
                       {"uploads_refused_busy", I.n.rejected_uploads},
+                      {"upload_requests_duplicate", I.n.duplicate_requests},
+                      {"upload_requests_peak_per_link", I.n.peak_link_uploads},
                       {"links", links}};
   return j.dump(2);
 }

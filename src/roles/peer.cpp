@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "config/options.h"
 #include "hybridnode/ids.h"
@@ -83,7 +84,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"test-far-delay-ms", Type::integer, "0", "TEST ONLY: hold messages to far peers this long", 0, 10000},
           {"test-near-delay-ms", Type::integer, "0", "TEST ONLY: hold messages to other peers this long", 0, 10000},
           {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
-          {"test-lie", Type::string, "", "TEST ONLY: claim | wrong-video | flood"},
+          {"test-lie", Type::string, "", "TEST ONLY: claim | wrong-video | flood | reject | busy | request-flood"},
           {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
       }};
   config::Options o;
@@ -129,8 +130,9 @@ int run_peer(const std::vector<std::string>& args) {
   po.test_corrupt_uploads = o.boolean("test-corrupt-uploads");
   po.test_send_garbage = o.boolean("test-send-garbage");
   po.test_lie = o.str("test-lie");
-  if (!po.test_lie.empty() && po.test_lie != "claim" && po.test_lie != "wrong-video" && po.test_lie != "flood") {
-    std::cerr << "error: --test-lie: claim, wrong-video or flood\n";
+  static const std::set<std::string> lies = {"claim", "wrong-video", "flood", "reject", "busy", "request-flood"};
+  if (!po.test_lie.empty() && !lies.count(po.test_lie)) {
+    std::cerr << "error: --test-lie: claim, wrong-video, flood, reject, busy or request-flood\n";
     return 2;
   }
   if (!po.test_lie.empty()) log::warn("TEST MODE: this peer lies (" + po.test_lie + ")");
