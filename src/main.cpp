@@ -1,12 +1,14 @@
 // hybridnode: one binary, three roles (server, signal, peer) plus the ingest command.
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "config/options.h"
 #include "roles/roles.h"
+#include "util/json_limits.h"
 
 namespace {
 
@@ -26,7 +28,8 @@ std::string role_from_config(const std::vector<std::string>& args, std::string& 
     else if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
     if (path.empty()) continue;
     std::ifstream in(path);
-    auto j = nlohmann::json::parse(in, nullptr, false);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto j = hn::parse_json_bounded(text);
     if (j.is_object() && j.contains("role") && j["role"].is_string()) return j["role"].get<std::string>();
     if (!j.is_object()) {
       auto r = hn::config::parse({"hybridnode", {}, 0}, {"--config=" + path});

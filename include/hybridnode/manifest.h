@@ -41,7 +41,7 @@ inline constexpr double kMaxChunkDuration = 600;
 
 // Upper bounds that keep a manifest from the network from exhausting memory.
 inline constexpr size_t kMaxManifestBytes = 64u << 20;
-inline constexpr size_t kMaxChunksPerVideo = 1u << 20;
+inline constexpr size_t kMaxChunksPerVideo = 1u << 18;  // = the signaller's swarm cap (docs/security.md)
 inline constexpr uint64_t kMinChunkSize = 4096;
 inline constexpr uint64_t kMaxChunkSize = 64u << 20;
 

@@ -18,6 +18,14 @@ struct SignalServerOptions {
   uint64_t max_message_bytes = 1 << 20;
   double rate_per_second = 200;        // messages per connection, token bucket
   double rate_burst = 400;
+  // Bytes per connection, a second bucket beside the messages one: a client streaming large messages under
+  // the message rate would otherwise take the loop from everyone (0: burst = 2 x max_message_bytes).
+  double rate_bytes_per_second = 256 * 1024;
+  double rate_bytes_burst = 0;
+  // Outgoing WebSocket bytes queued across all connections; past it, connections that are behind are dropped.
+  size_t max_total_queued_bytes = 64 << 20;
+  // Bitfield bytes held for all members (2^18 chunks = 32 KiB per member at most); past it joins are refused.
+  size_t max_bitfield_bytes = 128 << 20;
   uint32_t lookup_max = 8;             // peers returned per chunk by default (a lookup may ask for up to 50)
   size_t max_connections = 100000;
   // Sharing swarms with sibling signallers (docs/scaling.md): "HOST:PORT" of Redis, and this instance's

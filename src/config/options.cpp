@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "net/address.h"
+#include "util/json_limits.h"
 
 namespace hn::config {
 namespace {
@@ -196,6 +197,8 @@ class Parser {
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string text = ss.str();
+    if (!json_depth_within(text))
+      return make_error("config " + path + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);

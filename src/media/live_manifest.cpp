@@ -6,6 +6,7 @@
 
 #include "hybridnode/ids.h"
 #include "hybridnode/manifest.h"
+#include "util/json_limits.h"
 
 namespace hn::media {
 
@@ -53,7 +54,7 @@ std::string live_swarm_key(const std::string& video_id, const std::string& epoch
 
 Result<LiveManifest> live_manifest_from_json(const std::string& text) {
   if (text.size() > kMaxManifestBytes) return make_error("live manifest too large");
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_json_bounded(text);
   if (!j.is_object()) return make_error("live manifest is not a JSON object");
   LiveManifest m;
   try {

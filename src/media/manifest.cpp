@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hybridnode/ids.h"
+#include "util/json_limits.h"
 
 namespace hn {
 
@@ -52,8 +53,8 @@ Result<void> check_manifest(const Manifest& m) {
 
 Result<Manifest> manifest_from_json(const std::string& text) {
   if (text.size() > kMaxManifestBytes) return make_error("manifest: too large");
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error("manifest: not valid JSON");
+  json j = parse_json_bounded(text);
+  if (j.is_discarded()) return make_error("manifest: not valid JSON (or nested too deep)");
   if (!j.is_object()) return make_error("manifest: not a JSON object");
   auto str = [&](const char* k, std::string& out) -> bool {
     auto it = j.find(k);

@@ -76,8 +76,10 @@ void HttpConnection::arm_timer(uint64_t ms) {
 void HttpConnection::update_poll() {
   if (state_ == State::closed) return;
   int events = 0;
+  // The input cap holds in every state, paced ones too: a client streaming while its paced body waits
+  // for the rate limit must not grow in_ (issue 22: 256 MiB in 0.6 s before).
   if (!peer_eof_ && in_.size() < kMaxBufferedInput) events |= UV_READABLE;
-  if (state_ == State::writing) events |= UV_WRITABLE;
+  if (state_ == State::writing && !rate_paused_) events |= UV_WRITABLE;
   if (events == 0) uv_poll_stop(poll_.get());
   else uv_poll_start(poll_.get(), events, on_poll);
 }
@@ -142,6 +144,10 @@ void HttpConnection::read_socket() {
 }
 
 void HttpConnection::parse_input() {
+  // A response finished synchronously inside dispatch() lands here again (finish_response); the loop
+  // below carries on instead, so pipelined requests never deepen the stack (issue 22: ~5 000 levels).
+  if (parsing_) return;
+  parsing_ = true;
   const http_parser_settings& settings = parser_settings();
   while (state_ == State::reading && !in_.empty()) {
     size_t n = http_parser_execute(&parser_, &settings, in_.data(), in_.size());
@@ -153,12 +159,14 @@ void HttpConnection::parse_input() {
       continue;
     }
     if (err != HPE_OK) {
+      parsing_ = false;
       if (parse_error_status_ != 0) reject(parse_error_status_, parse_error_message_);
       else reject(400, std::string("malformed request: ") + http_errno_description(err));
       return;
     }
     in_.erase(0, n);
   }
+  parsing_ = false;
   if (state_ != State::closed) update_poll();
 }
 
@@ -442,7 +450,7 @@ uint64_t HttpConnection::pace(uint64_t want) {
   if (wait_ms == 0) return want;
   rate_paused_ = true;
   pause_ms_ = wait_ms;
-  uv_poll_start(poll_.get(), peer_eof_ ? 0 : UV_READABLE, on_poll);
+  update_poll();
   uv_timer_start(timer_.get(), on_timer, wait_ms, 0);
   return 0;
 }

@@ -76,6 +76,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool rate_paused_ = false;
   uint64_t last_progress_ns_ = 0;  // pacing keeps the send timeout: no progress past it (plus one pause) closes
   uint64_t pause_ms_ = 0;
+  bool parsing_ = false;  // parse_input() is on the stack: a nested call leaves the work to its loop
   SendDrain drain_;  // last: destroyed first, while fd_ is still open
 };
 

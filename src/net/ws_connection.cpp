@@ -109,13 +109,18 @@ size_t WsConnection::queued_bytes() const { return ctx_ ? wslay_event_get_queued
 
 bool WsConnection::send_text(std::string_view text) {
   if (!open() || !wslay_event_get_write_enabled(ctx_) || wslay_event_get_close_sent(ctx_)) return false;
-  if (queued_bytes() + text.size() > limits_.max_queued_bytes) {
+  size_t queued = queued_bytes();
+  // Over the process budget, only a connection with nothing queued may add (its bytes usually go straight
+  // to the socket); one already behind is the kind that fills memory, so it goes.
+  bool process_full = limits_.budget && queued > 0 && limits_.budget->used + text.size() > limits_.budget->cap;
+  if (queued + text.size() > limits_.max_queued_bytes || process_full) {
     // A reader this slow would make us buffer without bound: drop it.
-    close(kWsPolicyViolation, "too slow: outgoing queue full");
+    close(kWsPolicyViolation, process_full ? "too slow: server outgoing memory full" : "too slow: outgoing queue full");
     return false;
   }
   wslay_event_msg msg = {WSLAY_TEXT_FRAME, reinterpret_cast<const uint8_t*>(text.data()), text.size()};
   if (wslay_event_queue_msg(ctx_, &msg) != 0) return false;
+  account();
   auto keep = shared_from_this();
   pump(false, true);
   return true;
@@ -153,6 +158,14 @@ void WsConnection::on_poll(uv_poll_t* h, int status, int events) {
   self->pump((events & (UV_READABLE | UV_DISCONNECT)) != 0, (events & UV_WRITABLE) != 0);
 }
 
+void WsConnection::account() {
+  if (!limits_.budget) return;
+  size_t now = open() ? queued_bytes() : 0;
+  limits_.budget->used = limits_.budget->used - std::min(limits_.budget->used, accounted_) + now;
+  limits_.budget->peak = std::max(limits_.budget->peak, limits_.budget->used);
+  accounted_ = now;
+}
+
 void WsConnection::pump(bool readable, bool writable) {
   if (!open()) return;
   read_this_wakeup_ = 0;
@@ -176,6 +189,7 @@ void WsConnection::pump(bool readable, bool writable) {
     finish(code, "closed");
     return;
   }
+  account();
   update_poll();
 }
 
@@ -189,6 +203,7 @@ void WsConnection::update_poll() {
 void WsConnection::finish(uint16_t code, const std::string& reason) {
   if (finished_) return;
   finished_ = true;
+  account();  // open() is false now: our share goes back
   poll_.reset();
   close_timer_.reset();
   fd_.reset();

@@ -16,12 +16,21 @@ struct wslay_event_context;
 
 namespace hn::net {
 
+// Outgoing bytes queued by every connection that shares it (one per server, not a global: embedders may
+// run several). Past `cap`, a connection that is already behind is dropped instead of queueing more.
+struct WsMemoryBudget {
+  size_t cap = 64 << 20;
+  size_t used = 0;
+  size_t peak = 0;  // highest `used` seen
+};
+
 struct WsLimits {
   uint64_t max_message_bytes = 1 << 20;   // larger frames/messages: closed with 1009
   size_t max_queued_bytes = 8 << 20;      // a reader this far behind is dropped
   // Socket bytes read per loop wakeup: a flood from the remote is taken in slices, so timers, signals
   // and other sockets run in between (the rest is read on the next turn; polling is level-triggered).
   size_t read_budget_bytes = 64 << 10;
+  std::shared_ptr<WsMemoryBudget> budget; // optional process-wide cap on outgoing bytes
 };
 
 // RFC 6455 close codes used here.
@@ -61,6 +70,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void pump(bool readable, bool writable);
   void update_poll();
   void finish(uint16_t code, const std::string& reason);
+  void account();  // brings limits_.budget->used up to date with our queue
 
   friend struct WsCallbacks;
   uv_loop_t* loop_;
@@ -76,6 +86,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   UvHandle<uv_timer_t> close_timer_;
   bool finished_ = false;
   bool peer_eof_ = false;
+  size_t accounted_ = 0;   // our share of limits_.budget->used
 };
 
 }  // namespace hn::net

@@ -286,6 +286,7 @@ void PeerLink::drop_queued_pieces(uint32_t index) {
 
 bool PeerLink::send_chunk(uint32_t index, const std::string& data) {
   if (!remote_wants_.count(index)) return false;  // cancelled (or never asked for)
+  largest_chunk_ = std::max(largest_chunk_, data.size());
   for (size_t off = 0; off < data.size(); off += block_) {
     size_t n = std::min(block_, data.size() - off);
     std::string m = wire::encode_piece_header(index, static_cast<uint32_t>(off), static_cast<uint32_t>(data.size()));
@@ -307,6 +308,17 @@ void PeerLink::reject(uint32_t index, wire::RejectReason why) {
 }
 
 void PeerLink::enqueue(std::string msg) {
+  if (closed_ || overrun_) return;
+  if (queued_bytes_ + msg.size() > queue_cap()) {
+    // Dropped on the next turn of the loop, not here: callers may be iterating over the links.
+    overrun_ = true;
+    log::warn("link " + remote_ + ": outgoing queue over " + std::to_string(queue_cap() >> 20) + " MiB; the peer is not reading");
+    std::weak_ptr<PeerLink> weak = weak_from_this();
+    hub_.post([weak] {
+      if (auto self = weak.lock()) self->fail("outgoing queue full: peer not reading");
+    });
+    return;
+  }
   if (cfg_.test_send_delay_ms == 0) return send_now(std::move(msg));
   uint64_t now = uv_now(hub_.loop());
   queued_bytes_ += msg.size();

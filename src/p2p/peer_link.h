@@ -23,6 +23,13 @@ namespace hn::p2p {
 
 class PeerLink : public std::enable_shared_from_this<PeerLink> {
  public:
+  // Serving stops adding chunks to a link queued past kServeQueueBytes; every other message (pong,
+  // reject, have, ...) is small, so a queue past that + the largest chunk we sent + kQueueSlack means
+  // the remote is not reading while it makes us answer: the message is dropped and so is the link.
+  static constexpr size_t kServeQueueBytes = 8u << 20;
+  static constexpr size_t kQueueSlack = 1u << 20;
+  size_t queue_cap() const { return kServeQueueBytes + largest_chunk_ + kQueueSlack; }
+
   struct Handlers {
     std::function<void(PeerLink&)> on_ready;  // hellos exchanged: requests may flow
     std::function<void(PeerLink&, uint32_t index, std::string data)> on_chunk;  // assembled, NOT verified
@@ -62,6 +69,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   const std::string& remote() const { return remote_; }
   bool ready() const { return ready_; }
+  bool outbound() const { return controlling_; }  // we dialled (sent the offer)
   bool ever_ready() const { return ever_ready_; }
   bool closed() const { return closed_; }
   bool remote_has(uint32_t index) const { return remote_have_.get(index); }
@@ -116,6 +124,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::deque<std::pair<uint64_t, std::string>> delayed_;  // (due ms on the loop clock, message): test delay
   net::UvHandle<uv_timer_t> delay_timer_;
   size_t queued_bytes_ = 0;
+  size_t largest_chunk_ = 0;
+  bool overrun_ = false;  // queue cap hit: the link is being dropped
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::string pair_;
   size_t block_ = wire::kBlockSize;  // piece data per message, within the remote's a=max-message-size

@@ -72,6 +72,7 @@ void SignalClient::connect() {
                 }});
     nlohmann::json join = {{"type", "join"}, {"video", id_.video}, {"peer", id_.peer}, {"chunk_count", id_.chunk_count}};
     if (bitfield_) join["have"] = bitfield_();
+    if (!resume_.empty()) join["resume"] = resume_;  // proves a move from a signaller that died
     send(join);
   });
 }
@@ -124,6 +125,7 @@ void SignalClient::on_message(std::string_view text) {
   const std::string& type = *type_field;
   if (type == "joined") {
     joined_ = true;
+    if (j.contains("resume") && j["resume"].is_string()) resume_ = j["resume"].get<std::string>();
     backoff_ms_ = 500;
     failures_ = 0;
     if (handlers_.on_joined) handlers_.on_joined();

@@ -59,6 +59,7 @@ class SignalClient {
   net::UvHandle<uv_timer_t> timer_;      // reconnect back-off
   net::UvHandle<uv_timer_t> heartbeat_;
   bool joined_ = false, stopped_ = false, connecting_ = false;
+  std::string resume_;  // from the last `joined`: shown on the next join to move our id between signallers
   uint64_t backoff_ms_ = 500, next_lookup_ = 0;
   std::vector<std::string> urls_;
   size_t url_index_ = 0;

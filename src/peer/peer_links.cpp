@@ -1,5 +1,9 @@
 #include "peer/peer_links.h"
 
+#include <algorithm>
+
+#include "util/clock.h"
+
 namespace hn {
 
 using p2p::PeerLink;
@@ -14,8 +18,9 @@ Result<void> PeerLinks::init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks ho
   return {};
 }
 
-PeerLink& PeerLinks::connect(const std::string& peer, bool controlling) {
+PeerLink& PeerLinks::connect(const std::string& peer, bool controlling, uint64_t connect_timeout_ms) {
   PeerLink::Config cfg;
+  if (connect_timeout_ms != 0) cfg.connect_timeout_ms = connect_timeout_ms;
   cfg.ice = {opts_->stun, opts_->turn, opts_->turn_user, opts_->turn_pass, opts_->host_candidates, opts_->relay_only};
   cfg.mtu = opts_->mtu;
   cfg.dtls = dtls_;
@@ -47,6 +52,9 @@ void PeerLinks::on_relay(const nlohmann::json& m) {
   if (from.empty() || from == opts_->peer_id || banned_.count(from)) return;
   auto it = links_.find(from);
   if (type == "offer") {
+    double now = mono_seconds();
+    auto last = offered_at_.find(from);
+    if (last != offered_at_.end() && now - last->second < kOfferIntervalS) return;  // offers per remote limited
     if (it != links_.end()) {
       // Both sides dialled each other: the lower peer id keeps its outgoing link.
       if (it->second->ready() || opts_->peer_id < from) return;
@@ -55,11 +63,38 @@ void PeerLinks::on_relay(const nlohmann::json& m) {
       old->close("replaced by the remote's offer");
       hub_->post([old] {});
     }
-    if (links_.size() >= static_cast<size_t>(opts_->max_links) * 2) return;  // inbound room: serving is part of the deal
-    connect(from, false).on_signal(m);
+    if (!make_inbound_room(now)) return;
+    offered_at_[from] = now;
+    if (offered_at_.size() > 4096)  // remembered only as long as it matters
+      for (auto o = offered_at_.begin(); o != offered_at_.end();)
+        o = now - o->second >= kOfferIntervalS ? offered_at_.erase(o) : std::next(o);
+    connect(from, false, kInboundConnectMs).on_signal(m);
   } else if (it != links_.end()) {
     it->second->on_signal(m);
   }
+}
+
+bool PeerLinks::make_inbound_room(double now) {
+  size_t half_open = 0;
+  std::string oldest;
+  double oldest_at = now + 1;
+  for (const auto& [id, l] : links_) {
+    if (l->outbound() || l->ever_ready() || l->closed()) continue;
+    half_open++;
+    auto o = offered_at_.find(id);
+    double at = o == offered_at_.end() ? 0 : o->second;
+    if (at < oldest_at) {
+      oldest_at = at;
+      oldest = id;
+    }
+  }
+  size_t max_half_open = std::max<size_t>(1, static_cast<size_t>(opts_->max_links) / 2);
+  bool table_full = links_.size() >= static_cast<size_t>(opts_->max_links) * 2;  // inbound room: serving is part of the deal
+  if (!table_full && half_open < max_half_open) return true;
+  if (oldest.empty()) return false;  // full of links that work: they stay
+  auto victim = links_.at(oldest);
+  victim->close("half-open inbound link displaced by a newer offer");
+  return true;
 }
 
 bool PeerLinks::dialable(const std::string& peer) const {

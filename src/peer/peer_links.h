@@ -28,9 +28,15 @@ class PeerLinks {
 
   // Makes the DTLS certificate (or loads --dtls-cert/--dtls-key).
   Result<void> init(p2p::P2pHub* hub, const PeerOptions* opts, Hooks hooks);
-  p2p::PeerLink& connect(const std::string& peer, bool controlling);
+  p2p::PeerLink& connect(const std::string& peer, bool controlling, uint64_t connect_timeout_ms = 0);
   // An offer, answer or candidate relayed by the signaller; offers open inbound links (up to 2x max links).
+  // Against offers that never connect (issue 22: 16 Sybils cut a seeder off): one new inbound link per
+  // remote per kOfferIntervalS, half-open inbound links time out after kInboundConnectMs and take at most
+  // half of max links (the rest stays ours to dial), and when they are full the oldest one makes room.
+  // Links that came up are never displaced by offers.
   void on_relay(const nlohmann::json& m);
+  static constexpr double kOfferIntervalS = 5;
+  static constexpr uint64_t kInboundConnectMs = 8000;  // ICE + DTLS + SCTP: seconds even over TURN
   // True when `peer` is worth dialling: not us, not linked, not banned.
   bool dialable(const std::string& peer) const;
   void ban(const std::string& peer, const std::string& why);
@@ -53,6 +59,8 @@ class PeerLinks {
   Map links_;
   std::set<std::string> banned_;
   std::shared_ptr<p2p::DtlsIdentity> dtls_;
+  std::map<std::string, double> offered_at_;  // remote -> when its offer last opened an inbound link
+  bool make_inbound_room(double now);
 };
 
 }  // namespace hn

@@ -27,6 +27,9 @@ int run_signal(const std::vector<std::string>& args) {
           {"max-message-bytes", Type::integer, "1048576", "largest WebSocket message (1009 close past it)", 1024, 64 << 20},
           {"rate", Type::number, "200", "messages per second per connection", 1, 1000000},
           {"burst", Type::number, "400", "message burst per connection", 1, 1000000},
+          {"rate-bytes", Type::integer, "262144", "bytes per second per connection", 1024, INT64_MAX},
+          {"burst-bytes", Type::integer, "0", "byte burst per connection (0: twice --max-message-bytes)", 0, INT64_MAX},
+          {"max-queued-total", Type::integer, "67108864", "outgoing bytes queued for all connections together", 1 << 20, INT64_MAX},
           {"lookup-max", Type::integer, "8", "peers returned per chunk by default", 1, 50},
           {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
           {"port-file", Type::string, "", "write the bound port here once listening"},
@@ -42,6 +45,9 @@ int run_signal(const std::vector<std::string>& args) {
   so.max_message_bytes = static_cast<uint64_t>(o.integer("max-message-bytes"));
   so.rate_per_second = o.number("rate");
   so.rate_burst = o.number("burst");
+  so.rate_bytes_per_second = static_cast<double>(o.integer("rate-bytes"));
+  so.rate_bytes_burst = static_cast<double>(o.integer("burst-bytes"));
+  so.max_total_queued_bytes = static_cast<size_t>(o.integer("max-queued-total"));
   so.lookup_max = static_cast<uint32_t>(o.integer("lookup-max"));
   so.max_connections = static_cast<size_t>(o.integer("max-connections"));
 

@@ -1,8 +1,13 @@
 #include "signal/federation.h"
 
+#include <openssl/crypto.h>
+
 #include <set>
 
+#include "media/sha256.h"
+#include "signal/signal_message.h"
 #include "util/clock.h"
+#include "util/json_limits.h"
 #include "util/log.h"
 
 namespace hn::signal {
@@ -152,12 +157,13 @@ void Federation::publish_join(ConnId local) {
   if (m == nullptr || video == nullptr) return;
   bus_.publish(swarm_channel(*video), nlohmann::json({{"ev", "join"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer},
                                                       {"chunk_count", m->have.size()}, {"bitfield", m->have.to_base64()},
-                                                      {"uploads", m->uploads}}).dump());
+                                                      {"uploads", m->uploads}, {"proof", local_proof_[local]}}).dump());
 }
 
-void Federation::joined(ConnId local) {
+void Federation::joined(ConnId local, const std::string& proof) {
   const std::string* video = registry_.video_of(local);
   if (video == nullptr) return;
+  local_proof_[local] = proof;
   watch(*video);
   publish_join(local);
 }
@@ -173,6 +179,7 @@ void Federation::had(ConnId local, const std::vector<uint32_t>& chunks) {
 void Federation::bitfield(ConnId local) { publish_join(local); }
 
 void Federation::leaving(ConnId local) {
+  local_proof_.erase(local);
   const Member* m = registry_.member(local);
   const std::string* video = registry_.video_of(local);
   if (m == nullptr || video == nullptr) return;
@@ -187,16 +194,19 @@ void Federation::leaving(ConnId local) {
   }
 }
 
-bool Federation::evict_remote(const std::string& video, const std::string& peer) {
+Federation::Move Federation::evict_remote(const std::string& video, const std::string& peer, const std::string& resume) {
   auto c = registry_.conn_of(video, peer);
-  if (!c || !is_remote(*c)) return false;
+  if (!c || !is_remote(*c)) return Move::not_remote;
   auto it = remote_.find(*c);
-  if (it != remote_.end()) {
-    remote_by_key_.erase(it->second.inst + "\n" + video + "\n" + peer);
-    remote_.erase(it);
-  }
+  if (it == remote_.end()) return Move::refused;
+  const std::string presented = resume.empty() ? "" : sha256_hex(resume.data(), resume.size());
+  if (presented.empty() || presented.size() != it->second.proof.size() ||
+      CRYPTO_memcmp(presented.data(), it->second.proof.data(), presented.size()) != 0)
+    return Move::refused;
+  remote_by_key_.erase(it->second.inst + "\n" + video + "\n" + peer);
+  remote_.erase(it);
   registry_.leave(*c);
-  return true;
+  return Move::moved;
 }
 
 void Federation::relay(ConnId remote, nlohmann::json msg) {
@@ -208,7 +218,7 @@ void Federation::relay(ConnId remote, nlohmann::json msg) {
 }
 
 void Federation::on_message(const std::string& channel, const std::string& payload) {
-  auto m = nlohmann::json::parse(payload, nullptr, false);
+  auto m = parse_json_bounded(payload);
   if (!m.is_object() || !m.contains("ev") || !m["ev"].is_string()) return;  // not ours: ignored
   try {
     std::string ev = m["ev"];
@@ -261,8 +271,9 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
       return;
     }
     const auto& count = m.at("chunk_count");
-    if (!count.is_number_unsigned() || count.get<uint64_t>() > UINT32_MAX) return;
+    if (!count.is_number_unsigned() || count.get<uint64_t>() > kMaxChunkCount) return;
     ConnId id = remote_id(inst, video, peer, true);
+    if (m.contains("proof") && m["proof"].is_string()) remote_[id].proof = m["proof"].get<std::string>();
     if (auto err = registry_.join(id, video, peer, count.get<uint32_t>(), std::move(bits), mono_seconds())) {
       // e.g. the same peer id on two instances, or a different chunk count: not shared.
       remote_by_key_.erase(inst + "\n" + video + "\n" + peer);

@@ -34,15 +34,19 @@ class Federation {
   void start();
   static bool is_remote(ConnId c) { return (c & kRemoteBit) != 0; }
 
-  // Local events, published to the other instances.
-  void joined(ConnId local);
+  // Local events, published to the other instances. `proof`: SHA-256 (hex) of the resume token the member
+  // got in its `joined` reply; siblings keep it so only that member can move its id to them.
+  void joined(ConnId local, const std::string& proof);
   void had(ConnId local, const std::vector<uint32_t>& chunks);
   void bitfield(ConnId local);
   void leaving(ConnId local);  // call before the registry forgets the connection
   void relay(ConnId remote, nlohmann::json msg);
-  // A peer that joins here while a sibling still lists it (it moved after its instance died): the local
-  // join wins and the stale remote entry goes.
-  bool evict_remote(const std::string& video, const std::string& peer);
+  // A peer that joins here while a sibling still lists it (it moved after its instance died). The move
+  // must be proven: `resume` (the token from its first `joined`) must hash to the proof the sibling
+  // published; then the stale remote entry goes. A claim without it is refused: ids stay bound to the
+  // connection that joined first, across instances.
+  enum class Move { not_remote, moved, refused };
+  Move evict_remote(const std::string& video, const std::string& peer, const std::string& resume);
 
   bool redis_up() const { return bus_.up(); }
   size_t remote_members() const { return remote_.size(); }
@@ -56,6 +60,7 @@ class Federation {
   struct Remote {
     std::string inst, video, peer;
     double confirmed = 0;  // last join/have/roll-call naming it; entries its instance stops naming age out
+    std::string proof;     // SHA-256 of its resume token, as its instance published it
   };
   void on_message(const std::string& channel, const std::string& payload);
   void on_swarm_event(const nlohmann::json& m);
@@ -79,6 +84,7 @@ class Federation {
   RedisBus bus_;
   net::UvHandle<uv_timer_t> timer_;
   std::map<std::string, int> local_swarms_;  // video -> local members
+  std::unordered_map<ConnId, std::string> local_proof_;
   std::unordered_map<ConnId, Remote> remote_;
   std::map<std::string, ConnId> remote_by_key_;
   std::map<std::string, double> inst_seen_;

@@ -1,6 +1,7 @@
 #include "signal/signal_message.h"
 
 #include "hybridnode/ids.h"
+#include "util/json_limits.h"
 
 namespace hn::signal {
 
@@ -58,6 +59,7 @@ std::optional<SignalError> get_indices(const json& j, const char* key, std::vect
 }  // namespace
 
 std::variant<Message, SignalError> parse_message(std::string_view text, MessageRef* ref) {
+  if (!json_depth_within(text)) return SignalError{"bad_json", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return SignalError{"bad_json", "message is not valid JSON"};
   if (!j.is_object()) return SignalError{"bad_json", "message must be a JSON object"};
@@ -77,6 +79,7 @@ std::variant<Message, SignalError> parse_message(std::string_view text, MessageR
     if (!is_peer_id(m.peer)) return bad("peer id must be 1-64 of [A-Za-z0-9_-]");
     if ((e = get_uint(j, "chunk_count", m.chunk_count, kMaxChunkCount))) return *e;
     if (m.chunk_count == 0) return bad("chunk_count must be at least 1");
+    if ((e = get_string(j, "resume", m.resume, 64, false))) return *e;
     if ((e = get_string(j, "have", have, kMaxChunkCount / 6 + 8, false))) return *e;
     if (!Bitfield::from_base64(have, m.bitfield)) return SignalError{"bad_bitfield", "'have' is not valid base64"};
   } else if (t == "have") {

@@ -15,7 +15,10 @@ namespace hn::signal {
 
 inline constexpr size_t kMaxLookupChunks = 256;
 inline constexpr size_t kMaxHaveChunks = 65536;
-inline constexpr uint32_t kMaxChunkCount = 1u << 20;
+// Chunks in a swarm; a member's bitfield is at most kMaxChunkCount / 8 = 32 KiB (the manifest has the same cap).
+inline constexpr uint32_t kMaxChunkCount = 1u << 18;
+// Peer ids in one lookup reply: 256 chunks x 50 peers x 64-byte ids would be ~850 KB for a 1.3 KB request.
+inline constexpr size_t kMaxLookupReplyBytes = 64 * 1024;
 inline constexpr size_t kMaxRelayBytes = 64 * 1024;  // SDP and candidates
 
 struct Message {
@@ -24,6 +27,7 @@ struct Message {
   std::string type_name;
   std::string id;  // optional request id, echoed in the reply
   std::string video, peer, to;
+  std::string resume;  // join: the token of an earlier join, to move this peer id from a sibling signaller
   uint32_t chunk_count = 0, max = 0, uploads = 0;
   std::vector<uint8_t> bitfield;
   std::vector<uint32_t> chunks;

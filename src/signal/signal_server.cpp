@@ -1,9 +1,12 @@
 // Wires WebSocket connections to the swarm registry: one message in, zero or more messages out.
 #include "hybridnode/signal_server.h"
 
+#include <openssl/rand.h>
+
 #include <map>
 #include <unordered_map>
 
+#include "media/sha256.h"
 #include "net/http_server.h"
 #include "net/origin_list.h"
 #include "net/ws_connection.h"
@@ -23,15 +26,24 @@ using signal::SignalError;
 
 namespace {
 
+std::string random_token() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return "";  // no token: the member simply cannot move
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s += hex[c >> 4];
+    s += hex[c & 15];
+  }
+  return s;
+}
+
 // Drops messages past a steady rate; a connection that keeps flooding is closed.
 struct TokenBucket {
   double tokens, rate, burst, last;
-  bool take(double now) {
+  void refill(double now) {
     tokens = std::min(burst, tokens + (now - last) * rate);
     last = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
   }
 };
 }  // namespace
@@ -44,10 +56,17 @@ struct SignalServer::Impl {
   std::unique_ptr<signal::Federation> federation;  // null without --redis
   struct Conn {
     std::shared_ptr<net::WsConnection> ws;
-    TokenBucket bucket;
+    TokenBucket bucket;  // messages
+    TokenBucket bytes;   // bytes: large messages under the message rate are still limited
     double last_seen;
     uint32_t dropped = 0;
+    double dropped_bytes = 0;
   };
+  std::shared_ptr<net::WsMemoryBudget> out_budget = std::make_shared<net::WsMemoryBudget>();
+  double byte_burst() const {
+    double b = opts.rate_bytes_burst > 0 ? opts.rate_bytes_burst : 2.0 * static_cast<double>(opts.max_message_bytes);
+    return std::max(b, static_cast<double>(opts.max_message_bytes));  // one largest message always fits
+  }
   std::unordered_map<ConnId, Conn> conns;
   ConnId next_id = 1;
   net::UvHandle<uv_timer_t> sweep;
@@ -91,9 +110,11 @@ std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& r
   ConnId id = next_id++;
   net::WsLimits limits;
   limits.max_message_bytes = opts.max_message_bytes;
+  limits.budget = out_budget;
   auto ws = std::make_shared<net::WsConnection>(loop, std::move(fd), std::move(leftover), false, limits);
   double now = mono_seconds();
-  conns[id] = Conn{ws, TokenBucket{opts.rate_burst, opts.rate_per_second, opts.rate_burst, now}, now};
+  conns[id] = Conn{ws, TokenBucket{opts.rate_burst, opts.rate_per_second, opts.rate_burst, now},
+                   TokenBucket{byte_burst(), opts.rate_bytes_per_second, byte_burst(), now}, now};
   ws->start({[this, id](std::string_view text) { on_text(id, text); },
              [this, id](uint16_t code, const std::string& reason) {
                log::debug("signal: connection " + std::to_string(id) + " closed " + std::to_string(code) + " " + reason);
@@ -117,17 +138,29 @@ void SignalServer::Impl::on_text(ConnId id, std::string_view text) {
   if (it == conns.end()) return;
   Conn& c = it->second;
   double now = mono_seconds();
-  if (!c.bucket.take(now)) {
-    // Drop, tell (at most once per burst), and close a client that will not slow down.
-    if (c.dropped++ % static_cast<uint32_t>(std::max(1.0, opts.rate_burst)) == 0)
+  double size = static_cast<double>(text.size());
+  c.bucket.refill(now);
+  c.bytes.refill(now);
+  if (c.bucket.tokens < 1 || c.bytes.tokens < size) {
+    // Drop, tell (at most once per burst), and close a client that will not slow down. Decide everything
+    // before sending: a failed send closes the socket, and on_closed erases `c`.
+    uint32_t dropped = c.dropped++;
+    c.dropped_bytes += size;
+    bool tell = dropped % static_cast<uint32_t>(std::max(1.0, opts.rate_burst)) == 0;
+    bool drop = c.dropped > 4 * opts.rate_burst || c.dropped_bytes > 4 * c.bytes.burst;
+    std::shared_ptr<net::WsConnection> ws = c.ws;
+    if (tell)
       send_error(id, {"rate_limited", "more than " + std::to_string(static_cast<int>(opts.rate_per_second)) +
-                                          " messages/s; message dropped"});
-    if (c.dropped > 4 * opts.rate_burst) {
+                                          " messages/s or " + std::to_string(static_cast<int64_t>(opts.rate_bytes_per_second)) +
+                                          " bytes/s; message dropped"});
+    if (drop && ws->open()) {
       rate_limited_closes++;
-      c.ws->close(net::kWsPolicyViolation, "rate limit exceeded");
+      ws->close(net::kWsPolicyViolation, "rate limit exceeded");
     }
     return;
   }
+  c.bucket.tokens -= 1;
+  c.bytes.tokens -= size;
   c.last_seen = now;
   registry.touch(id, now);
   signal::MessageRef ref;
@@ -150,16 +183,24 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
   };
   switch (m.type) {
     case T::join: {
-      if (federation && federation->evict_remote(m.video, m.peer))
-        log::info("signal: " + m.peer + " moved here from a sibling signaller");
+      if (federation) {
+        auto move = federation->evict_remote(m.video, m.peer, m.resume);
+        if (move == signal::Federation::Move::refused)
+          return send_error(id, {"id_taken", "peer id " + m.peer + " is joined at a sibling signaller; moving it needs its resume token"},
+                            m.type_name, m.id);
+        if (move == signal::Federation::Move::moved) log::info("signal: " + m.peer + " moved here from a sibling signaller");
+      }
       if (auto e = registry.join(id, m.video, m.peer, m.chunk_count, std::move(m.bitfield), mono_seconds()))
         return send_error(id, *e, m.type_name, m.id);
-      if (federation) federation->joined(id);
+      // The member's proof of this join: it shows the token to move its id to a sibling later.
+      std::string resume = random_token();
+      if (federation) federation->joined(id, sha256_hex(resume.data(), resume.size()));
       return reply({{"type", "joined"},
                     {"video", m.video},
                     {"peer", m.peer},
                     {"chunk_count", m.chunk_count},
-                    {"members", registry.swarm_size(m.video)}});
+                    {"members", registry.swarm_size(m.video)},
+                    {"resume", resume}});
     }
     case T::have:
       if (auto e = registry.have(id, m.chunks)) send_error(id, *e, m.type_name, m.id);
@@ -180,14 +221,27 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
       if (self == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
       size_t max = m.max == 0 ? opts.lookup_max : std::min<uint32_t>(m.max, 50);
       nlohmann::json result = nlohmann::json::object();
-      for (uint32_t c : m.chunks) {
+      size_t budget = signal::kMaxLookupReplyBytes;  // a small request must not buy a huge reply
+      bool truncated = false;
+      for (uint32_t c : m.chunks)
         if (c >= self->have.size())
           return send_error(id, {"bad_chunk", "chunk index " + std::to_string(c) + " out of range"}, m.type_name, m.id);
+      for (uint32_t c : m.chunks) {
         nlohmann::json peers = nlohmann::json::array();
-        for (const auto* p : registry.lookup(id, c, max)) peers.push_back(p->peer);
+        if (!truncated)
+          for (const auto* p : registry.lookup(id, c, max)) {
+            if (p->peer.size() + 3 > budget) {
+              truncated = true;
+              break;
+            }
+            budget -= p->peer.size() + 3;
+            peers.push_back(p->peer);
+          }
         result[std::to_string(c)] = std::move(peers);
       }
-      return reply({{"type", "peers"}, {"chunks", std::move(result)}});
+      nlohmann::json answer = {{"type", "peers"}, {"chunks", std::move(result)}};
+      if (truncated) answer["truncated"] = true;
+      return reply(std::move(answer));
     }
     case T::offer:
     case T::answer:
@@ -237,10 +291,10 @@ void SignalServer::Impl::sweep_silent() {
     if (federation) federation->leaving(id);
     registry.leave(id);
     auto it = conns.find(id);
-    if (it != conns.end() && it->second.ws) {
-      send_error(id, {"expired", "no message for " + std::to_string(opts.member_timeout_ms) + " ms; send ping to stay"});
-      it->second.ws->close(net::kWsGoingAway, "heartbeat timeout");
-    }
+    if (it == conns.end() || !it->second.ws) continue;
+    std::shared_ptr<net::WsConnection> ws = it->second.ws;  // send_error may erase `it`
+    send_error(id, {"expired", "no message for " + std::to_string(opts.member_timeout_ms) + " ms; send ping to stay"});
+    if (ws->open()) ws->close(net::kWsGoingAway, "heartbeat timeout");
   }
 }
 
@@ -249,6 +303,11 @@ std::string SignalServer::Impl::metrics() const {
   p.gauge("hybridnode_signal_swarms", "Swarms with at least one member.", static_cast<double>(registry.swarm_count()));
   p.gauge("hybridnode_signal_members", "Peers joined to a swarm.", static_cast<double>(registry.member_count()));
   p.gauge("hybridnode_signal_connections", "Open WebSocket connections.", static_cast<double>(conns.size()));
+  p.gauge("hybridnode_signal_queued_bytes", "Outgoing WebSocket bytes queued, all connections (cap --max-queued-total).",
+          static_cast<double>(out_budget->used));
+  p.gauge("hybridnode_signal_queued_bytes_peak", "Highest hybridnode_signal_queued_bytes since start.",
+          static_cast<double>(out_budget->peak));
+  p.gauge("hybridnode_signal_bitfield_bytes", "Bytes of members' bitfields held.", static_cast<double>(registry.bitfield_bytes()));
   p.family("hybridnode_signal_messages_total", "counter", "Messages received, by type (invalid: failed validation).");
   for (const auto& [t, n] : messages_by_type) p.sample("hybridnode_signal_messages_total", static_cast<double>(n), "type=\"" + t + "\"");
   p.family("hybridnode_signal_errors_total", "counter", "Error messages sent, by code.");
@@ -307,6 +366,8 @@ Result<void> SignalServer::start() {
   I.http = std::make_unique<net::HttpServer>(I.loop, limits, [&I](net::HttpRequest& r, net::HttpServer::Respond re) {
     I.handle_http(r, std::move(re));
   });
+  I.out_budget->cap = I.opts.max_total_queued_bytes;
+  I.registry.set_bitfield_budget(I.opts.max_bitfield_bytes);
   I.http->set_upgrade_handler([&I](net::HttpRequest& r, UniqueFd& fd, std::string& left) { return I.upgrade(r, fd, left); });
   auto ok = I.http->listen(*where);
   if (!ok) return ok;

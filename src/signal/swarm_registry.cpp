@@ -14,6 +14,8 @@ std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& v
                                              " chunks, not " + std::to_string(chunk_count)};
     if (it->second.members.count(peer)) return SignalError{"id_taken", "peer id " + peer + " is already in this swarm"};
   }
+  if (bitfield_bytes_ + Bitfield::bytes_for(chunk_count) > max_bitfield_bytes_)
+    return SignalError{"busy", "this signaller holds as many members as it can; try a sibling or later"};
   Member m;
   m.peer = peer;
   m.conn = conn;
@@ -26,6 +28,7 @@ std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& v
   swarm.chunk_count = chunk_count;
   swarm.members.emplace(peer, std::move(m));
   by_conn_[conn] = {video, peer};
+  bitfield_bytes_ += Bitfield::bytes_for(chunk_count);
   return std::nullopt;
 }
 
@@ -92,13 +95,24 @@ std::vector<const Member*> SwarmRegistry::lookup(ConnId asker, uint32_t chunk, s
       if (peer == m->peer) return ms;
     return -1;
   };
-  std::partial_sort(out.begin(), out.begin() + static_cast<long>(keep), out.end(), [&](const Member* a, const Member* b) {
-    float ra = rtt(a), rb = rtt(b);
-    if ((ra >= 0) != (rb >= 0)) return ra >= 0;
-    if (ra >= 0 && ra != rb) return ra < rb;
-    if (a->uploads != b->uploads) return a->uploads < b->uploads;
-    return key(a) < key(b);
+  // Rank keys computed once per holder, not once per comparison (hashing ids in the comparator made a
+  // lookup in a large swarm cost ~2 x n log n string hashes per chunk).
+  struct Ranked {
+    float rtt;
+    uint32_t uploads;
+    size_t key;
+    const Member* m;
+  };
+  std::vector<Ranked> ranked;
+  ranked.reserve(out.size());
+  for (const Member* m : out) ranked.push_back({rtt(m), m->uploads, key(m), m});
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    if ((a.rtt >= 0) != (b.rtt >= 0)) return a.rtt >= 0;
+    if (a.rtt >= 0 && a.rtt != b.rtt) return a.rtt < b.rtt;
+    if (a.uploads != b.uploads) return a.uploads < b.uploads;
+    return a.key < b.key;
   });
+  for (size_t i = 0; i < keep; ++i) out[i] = ranked[i].m;
   out.resize(keep);
   return out;
 }
@@ -141,7 +155,9 @@ bool SwarmRegistry::leave(ConnId conn) {
   auto w = by_conn_.find(conn);
   if (w == by_conn_.end()) return false;
   auto s = swarms_.find(w->second.video);
-  s->second.members.erase(w->second.peer);
+  auto m = s->second.members.find(w->second.peer);
+  bitfield_bytes_ -= std::min(bitfield_bytes_, Bitfield::bytes_for(m->second.have.size()));
+  s->second.members.erase(m);
   if (s->second.members.empty()) swarms_.erase(s);
   by_conn_.erase(w);
   return true;

@@ -57,6 +57,9 @@ class SwarmRegistry {
   size_t swarm_count() const { return swarms_.size(); }
   size_t member_count() const { return by_conn_.size(); }
   size_t swarm_size(const std::string& video) const;
+  // Process budget for members' bitfields (a join with 2^18 chunks holds 32 KiB); past it joins get `busy`.
+  void set_bitfield_budget(size_t bytes) { max_bitfield_bytes_ = bytes; }
+  size_t bitfield_bytes() const { return bitfield_bytes_; }
 
  private:
   Member* find(ConnId conn);
@@ -66,6 +69,7 @@ class SwarmRegistry {
   };
   std::unordered_map<ConnId, Where> by_conn_;
   mutable uint64_t rotation_ = 0;
+  size_t bitfield_bytes_ = 0, max_bitfield_bytes_ = SIZE_MAX;
 };
 
 }  // namespace hn::signal

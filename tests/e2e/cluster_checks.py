@@ -38,13 +38,18 @@ def bits(count, held):
 
 class Client:
     def __init__(self, peer):
-        self.peer, self.ws, self.inbox = peer, None, []
+        self.peer, self.ws, self.inbox, self.resume = peer, None, [], None
 
-    async def join(self, port, held=(), video="vid"):
+    async def join(self, port, held=(), video="vid", resume=None, expect="joined"):
         self.ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws")
-        await self.ws.send(json.dumps({"type": "join", "video": video, "peer": self.peer, "chunk_count": 16, "have": bits(16, held)}))
+        msg = {"type": "join", "video": video, "peer": self.peer, "chunk_count": 16, "have": bits(16, held)}
+        if resume:
+            msg["resume"] = resume
+        await self.ws.send(json.dumps(msg))
         r = await self.next(lambda m: m.get("type") in ("joined", "error"))
-        assert r["type"] == "joined", r
+        assert r["type"] == expect, r
+        self.resume = r.get("resume")
+        return r
 
     async def next(self, pred, timeout=5):
         deadline = time.time() + timeout
@@ -95,6 +100,16 @@ async def main():
     await p1.ws.send(json.dumps({"type": "have", "chunks": [5]}))
     check(await p2.finds(5, "p1", 3), "a have on A reaches lookups on B")
     check(metric(PA, "hybridnode_signal_remote_members") == 1, "A sees one remote member (p2)")
+    # Impersonation through federation: joining B as p1 (who is on A) without p1's resume token is refused,
+    # and p2's offers still reach the real p1.
+    fake = Client("p1")
+    r = await fake.join(PB, expect="error")
+    check(r.get("code") == "id_taken", f"joining B as p1 (held on A) without its token is refused: {r.get('code')}")
+    r = await Client("p1").join(PB, resume="0" * 32, expect="error")
+    check(r.get("code") == "id_taken", "a wrong resume token is refused too")
+    await p2.ws.send(json.dumps({"type": "offer", "to": "p1", "sdp": sdp}))
+    m = await p1.next(lambda m: m.get("type") == "offer")
+    check(m is not None and m.get("from") == "p2", "after the impersonation attempt, p2's offer still reaches the real p1")
 
     print("--- members who left stay gone", flush=True)
     qa, qb, qn = Client("qa"), Client("qb"), Client("qn")
@@ -144,8 +159,8 @@ async def main():
         print("--- killing signaller A", flush=True)
         os.kill(PID_A, signal.SIGKILL)
         await asyncio.sleep(0.3)
-        p1b = Client("p1")  # p1 reconnects to the surviving instance
-        await p1b.join(PB, held=[3, 5])
+        p1b = Client("p1")  # p1 reconnects to the surviving instance, proving the move with its token
+        await p1b.join(PB, held=[3, 5], resume=p1.resume)
         check(await p2.finds(5, "p1", 2), "p1 reconnected to B and the swarm continues")
         await asyncio.sleep(4.5)
         check(metric(PB, "hybridnode_signal_remote_members") == 0, "B dropped the members of the dead instance")

@@ -1,5 +1,7 @@
 // libFuzzer: raw bytes from a stranger to the HTTP server (parser callbacks, limits, pipelining, the
-// content-server-like routing), over a real socketpair on a real libuv loop.
+// content-server-like routing), over a real socketpair on a real libuv loop. /file answers with a paced
+// sendfile body (--limit-rate), so pipelined requests and junk also arrive while a body waits for its rate.
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -11,17 +13,29 @@
 #include "net/http_server.h"
 
 namespace {
+constexpr uint64_t kFileBytes = 96 * 1024;  // past the 64 KiB burst: the rest is paced
 struct World {
   uv_loop_t loop;
   hn::net::HttpServer* server;
+  int file_fd;
   World() {
     uv_loop_init(&loop);
+    file_fd = memfd_create("fuzz-body", MFD_CLOEXEC);
+    if (file_fd < 0 || ftruncate(file_fd, static_cast<off_t>(kFileBytes)) != 0) __builtin_trap();
     hn::net::HttpLimits limits;
     limits.max_header_bytes = 1024;
     limits.max_body_bytes = 256;
     limits.header_timeout_ms = 50;
     limits.idle_timeout_ms = 50;
-    server = new hn::net::HttpServer(&loop, limits, [](hn::net::HttpRequest& r, hn::net::HttpServer::Respond respond) {
+    limits.limit_rate = 16 << 20;  // 32 KiB over the burst: ~2 ms of pacing per /file
+    int fd = file_fd;
+    server = new hn::net::HttpServer(&loop, limits, [fd](hn::net::HttpRequest& r, hn::net::HttpServer::Respond respond) {
+      if (r.path == "/file") {
+        auto resp = hn::net::HttpResponse::text(200, "");
+        resp.file_fd = fd;
+        resp.file_length = kFileBytes;
+        return respond(std::move(resp));
+      }
       if (r.path == "/close") {
         auto resp = hn::net::HttpResponse::text(200, "bye");
         resp.close = true;

@@ -1,4 +1,5 @@
-// libFuzzer: every WebSocket text message a stranger sends to the signaller, then through the registry.
+// libFuzzer: every WebSocket text message a stranger sends to the signaller, then through the registry,
+// and offers/answers/candidates through the relay path (re-serialised with "from", as the signaller does).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -20,6 +21,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (uint32_t c : m->chunks) registry.lookup(id, c, 8);
         break;
       case T::leave: registry.leave(id); break;
+      case T::offer:
+      case T::answer:
+      case T::candidate: {
+        registry.route(id, m->to);
+        m->relay["from"] = "p1";
+        std::string out = m->relay.dump();  // recursive in nlohmann: the depth bound keeps it shallow
+        if (out.empty()) __builtin_trap();
+        break;
+      }
       default: registry.route(id, m->to); break;
     }
     if (registry.member_count() > 4096) registry.expire(1e9, 0);

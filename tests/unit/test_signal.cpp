@@ -140,3 +140,27 @@ TEST_CASE("registry: lookup ranks holders by the asker's reported RTT, then by u
   REQUIRE(std::holds_alternative<Message>(ok));
   CHECK(std::get<Message>(ok).rtt_ms.size() == 1);
 }
+
+TEST_CASE("issue 22: JSON depth bounded before parsing; chunk_count capped; bitfield memory budgeted") {
+  auto err = [](const std::string& text) {
+    auto r = hn::signal::parse_message(text);
+    return std::holds_alternative<SignalError>(r) ? std::get<SignalError>(r).code : std::string("ok");
+  };
+  auto offer = [](int depth) {
+    return R"({"type":"offer","to":"b","sdp":"v=0","x":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  };
+  CHECK(err(offer(63)) == "ok");  // 64 levels with the message object itself
+  CHECK(err(offer(64)) == "bad_json");
+  CHECK(err(offer(70000)) == "bad_json");
+  // Brackets inside strings are not nesting.
+  CHECK(err(R"({"type":"offer","to":"b","sdp":")" + std::string(5000, '[') + R"(\"{"})") == "ok");
+  CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":262144})") == "ok");
+  CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":1048576})") == "bad_message");
+  SwarmRegistry r;
+  r.set_bitfield_budget(3 * 32768);
+  for (uint64_t i = 1; i <= 3; ++i) CHECK_FALSE(r.join(i, "v", "p" + std::to_string(i), 262144, {}, 0));
+  CHECK(r.join(4, "v", "p4", 262144, {}, 0)->code == "busy");
+  CHECK(r.bitfield_bytes() == 3 * 32768);
+  r.leave(2);
+  CHECK_FALSE(r.join(4, "v", "p4", 262144, {}, 0));
+}
