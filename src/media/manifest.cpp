@@ -31,6 +31,7 @@ Result<void> check_manifest(const Manifest& m) {
   if (m.chunks.size() > kMaxChunksPerVideo) return make_error("manifest: too many chunks");
   if (!m.media.empty() && !m.is_hls()) return make_error("manifest: unknown media (only \"hls\")");
   if (m.chunks.empty() || m.total_size == 0) return make_error("manifest: no chunks");  // nothing to fetch or share
+  if (!m.media.empty() && !m.is_hls()) return make_error("manifest: unknown media (only \"hls\")");
   uint64_t sum = 0;
   for (size_t i = 0; i < m.chunks.size(); ++i) {
     const auto& c = m.chunks[i];
