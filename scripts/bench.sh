@@ -9,6 +9,7 @@
 #   scripts/bench.sh signal-cluster  one hot swarm over 1, 2, 3 signallers sharing it through Redis
 #   scripts/bench.sh regions  RTT-aware vs random peer selection, two regions (latency added in the send path)
 #   scripts/bench.sh live     live stream to 8 and 32 viewers: lag p50/p95, missed deadlines, peer share
+#   scripts/bench.sh browser  TABS Chromium tabs + 1 native seeder, P2P off vs on: peer share, first frame, rebuffering
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -21,6 +22,7 @@ case "$what" in
   policy) shift; exec bash bench/policy.sh "$@" ;;
   live) shift; exec bash bench/live.sh "$@" ;;
   regions) shift; exec bash bench/regions.sh "$@" ;;
+  browser) shift; exec bash bench/browser.sh "$@" ;;
   signal-cluster) shift; exec bash bench/signal_cluster.sh "$@" ;;
   *) echo "usage: scripts/bench.sh server|link|swarm|rss|signal|policy|live|regions|signal-cluster" >&2; exit 2 ;;
 esac

@@ -121,6 +121,11 @@ void ContentServer::Impl::handle_with_cors(HttpRequest& req, net::HttpServer::Re
 
 // Outside the API: the web root's files, or a small HTML catalog at /.
 void ContentServer::Impl::handle_page(HttpRequest& req, net::HttpServer::Respond respond) {
+  // The player is one page for every video: /watch/{id} is served as watch.html, which reads the id from
+  // its own URL (docs/web.md); any other path under /watch/ stays a plain file path.
+  if (web_root && req.path.rfind("/watch/", 0) == 0 && req.path.size() > 7 &&
+      req.path.find('/', 7) == std::string::npos)
+    req.path = "/watch.html";
   if (web_root) return web_root->serve(loop, req, std::move(respond));
   if (req.path != "/" && req.path != "/index.html") return respond(HttpResponse::error(404, "no such resource"));
   auto r = HttpResponse::text(200, content::catalog_html(*catalog->catalog_json()), "text/html; charset=utf-8");

@@ -29,6 +29,7 @@ Result<void> check_manifest(const Manifest& m) {
   if (m.chunk_size < kMinChunkSize || m.chunk_size > kMaxChunkSize)
     return make_error("manifest: chunk_size out of range");
   if (m.chunks.size() > kMaxChunksPerVideo) return make_error("manifest: too many chunks");
+  if (!m.media.empty() && !m.is_hls()) return make_error("manifest: unknown media (only \"hls\")");
   if (m.chunks.empty() || m.total_size == 0) return make_error("manifest: no chunks");  // nothing to fetch or share
   if (!m.media.empty() && !m.is_hls()) return make_error("manifest: unknown media (only \"hls\")");
   uint64_t sum = 0;

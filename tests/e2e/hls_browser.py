@@ -18,7 +18,7 @@ rc = 1
 try:
     drv.set_page_load_timeout(20)
     drv.set_script_timeout(20)
-    drv.get(f"http://127.0.0.1:{port}/?v={video}")
+    drv.get(f"http://127.0.0.1:{port}/watch/{video}")
     deadline, t = time.monotonic() + 40, 0.0
     while time.monotonic() < deadline:
         st = drv.execute_script("return {t: document.getElementById('video').currentTime, hn: window.hn}")

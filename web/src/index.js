@@ -1,0 +1,8 @@
+// hybridnode in the browser: import { HybridEngine, createHlsLoader } from "hybridnode".
+export { HybridEngine, fetchCatalog, fetchManifest, newPeerId } from "./engine.js";
+export { createHlsLoader } from "./hls-loader.js";
+export { Scheduler } from "./scheduler.js";
+export { ChunkLru } from "./lru.js";
+export { SignalClient } from "./signal.js";
+export { PeerLink, CHANNEL } from "./link.js";
+export * as wire from "./wire.js";
