@@ -38,9 +38,13 @@ std::string dir_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// Human-readable size: "512 KiB", "3.4 MiB", "6250.0 GiB".
 std::string gib(uint64_t bytes) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.1f GiB", static_cast<double>(bytes) / static_cast<double>(1ull << 30));
+  double v = static_cast<double>(bytes);
+  if (bytes < (1ull << 20)) std::snprintf(b, sizeof b, "%.0f KiB", v / 1024.0);
+  else if (bytes < (1ull << 30)) std::snprintf(b, sizeof b, "%.1f MiB", v / static_cast<double>(1ull << 20));
+  else std::snprintf(b, sizeof b, "%.1f GiB", v / static_cast<double>(1ull << 30));
   return b;
 }
 }  // namespace
