@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "content/catalog.h"
 #include "content/chunk_cache.h"
@@ -15,6 +16,7 @@
 #include "content/store_errors.h"
 #include "media/hls.h"
 #include "hybridnode/ids.h"
+#include "net/byte_range.h"
 #include "net/http_server.h"
 #include "util/blocking_work.h"
 #include "util/log.h"
@@ -56,15 +58,20 @@ struct ContentServer::Impl {
 
   void handle(HttpRequest& req, net::HttpServer::Respond respond);
   void handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond);
-  void serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond);
+  // Range and If-Range as sent (copied: a store answer arrives after the request is gone).
+  struct RangeAsk {
+    std::optional<std::string> range, if_range;
+  };
+  static RangeAsk range_ask(const HttpRequest& req);
+  void serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
   using SharedSlot = std::shared_ptr<std::unique_ptr<TransferSlot>>;
-  void open_chunk(const std::string& id, uint64_t expected, net::HttpServer::Respond respond, SharedSlot slot,
+  void open_chunk(const std::string& id, uint64_t expected, const RangeAsk& ask, net::HttpServer::Respond respond, SharedSlot slot,
                   bool may_retry);
   HttpResponse refusal(const std::string& chunk_id) const;
   // A chunk answer from an open file region, or from a shared in-memory buffer (`mem`) when given.
-  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot,
+  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
                               std::shared_ptr<const std::string> mem = nullptr);
   std::string metrics() const;
   void refresh_catalog();
@@ -159,7 +166,7 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
     if (!seq) return respond(HttpResponse::error(400, "segment names are SEQ.ts"));
     const content::LiveChunk* c = live->by_seq(*seq);
     if (c == nullptr) return respond(HttpResponse::error(404, "segment " + seg + " is not in the live window"));
-    return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
+    return serve_live_chunk(*c, req, std::move(respond));
   }
   // Every waiter woken by one publish shares the one serialised manifest.
   auto answer = [this, respond] {
@@ -195,7 +202,16 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   };
 }
 
-void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond) {
+ContentServer::Impl::RangeAsk ContentServer::Impl::range_ask(const HttpRequest& req) {
+  RangeAsk a;
+  if (const std::string* r = req.header("range")) a.range = *r;
+  if (const std::string* r = req.header("if-range")) a.if_range = *r;
+  return a;
+}
+
+void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req,
+                                           net::HttpServer::Respond respond) {
+  bool head = req.method == "HEAD";
   std::unique_ptr<TransferSlot> slot;
   if (!head) slot = TransferSlot::try_acquire(*policy, c.ref.size);
   if (!head && !slot) {
@@ -204,8 +220,8 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool hea
   }
   if (!head) n.live_chunks_served++;
   // By reference: 40 slow readers of an 8 MiB chunk hold 8 MiB, and HEAD copies nothing.
-  auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), c.bytes);
-  r.headers[0].second = "video/mp2t";
+  auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), range_ask(req), c.bytes);
+  if (r.status != 416) r.headers[0].second = "video/mp2t";
   respond(std::move(r));
 }
 
@@ -232,24 +248,40 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
 }
 
 HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const std::string& id,
-                                                 std::unique_ptr<TransferSlot> slot,
+                                                 std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
                                                  std::shared_ptr<const std::string> mem) {
+  std::string etag = "\"" + id + "\"";
+  uint64_t size = src.fd >= 0 ? src.length : mem ? mem->size() : src.bytes.size();
+  net::ByteRange range;
+  if (ask.range && net::if_range_allows(ask.if_range ? &*ask.if_range : nullptr, etag))
+    range = net::parse_byte_range(&*ask.range, size);
+  if (range.kind == net::ByteRange::Kind::unsatisfiable) {
+    auto r = HttpResponse::error(416, "range not satisfiable: the chunk has " + std::to_string(size) + " bytes");
+    r.headers.emplace_back("Content-Range", net::content_range(range, size));
+    return r;  // the slot, if any, is given back here
+  }
+  bool partial = range.kind == net::ByteRange::Kind::partial;
+  uint64_t first = partial ? range.first : 0;
+  uint64_t expected = partial ? range.length : size;
   HttpResponse r;
-  r.status = 200;
+  r.status = partial ? 206 : 200;
   r.headers.emplace_back("Content-Type", "application/octet-stream");
-  r.headers.emplace_back("ETag", "\"" + id + "\"");
+  r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+  r.headers.emplace_back("Accept-Ranges", "bytes");
+  if (partial) r.headers.emplace_back("Content-Range", net::content_range(range, size));
   if (src.fd >= 0) {
     r.file_fd = src.fd;
-    r.file_offset = src.offset;
-    r.file_length = src.length;
+    r.file_offset = src.offset + first;
+    r.file_length = expected;
     r.file_owner = src.owner;
-  } else if (mem) {
+  } else if (mem && !partial) {
     r.shared_body = std::move(mem);
+  } else if (mem) {
+    r.body = mem->substr(first, expected);  // a range copies only its own bytes
   } else {
-    r.body = src.bytes;
+    r.body = src.bytes.substr(first, expected);
   }
-  uint64_t expected = src.fd >= 0 ? src.length : r.shared_body ? r.shared_body->size() : r.body.size();
   if (slot) slot->set_size(expected);  // charged what the store holds, not the manifest's nominal size
   std::shared_ptr<TransferSlot> held(std::move(slot));
   r.on_done = [this, held, expected](uint64_t sent, bool complete) {
@@ -263,7 +295,7 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
 
 void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond) {
   if (const content::LiveChunk* c = live ? live->by_id(id) : nullptr) {
-    return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
+    return serve_live_chunk(*c, req, std::move(respond));
   }
   if (catalog->video_of_chunk(id) == nullptr) return serve_unknown_chunk(id, std::move(respond));
   const std::string* inm = req.header("if-none-match");
@@ -286,8 +318,9 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
       return respond(refusal(id));
     }
   }
-  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot)));
-  open_chunk(id, catalog->chunk_size(id), std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)),
+  RangeAsk ask = range_ask(req);
+  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot), ask));
+  open_chunk(id, catalog->chunk_size(id), ask, std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)),
              true);
 }
 
@@ -297,18 +330,18 @@ bool out_of_fds(const std::string& error) {
 }
 }  // namespace
 
-void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, net::HttpServer::Respond respond,
+void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, const RangeAsk& ask, net::HttpServer::Respond respond,
                                      SharedSlot slot, bool may_retry) {
   std::shared_ptr<ChunkStore> st = store;
   run_blocking_for<Result<ChunkSource>>(
       loop, opts.store_timeout_ms, [st, id]() { return st->open_chunk(id); },
-      [this, id, expected, respond, slot, may_retry](Result<ChunkSource> src) {
+      [this, id, expected, ask, respond, slot, may_retry](Result<ChunkSource> src) {
         if (!src && may_retry && out_of_fds(src.error()) && cache.size() > 0) {
           // Our own open-file cache holds the fds: give half of them back and try once more.
           log::warn("store: out of file descriptors; closing " + std::to_string(cache.size() / 2 + 1) + " cached chunk files");
           cache.set_capacity(std::max<size_t>(16, cache.size() / 2));
           cache.evict(cache.size() / 2 + 1);
-          return open_chunk(id, expected, respond, slot, false);
+          return open_chunk(id, expected, ask, respond, slot, false);
         }
         if (!src) {
           bool missing = starts_with(src.error(), kNotFound);
@@ -330,7 +363,7 @@ void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, n
           return;
         }
         cache.put(id, *src);
-        respond(chunk_response(*src, id, std::move(*slot)));
+        respond(chunk_response(*src, id, std::move(*slot), ask));
       },
       [this, id, respond, slot] {
         // The pool thread may stay stuck; the client gets an answer and the transfer slot is freed now.
