@@ -32,6 +32,8 @@ struct ContentServerOptions {
   std::string live_id, live_source;
   size_t live_window = 30;              // chunks kept and listed in the live manifest / playlist
   double live_chunk_seconds = 1.0;      // target chunk duration (cut at the first keyframe past it)
+  // HTTPS when both are set (PEM files; SIGHUP reloads them for new connections).
+  std::string tls_cert, tls_key;
 };
 
 class HN_API ContentServer {

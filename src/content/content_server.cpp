@@ -445,6 +445,8 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_http_bad_requests_total", "Requests rejected as malformed, too large or too slow.",
             s.bad_requests);
   p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", s.timeouts);
+  p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
+            s.tls_handshake_failures);
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
   for (const auto& [code, count] : s.responses_by_status)
     p.sample("hybridnode_http_responses_total", count, "code=\"" + std::to_string(code) + "\"");
@@ -560,6 +562,10 @@ Result<void> ContentServer::start() {
   limits.uplink_rate = std::min<uint64_t>(I.opts.uplink_rate, 1000000000000ull);
   I.http = std::make_unique<net::HttpServer>(I.loop, limits,
                                              [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle(req, std::move(r)); });
+  if (!I.opts.tls_cert.empty() || !I.opts.tls_key.empty()) {
+    if (I.opts.tls_cert.empty() || I.opts.tls_key.empty()) return make_error("--tls-cert and --tls-key go together");
+    if (auto tls = I.http->enable_tls(I.opts.tls_cert, I.opts.tls_key); !tls) return make_error(tls.error());
+  }
   auto ok = I.http->listen(*where);
   if (!ok) return ok;
   if (!I.opts.live_id.empty()) {
@@ -574,7 +580,7 @@ Result<void> ContentServer::start() {
   if (I.opts.catalog_refresh_ms > 0)
     uv_timer_start(I.refresh_timer.get(), [](uv_timer_t* t) { static_cast<Impl*>(t->data)->refresh_catalog(); },
                    I.opts.catalog_refresh_ms, I.opts.catalog_refresh_ms);
-  log::info("content server on " + where->host + ":" + std::to_string(I.http->port()) + ", store " +
+  log::info(std::string("content server on ") + (I.http->tls() ? "https://" : "http://") + where->host + ":" + std::to_string(I.http->port()) + ", store " +
             I.store->describe() + ", " + std::to_string(I.catalog->size()) + " videos, policy " + I.policy->name() +
             " (limit " + std::to_string(I.policy->limit()) + ")");
   return {};

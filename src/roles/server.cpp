@@ -42,6 +42,8 @@ config::ParseSpec server_spec() {
               {"live", Type::string, "", "a live channel ID=SOURCE: SOURCE is - (stdin), a FIFO or a growing MPEG-TS file"},
               {"live-window", Type::integer, "30", "live chunks kept and listed in the manifest/playlist", 2, 1024},
               {"live-chunk-ms", Type::integer, "1000", "target live chunk duration (cut at the next keyframe past it)", 100, 60000},
+              {"tls-cert", Type::string, "", "serve HTTPS: certificate chain (PEM); SIGHUP reloads it and the key for new connections"},
+              {"tls-key", Type::string, "", "serve HTTPS: private key (PEM), with --tls-cert"},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
 }
@@ -102,6 +104,8 @@ int run_server(const std::vector<std::string>& args) {
     so.live_id = o.str("live").substr(0, eq);
     so.live_source = o.str("live").substr(eq + 1);
   }
+  so.tls_cert = o.str("tls-cert");
+  so.tls_key = o.str("tls-key");
   so.live_window = static_cast<size_t>(o.integer("live-window"));
   so.live_chunk_seconds = static_cast<double>(o.integer("live-chunk-ms")) / 1000.0;
 
