@@ -676,6 +676,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
   if (auto ok = I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks()); !ok) return I.finish(false, ok.error());
   I.http = std::make_unique<net::HttpClient>(I.loop);
+  I.http->set_ca_file(I.opts.ca_file);
   if (I.opts.output == "-") {
     I.out = stdout;
   } else if (!I.opts.output.empty()) {

@@ -866,6 +866,7 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
     }
   }
   I.http = std::make_unique<net::HttpClient>(I.loop);
+  I.http->set_ca_file(I.opts.ca_file);
   I.fetch_manifest();
 }
 

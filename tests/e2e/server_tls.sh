@@ -59,6 +59,13 @@ PY
 [[ $(m hybridnode_http_timeouts_total) -ge 1 ]] || fail "handshake timeout not counted"
 [[ $(m hybridnode_active_transfers) == 0 ]] || fail "a slot is held"
 
+note "a peer downloads over https with --ca; without it, the error names the server and the certificate"
+"$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p1.mp4" --ca="$T/a/ca.pem" >"$T/p1.log" 2>&1 ||
+  fail "peer over https failed: $(tail -3 "$T/p1.log")"
+cmp -s "$T/p1.mp4" "$T/clip.mp4" || fail "peer over https: file differs"
+"$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p2.mp4" >"$T/p2.log" 2>&1 && fail "untrusted server accepted by the peer"
+grep -q "127.0.0.1:$PORT_srv.*certificate" "$T/p2.log" || fail "peer error unclear: $(tail -2 "$T/p2.log")"
+
 note "SIGHUP swaps the certificate while a download runs"
 command curl -sf --cacert "$T/a/ca.pem" -o "$T/slow" "$base/chunks/$id" &
 slow=$!
