@@ -32,6 +32,8 @@ struct SignalServerOptions {
   // name (unique among siblings). Empty: a standalone signaller.
   std::string redis;
   std::string instance;
+  // wss:// and https:// when both are set (PEM files; SIGHUP reloads them for new connections).
+  std::string tls_cert, tls_key;
 };
 
 class HN_API SignalServer {

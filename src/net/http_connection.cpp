@@ -301,11 +301,14 @@ void HttpConnection::dispatch() {
   state_ = State::waiting;
   uv_timer_stop(timer_.get());
   server_.stats_.requests_total++;
-  if (req_.upgrade && server_.upgrade_ && !tls_) {  // a takeover reads the raw socket: not under TLS
+  if (req_.upgrade && server_.upgrade_) {
     // The new owner polls the fd itself, and libuv allows one poller per fd: stop ours first.
     poll_.reset();
+    server_.upgrading_tls_ = std::move(tls_);  // under TLS the new owner takes the stream with the fd
     auto answer = server_.upgrade_(req_, fd_, in_);
+    tls_ = std::move(server_.upgrading_tls_);
     if (!fd_.valid()) {  // taken over
+      tls_.reset();
       close();
       return;
     }

@@ -58,6 +58,9 @@ class HttpServer {
   ~HttpServer();
 
   void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  // Inside the upgrade handler of a TLS connection: the established TLS stream over `fd`, to be moved
+  // along with it (wss). Null on plain connections. What the handler leaves stays with the connection.
+  std::unique_ptr<TlsStream> take_upgrade_tls() { return std::move(upgrading_tls_); }
   // Serve HTTPS: every connection starts with a TLS handshake (limited by header_timeout_ms). SIGHUP
   // re-reads both files; new connections get the new certificate, open ones keep theirs.
   Result<void> enable_tls(const std::string& cert_pem, const std::string& key_pem);
@@ -84,6 +87,7 @@ class HttpServer {
 
   uv_loop_t* loop_;
   SslCtxPtr tls_ctx_;
+  std::unique_ptr<TlsStream> upgrading_tls_;
   std::string tls_cert_, tls_key_;
   UvHandle<uv_signal_t> sighup_;
   HttpLimits limits_;

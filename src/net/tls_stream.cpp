@@ -1,6 +1,7 @@
 #include "net/tls_stream.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,6 +48,29 @@ Result<SslCtxPtr> make_server_tls_context(const std::string& cert_pem, const std
   return ctx;
 }
 
+Result<SslCtxPtr> make_client_tls_context(const std::string& ca_pem) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  if (!ctx) return make_error(openssl_error("TLS context"));
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  int ok = ca_pem.empty() ? SSL_CTX_set_default_verify_paths(ctx.get())
+                          : SSL_CTX_load_verify_locations(ctx.get(), ca_pem.c_str(), nullptr);
+  if (ok != 1) return make_error(openssl_error("--ca " + (ca_pem.empty() ? std::string("(system store)") : ca_pem)));
+  return ctx;
+}
+
+TlsStream::TlsStream(SSL_CTX* ctx, int fd, const std::string& verify_host) : ssl_(SSL_new(ctx)) {
+  if (ssl_ == nullptr) return;
+  SSL_set_fd(ssl_, fd);
+  SSL_set_connect_state(ssl_);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, verify_host.c_str()) != 1) {  // not an IP: a DNS name
+    SSL_set_tlsext_host_name(ssl_, verify_host.c_str());
+    SSL_set1_host(ssl_, verify_host.c_str());
+  }
+}
+
 TlsStream::TlsStream(SSL_CTX* ctx, int fd) : ssl_(SSL_new(ctx)) {
   if (ssl_ != nullptr) {
     SSL_set_fd(ssl_, fd);
@@ -87,7 +111,13 @@ TlsStream::Step TlsStream::handshake() {
   int e = SSL_get_error(ssl_, rc);
   if (e == SSL_ERROR_WANT_READ) return Step::want_read;
   if (e == SSL_ERROR_WANT_WRITE) return Step::want_write;
-  error_ = e == SSL_ERROR_SSL ? openssl_error("TLS handshake") : "TLS handshake: connection closed";
+  long verify = SSL_get_verify_result(ssl_);
+  if (e == SSL_ERROR_SSL && verify != X509_V_OK) {
+    ERR_clear_error();
+    error_ = std::string("TLS handshake: certificate not trusted: ") + X509_verify_cert_error_string(verify);
+  } else {
+    error_ = e == SSL_ERROR_SSL ? openssl_error("TLS handshake") : "TLS handshake: connection closed";
+  }
   return Step::failed;
 }
 

@@ -18,12 +18,15 @@ using SslCtxPtr = std::shared_ptr<SSL_CTX>;
 
 // TLS 1.2 and 1.3, ALPN http/1.1, certificate chain and key from PEM files.
 Result<SslCtxPtr> make_server_tls_context(const std::string& cert_pem, const std::string& key_pem);
+// Clients (wss://): verify the server against `ca_pem`, or the system store when empty.
+Result<SslCtxPtr> make_client_tls_context(const std::string& ca_pem);
 
 class TlsStream {
  public:
   enum class Step { done, want_read, want_write, failed };
-  // Does not own `fd`.
+  // Does not own `fd`. Server side; with `verify_host`, the client side checking that name or IP.
   TlsStream(SSL_CTX* ctx, int fd);
+  TlsStream(SSL_CTX* ctx, int fd, const std::string& verify_host);
   ~TlsStream();
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;

@@ -35,7 +35,7 @@ struct WsCallbacks {
     }
     ssize_t r;
     do {
-      r = ::recv(self->fd_.get(), buf, len, 0);
+      r = self->tls_ ? self->tls_->read(buf, len) : ::recv(self->fd_.get(), buf, len, 0);
     } while (r < 0 && errno == EINTR);
     if (r > 0 && !self->guard_.feed(buf, static_cast<size_t>(r))) self->too_big_ = true;
     if (r > 0) {
@@ -56,7 +56,7 @@ struct WsCallbacks {
     int f = MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0);
     ssize_t r;
     do {
-      r = ::send(self->fd_.get(), data, len, f);
+      r = self->tls_ ? self->tls_->write(data, len) : ::send(self->fd_.get(), data, len, f);
     } while (r < 0 && errno == EINTR);
     if (r >= 0) return r;
     wslay_event_set_error(ctx, (errno == EAGAIN || errno == EWOULDBLOCK) ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
@@ -81,9 +81,10 @@ struct WsCallbacks {
   }
 };
 
-WsConnection::WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits)
+WsConnection::WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits,
+                           std::unique_ptr<TlsStream> tls)
     : loop_(loop), fd_(std::move(fd)), pending_in_(std::move(leftover)), client_(client), limits_(limits),
-      guard_(limits.max_message_bytes) {}
+      guard_(limits.max_message_bytes), tls_(std::move(tls)) {}
 
 WsConnection::~WsConnection() {
   handlers_ = {};
@@ -219,10 +220,13 @@ void WsConnection::drain() {
     finish(kWsTooBig, "send failed");
     return;
   }
-  if (!wslay_event_want_write(ctx_)) ::shutdown(fd_.get(), SHUT_WR);
+  if (!wslay_event_want_write(ctx_)) {
+    if (tls_) tls_->shutdown();
+    ::shutdown(fd_.get(), SHUT_WR);
+  }
   char scratch[16384];
   for (;;) {
-    ssize_t r = ::recv(fd_.get(), scratch, sizeof scratch, 0);
+    ssize_t r = tls_ ? tls_->read(scratch, sizeof scratch) : ::recv(fd_.get(), scratch, sizeof scratch, 0);
     if (r > 0) continue;
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
@@ -235,7 +239,7 @@ void WsConnection::drain() {
 void WsConnection::update_poll() {
   int ev = 0;
   if (wslay_event_want_read(ctx_)) ev |= UV_READABLE;
-  if (wslay_event_want_write(ctx_)) ev |= UV_WRITABLE;
+  if (wslay_event_want_write(ctx_) || (tls_ && tls_->wants_write())) ev |= UV_WRITABLE;
   uv_poll_start(poll_.get(), ev, on_poll);
 }
 
@@ -245,6 +249,7 @@ void WsConnection::finish(uint16_t code, const std::string& reason) {
   account();  // open() is false now: our share goes back
   poll_.reset();
   close_timer_.reset();
+  tls_.reset();
   fd_.reset();
   auto cb = std::move(handlers_.on_closed);
   handlers_ = {};

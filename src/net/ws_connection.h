@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "net/uv_handle.h"
+#include "net/tls_stream.h"
 #include "net/ws_frame_guard.h"
 #include "util/unique_fd.h"
 
@@ -53,7 +54,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   };
 
   // `leftover`: bytes already read after the handshake. `client`: masks frames (RFC 6455 client side).
-  WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits);
+  // `tls`: an established TLS stream over `fd` (wss); null for plain ws.
+  WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits,
+               std::unique_ptr<TlsStream> tls = nullptr);
   ~WsConnection();
   WsConnection(const WsConnection&) = delete;
   WsConnection& operator=(const WsConnection&) = delete;
@@ -91,6 +94,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool peer_eof_ = false;
   size_t accounted_ = 0;   // our share of limits_.budget->used
   WsFrameGuard guard_;
+  std::unique_ptr<TlsStream> tls_;
   bool too_big_ = false;  // a frame header declared more than max_message_bytes
   bool draining_ = false;  // 1009 sent; reading and discarding until EOF or the close timer
 };

@@ -496,7 +496,7 @@ void LivePeer::Impl::check_deadlines() {
 
 void LivePeer::Impl::join_swarm() {
   if (signal || opts.signal_url.empty()) return;
-  p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing};
+  p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing, opts.ca_file};
   p2p::SignalClient::Handlers h;
   h.on_joined = [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); };
   h.on_relay = [this](const nlohmann::json& m) { peer_links.on_relay(m); };

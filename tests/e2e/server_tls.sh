@@ -10,7 +10,7 @@ cp "$T/a/srv.pem" "$T/live.pem"; cp "$T/a/srv.key" "$T/live.key"
 make_video "$T/clip.mp4" 2 -qp 0
 "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --chunk-size 131072 >/dev/null
 start_server srv --store="$T/store" --tls-cert="$T/live.pem" --tls-key="$T/live.key" --header-timeout-ms=1000 \
-  --max-transfers=1 --limit-rate=150000
+  --max-transfers=1 --limit-rate=50000
 base="https://127.0.0.1:$PORT_srv"
 m() { command curl -sf --cacert "$T/a/ca.pem" "$base/metrics" | awk -v n="$1" '$1==n {print $2}'; }
 id=$(command curl -sf --cacert "$T/a/ca.pem" "$base/videos/clip" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["chunks"][0]["id"])')
@@ -85,6 +85,48 @@ kill -HUP "$PID_srv"
 for _ in $(seq 1 50); do grep -q "keeping the old certificate" "$T/srv.log" && break; sleep 0.02; done
 grep -q "keeping the old certificate" "$T/srv.log" || fail "broken certificate not reported"
 command curl -sf --cacert "$T/b/ca.pem" "$base/healthz" >/dev/null || fail "server stopped serving after a bad reload"
+
+note "wss: the signaller with the same flags; python websockets over ssl; a peer joins over wss with --ca"
+start_role sig signal --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
+"$PY" - "$PORT_sig" "$T/a/ca.pem" <<'PY'
+import asyncio, json, ssl, sys, websockets
+async def main():
+    ctx = ssl.create_default_context(cafile=sys.argv[2])
+    async with websockets.connect(f"wss://localhost:{sys.argv[1]}/ws", ssl=ctx) as ws:
+        await ws.send(json.dumps({"type": "join", "video": "v", "peer": "py", "chunk_count": 4}))
+        r = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert r["type"] == "joined", r
+    try:  # a client that does not trust the CA fails the handshake
+        async with websockets.connect(f"wss://localhost:{sys.argv[1]}/ws", ssl=ssl.create_default_context()):
+            raise SystemExit("untrusted wss accepted")
+    except ssl.SSLCertVerificationError:
+        pass
+asyncio.run(main())
+PY
+cat "$T/a/ca.pem" "$T/b/ca.pem" >"$T/ab.pem"   # the server now has certificate b, the signaller a
+"$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p3.mp4" --ca="$T/ab.pem" --seed-for=30 \
+  --signal-url="wss://127.0.0.1:$PORT_sig/ws" >"$T/p3.log" 2>&1 &
+p3=$!
+HN_PIDS+=("$p3")
+for _ in $(seq 1 100); do
+  [[ $(command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_sig/metrics" | awk '$1=="hybridnode_signal_members" {print $2}') == 1 ]] && break
+  sleep 0.1
+done
+[[ $(command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_sig/metrics" | awk '$1=="hybridnode_signal_members" {print $2}') == 1 ]] ||
+  fail "peer did not join over wss: $(tail -3 "$T/p3.log")"
+kill "$p3"; wait "$p3" 2>/dev/null || true
+make_tls_certs "$T/c"
+start_role sig2 signal --tls-cert="$T/c/srv.pem" --tls-key="$T/c/srv.key"
+"$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p4.mp4" --ca="$T/b/ca.pem" --seed-for=30 \
+  --signal-url="wss://127.0.0.1:$PORT_sig2/ws" >"$T/p4.log" 2>&1 &
+p4=$!
+HN_PIDS+=("$p4")
+for _ in $(seq 1 100); do grep -q "certificate not trusted" "$T/p4.log" && break; sleep 0.1; done
+grep -q "wss://127.0.0.1:$PORT_sig2/ws.*certificate not trusted" "$T/p4.log" ||
+  fail "untrusted signaller: no clear error naming it: $(grep -i signal "$T/p4.log" | tail -3)"
+kill "$p4"; wait "$p4" 2>/dev/null || true
+stop_and_check "$PID_sig2" sig2
+stop_and_check "$PID_sig" sig
 
 note "bad flags"
 out=$("$HN_BIN" --role=server --listen=127.0.0.1:0 --store="$T/store" --tls-cert="$T/a/srv.pem" 2>&1) && fail "cert without key accepted"
