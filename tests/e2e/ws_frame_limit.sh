@@ -64,7 +64,7 @@ sleep 0.1
 make_video "$T/clip.mp4" 1
 "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" >/dev/null
 start_server srv --store="$T/store" --signal-url="ws://127.0.0.1:$(cat "$T/fake.port")/ws"
-start_peer p1 --server="http://127.0.0.1:$PORT_srv" --video=clip --signal-url="ws://127.0.0.1:$(cat "$T/fake.port")/ws"
+start_peer p1 --server="http://127.0.0.1:$PORT_srv" --video=clip --seed-for=30 --signal-url="ws://127.0.0.1:$(cat "$T/fake.port")/ws"
 for _ in $(seq 1 100); do grep -q "peer close" "$T/fake.log" && break; sleep 0.1; done
 grep -q "peer close 1009" "$T/fake.log" || fail "peer did not close with 1009: $(cat "$T/fake.log")"
 kill "$PID_p1" 2>/dev/null || true
