@@ -258,7 +258,10 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
   if (range.kind == net::ByteRange::Kind::unsatisfiable) {
     auto r = HttpResponse::error(416, "range not satisfiable: the chunk has " + std::to_string(size) + " bytes");
     r.headers.emplace_back("Content-Range", net::content_range(range, size));
-    return r;  // the slot, if any, is given back here
+    // Given back now: a by-value parameter would live until the caller's respond() returns, and that
+    // may already dispatch the next pipelined request.
+    slot.reset();
+    return r;
   }
   bool partial = range.kind == net::ByteRange::Kind::partial;
   uint64_t first = partial ? range.first : 0;
