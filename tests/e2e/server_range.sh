@@ -90,7 +90,7 @@ done
 code=$("${CURL[@]}" -D "$T/h" -o "$T/part" -w '%{http_code}' -H "Range: bytes=0-187" "$base/live/$seg")
 [[ $code == 206 && $(stat -c %s "$T/part") == 188 ]] || fail "live segment range: $code, $(stat -c %s "$T/part") bytes"
 grep -qi "^content-type: video/mp2t" "$T/h" || fail "live range lost its content type"
-[[ $(head -c1 "$T/part" | xxd -p) == 47 ]] || fail "live range does not start with a TS sync byte"
+[[ $(od -An -tx1 -N1 "$T/part" | tr -d " ") == 47 ]] || fail "live range does not start with a TS sync byte"
 
 idle
 note "a range transfer holds the one slot (--max-transfers=1, paced at 200 kB/s)"
