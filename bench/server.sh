@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# hybridnode vs nginx serving the very same chunk files (256 KiB) to wrk on loopback, in one run.
+# hybridnode vs nginx serving the very same chunk files (256 KiB) to wrk on loopback, in one run; then the
+# same over HTTPS (HTTPS=0 skips it): hybridnode (one loop) vs nginx with 1 worker, and nginx with 2 for reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -59,11 +60,38 @@ for r in $(seq 1 "$ROUNDS"); do   # interleaved so drift on a noisy machine hits
   run hybridnode "$HN" "$r"
   run nginx "$NG" "$r"
 done
+if [[ ${HTTPS:-1} == 1 ]]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj "/CN=localhost" \
+    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+  chmod 644 "$T/key.pem"
+  ./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hns.port" \
+    --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" >"$T/hns.log" 2>&1 &
+  pids+=($!)
+  for w in 1 2; do  # nginx https, w workers; ssl_sendfile/kTLS needs the kernel's tls module, absent here
+    sed -e "s/worker_processes 2;/worker_processes $w;/" -e "s|$T/nginx.pid|$T/nginx$w.pid|" \
+        -e "s|listen 127.0.0.1:18181;|listen 127.0.0.1:1844$w ssl; ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem; ssl_protocols TLSv1.2 TLSv1.3;|" \
+        "$T/nginx.conf" >"$T/nginx$w.conf"
+    nginx -c "$T/nginx$w.conf" -g "daemon off;" &
+    pids+=($!)
+  done
+  for _ in $(seq 1 100); do [[ -s "$T/hns.port" ]] && break; sleep 0.05; done
+  sleep 0.3
+  for r in $(seq 1 "$ROUNDS"); do
+    run hybridnode-https "https://127.0.0.1:$(cat "$T/hns.port")" "$r"
+    run nginx-https-1w "https://127.0.0.1:18441" "$r"
+    run nginx-https-2w "https://127.0.0.1:18442" "$r"
+  done
+fi
 python3 - "$csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-med = {s: statistics.median(float(r["requests_per_s"]) for r in rows if r["server"] == s) for s in ("hybridnode", "nginx")}
-mb = {s: statistics.median(float(r["mb_per_s"]) for r in rows if r["server"] == s) for s in ("hybridnode", "nginx")}
+names = sorted({r["server"] for r in rows})
+med = {s: statistics.median(float(r["requests_per_s"]) for r in rows if r["server"] == s) for s in names}
+mb = {s: statistics.median(float(r["mb_per_s"]) for r in rows if r["server"] == s) for s in names}
 print(f"median: hybridnode {med['hybridnode']:.0f} req/s {mb['hybridnode']:.0f} MB/s; "
       f"nginx {med['nginx']:.0f} req/s {mb['nginx']:.0f} MB/s; ratio {med['hybridnode']/med['nginx']:.2f}x")
+if "hybridnode-https" in med:
+    for n in ("nginx-https-1w", "nginx-https-2w"):
+        print(f"https: hybridnode (1 loop) {med['hybridnode-https']:.0f} req/s {mb['hybridnode-https']:.0f} MB/s; "
+              f"{n} {med[n]:.0f} req/s {mb[n]:.0f} MB/s; ratio {med['hybridnode-https']/med[n]:.2f}x")
 PY

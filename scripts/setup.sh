@@ -11,6 +11,7 @@ PACKAGES=(
   libcurl4-openssl-dev libnice-dev libglib2.0-dev libusrsctp-dev libmongoc-dev
   # tests: real video, real clients, real NATs
   ffmpeg curl python3 python3-websockets iproute2 iptables coturn procps psmisc
+  openssl   # the CLI: test CAs and certificates (tests/e2e/lib.sh make_tls_certs), s_client
   python3-pymongo python3-gridfs   # an independent GridFS client for the MONGODB_URI tests
   libhiredis-dev redis-server       # signallers sharing swarms (issue 10)
   chromium chromium-driver python3-selenium   # headless browser tests (hls.js playback, CORS)

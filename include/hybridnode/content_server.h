@@ -36,6 +36,8 @@ struct ContentServerOptions {
   // and a folder served under / (the web client); without it / answers an HTML catalog.
   std::string cors_origin = "*";
   std::string web_root;
+  // HTTPS when both are set (PEM files; SIGHUP reloads them for new connections).
+  std::string tls_cert, tls_key;
 };
 
 class HN_API ContentServer {

@@ -18,6 +18,7 @@ struct PeerOptions {
   std::string video_id;
   std::string output;          // the finished file; OUTPUT.part while downloading
   std::string signal_url;      // ws://IP:PORT/ws; learnt from the server's 503 when empty
+  std::string ca_file;         // PEM CAs that https:// servers are verified against; empty: the system store
   std::string peer_id;         // random when empty
   std::string stun, turn, turn_user, turn_pass;  // "IP:PORT"
   bool host_candidates = true;

@@ -35,6 +35,8 @@ struct SignalServerOptions {
   // Browser origins allowed to open the WebSocket ("*": any, or a comma-separated list such as
   // https://app.example). A handshake with another Origin is refused with 403; none (native peers) passes.
   std::string allowed_origins = "*";
+  // wss:// and https:// when both are set (PEM files; SIGHUP reloads them for new connections).
+  std::string tls_cert, tls_key;
 };
 
 class HN_API SignalServer {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "content/catalog.h"
 #include "content/chunk_cache.h"
@@ -18,6 +19,7 @@
 #include "content/web_root.h"
 #include "media/hls.h"
 #include "hybridnode/ids.h"
+#include "net/byte_range.h"
 #include "net/http_server.h"
 #include "util/blocking_work.h"
 #include "util/log.h"
@@ -64,15 +66,20 @@ struct ContentServer::Impl {
   void handle(HttpRequest& req, net::HttpServer::Respond respond);
   void handle_page(HttpRequest& req, net::HttpServer::Respond respond);
   void handle_live(HttpRequest& req, const std::string& rest, net::HttpServer::Respond respond);
-  void serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond);
+  // Range and If-Range as sent (copied: a store answer arrives after the request is gone).
+  struct RangeAsk {
+    std::optional<std::string> range, if_range;
+  };
+  static RangeAsk range_ask(const HttpRequest& req);
+  void serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
   using SharedSlot = std::shared_ptr<std::unique_ptr<TransferSlot>>;
-  void open_chunk(const std::string& id, uint64_t expected, net::HttpServer::Respond respond, SharedSlot slot,
+  void open_chunk(const std::string& id, uint64_t expected, const RangeAsk& ask, net::HttpServer::Respond respond, SharedSlot slot,
                   bool may_retry);
   HttpResponse refusal(const std::string& chunk_id) const;
   // A chunk answer from an open file region, or from a shared in-memory buffer (`mem`) when given.
-  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot,
+  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
                               std::shared_ptr<const std::string> mem = nullptr);
   std::string metrics() const;
   void refresh_catalog();
@@ -208,7 +215,7 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
     if (!seq) return respond(HttpResponse::error(400, "segment names are SEQ.ts"));
     const content::LiveChunk* c = live->by_seq(*seq);
     if (c == nullptr) return respond(HttpResponse::error(404, "segment " + seg + " is not in the live window"));
-    return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
+    return serve_live_chunk(*c, req, std::move(respond));
   }
   // Every waiter woken by one publish shares the one serialised manifest.
   auto answer = [this, respond] {
@@ -244,7 +251,16 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   };
 }
 
-void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool head, net::HttpServer::Respond respond) {
+ContentServer::Impl::RangeAsk ContentServer::Impl::range_ask(const HttpRequest& req) {
+  RangeAsk a;
+  if (const std::string* r = req.header("range")) a.range = *r;
+  if (const std::string* r = req.header("if-range")) a.if_range = *r;
+  return a;
+}
+
+void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req,
+                                           net::HttpServer::Respond respond) {
+  bool head = req.method == "HEAD";
   std::unique_ptr<TransferSlot> slot;
   if (!head) slot = TransferSlot::try_acquire(*policy, c.ref.size);
   if (!head && !slot) {
@@ -253,7 +269,7 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool hea
   }
   if (!head) n.live_chunks_served++;
   // By reference: 40 slow readers of an 8 MiB chunk hold 8 MiB, and HEAD copies nothing.
-  auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), c.bytes);
+  auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), range_ask(req), c.bytes);
   respond(std::move(r));
 }
 
@@ -280,27 +296,46 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
 }
 
 HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const std::string& id,
-                                                 std::unique_ptr<TransferSlot> slot,
+                                                 std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
                                                  std::shared_ptr<const std::string> mem) {
+  std::string etag = "\"" + id + "\"";
+  uint64_t size = src.fd >= 0 ? src.length : mem ? mem->size() : src.bytes.size();
+  net::ByteRange range;
+  if (ask.range && net::if_range_allows(ask.if_range ? &*ask.if_range : nullptr, etag))
+    range = net::parse_byte_range(&*ask.range, size);
+  if (range.kind == net::ByteRange::Kind::unsatisfiable) {
+    auto r = HttpResponse::error(416, "range not satisfiable: the chunk has " + std::to_string(size) + " bytes");
+    r.headers.emplace_back("Content-Range", net::content_range(range, size));
+    // Given back now: a by-value parameter would live until the caller's respond() returns, and that
+    // may already dispatch the next pipelined request.
+    slot.reset();
+    return r;
+  }
+  bool partial = range.kind == net::ByteRange::Kind::partial;
+  uint64_t first = partial ? range.first : 0;
+  uint64_t expected = partial ? range.length : size;
   HttpResponse r;
-  r.status = 200;
+  r.status = partial ? 206 : 200;
   const std::string* vid = catalog->video_of_chunk(id);
   const Manifest* m = vid ? catalog->video(*vid) : nullptr;
   bool ts = (m && m->is_hls()) || (live && live->by_id(id));
   r.headers.emplace_back("Content-Type", ts ? "video/mp2t" : "application/octet-stream");
-  r.headers.emplace_back("ETag", "\"" + id + "\"");
+  r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+  r.headers.emplace_back("Accept-Ranges", "bytes");
+  if (partial) r.headers.emplace_back("Content-Range", net::content_range(range, size));
   if (src.fd >= 0) {
     r.file_fd = src.fd;
-    r.file_offset = src.offset;
-    r.file_length = src.length;
+    r.file_offset = src.offset + first;
+    r.file_length = expected;
     r.file_owner = src.owner;
-  } else if (mem) {
+  } else if (mem && !partial) {
     r.shared_body = std::move(mem);
+  } else if (mem) {
+    r.body = mem->substr(first, expected);  // a range copies only its own bytes
   } else {
-    r.body = src.bytes;
+    r.body = src.bytes.substr(first, expected);
   }
-  uint64_t expected = src.fd >= 0 ? src.length : r.shared_body ? r.shared_body->size() : r.body.size();
   if (slot) slot->set_size(expected);  // charged what the store holds, not the manifest's nominal size
   std::shared_ptr<TransferSlot> held(std::move(slot));
   r.on_done = [this, held, expected](uint64_t sent, bool complete) {
@@ -314,7 +349,7 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
 
 void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond) {
   if (const content::LiveChunk* c = live ? live->by_id(id) : nullptr) {
-    return serve_live_chunk(*c, req.method == "HEAD", std::move(respond));
+    return serve_live_chunk(*c, req, std::move(respond));
   }
   if (catalog->video_of_chunk(id) == nullptr) return serve_unknown_chunk(id, std::move(respond));
   const std::string* inm = req.header("if-none-match");
@@ -337,8 +372,9 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
       return respond(refusal(id));
     }
   }
-  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot)));
-  open_chunk(id, catalog->chunk_size(id), std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)),
+  RangeAsk ask = range_ask(req);
+  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot), ask));
+  open_chunk(id, catalog->chunk_size(id), ask, std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)),
              true);
 }
 
@@ -348,18 +384,18 @@ bool out_of_fds(const std::string& error) {
 }
 }  // namespace
 
-void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, net::HttpServer::Respond respond,
+void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, const RangeAsk& ask, net::HttpServer::Respond respond,
                                      SharedSlot slot, bool may_retry) {
   std::shared_ptr<ChunkStore> st = store;
   run_blocking_for<Result<ChunkSource>>(
       loop, opts.store_timeout_ms, [st, id]() { return st->open_chunk(id); },
-      [this, id, expected, respond, slot, may_retry](Result<ChunkSource> src) {
+      [this, id, expected, ask, respond, slot, may_retry](Result<ChunkSource> src) {
         if (!src && may_retry && out_of_fds(src.error()) && cache.size() > 0) {
           // Our own open-file cache holds the fds: give half of them back and try once more.
           log::warn("store: out of file descriptors; closing " + std::to_string(cache.size() / 2 + 1) + " cached chunk files");
           cache.set_capacity(std::max<size_t>(16, cache.size() / 2));
           cache.evict(cache.size() / 2 + 1);
-          return open_chunk(id, expected, respond, slot, false);
+          return open_chunk(id, expected, ask, respond, slot, false);
         }
         if (!src) {
           bool missing = starts_with(src.error(), kNotFound);
@@ -381,7 +417,7 @@ void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, n
           return;
         }
         cache.put(id, *src);
-        respond(chunk_response(*src, id, std::move(*slot)));
+        respond(chunk_response(*src, id, std::move(*slot), ask));
       },
       [this, id, respond, slot] {
         // The pool thread may stay stuck; the client gets an answer and the transfer slot is freed now.
@@ -465,6 +501,8 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_http_bad_requests_total", "Requests rejected as malformed, too large or too slow.",
             s.bad_requests);
   p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", s.timeouts);
+  p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
+            s.tls_handshake_failures);
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
   for (const auto& [code, count] : s.responses_by_status)
     p.sample("hybridnode_http_responses_total", count, "code=\"" + std::to_string(code) + "\"");
@@ -585,6 +623,10 @@ Result<void> ContentServer::start() {
     if (!w) return make_error(w.error());
     I.web_root = std::move(*w);
   }
+  if (!I.opts.tls_cert.empty() || !I.opts.tls_key.empty()) {
+    if (I.opts.tls_cert.empty() || I.opts.tls_key.empty()) return make_error("--tls-cert and --tls-key go together");
+    if (auto tls = I.http->enable_tls(I.opts.tls_cert, I.opts.tls_key); !tls) return make_error(tls.error());
+  }
   auto ok = I.http->listen(*where);
   if (!ok) return ok;
   if (!I.opts.live_id.empty()) {
@@ -599,7 +641,7 @@ Result<void> ContentServer::start() {
   if (I.opts.catalog_refresh_ms > 0)
     uv_timer_start(I.refresh_timer.get(), [](uv_timer_t* t) { static_cast<Impl*>(t->data)->refresh_catalog(); },
                    I.opts.catalog_refresh_ms, I.opts.catalog_refresh_ms);
-  log::info("content server on " + where->host + ":" + std::to_string(I.http->port()) + ", store " +
+  log::info(std::string("content server on ") + (I.http->tls() ? "https://" : "http://") + where->host + ":" + std::to_string(I.http->port()) + ", store " +
             I.store->describe() + ", " + std::to_string(I.catalog->size()) + " videos, policy " + I.policy->name() +
             " (limit " + std::to_string(I.policy->limit()) + ")");
   return {};

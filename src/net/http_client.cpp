@@ -13,6 +13,7 @@ struct Request {
   std::string body;
   size_t max_body;
   bool too_big = false;
+  char errbuf[CURL_ERROR_SIZE] = {};
 };
 
 struct SocketCtx {
@@ -143,7 +144,9 @@ void HttpClient::get(const std::string& url, size_t max_body, std::function<void
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms_);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!ca_file_.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file_.c_str());
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "hybridnode");
   curl_multi_add_handle(multi_, e);
   easy_.insert(e);
@@ -169,7 +172,12 @@ void HttpClient::check_done() {
       if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value)
         res.retry_after = std::atoi(h->value);
     } else {
-      res.error = r->too_big ? "response body too large" : curl_easy_strerror(msg->data.result);
+      char* url = nullptr;
+      curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+      // Name the URL (so the host) and give curl's detail: "SSL certificate problem: unable to get local issuer".
+      res.error = r->too_big ? "response body too large"
+                             : std::string(url ? url : "?") + ": " + curl_easy_strerror(msg->data.result) +
+                                   (r->errbuf[0] ? std::string(" (") + r->errbuf + ")" : "");
     }
     curl_multi_remove_handle(multi_, e);
     curl_easy_cleanup(e);

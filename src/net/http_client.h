@@ -25,6 +25,8 @@ struct HttpResult {
 class HttpClient {
  public:
   explicit HttpClient(uv_loop_t* loop, long timeout_ms = 30000);
+  // https:// URLs are verified against these CAs (PEM) instead of the system store.
+  void set_ca_file(std::string path) { ca_file_ = std::move(path); }
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -38,6 +40,7 @@ class HttpClient {
   void check_done();
   uv_loop_t* loop_;
   long timeout_ms_;
+  std::string ca_file_;
   CURLM* multi_ = nullptr;
   UvHandle<uv_timer_t> timer_;
   std::set<void*> easy_;

@@ -42,8 +42,32 @@ void HttpConnection::start() {
   uv_timer_init(server_.loop_, timer_.get());
   timer_->data = this;
   drain_.start();
-  arm_timer(server_.limits_.idle_timeout_ms);
+  if (server_.tls_ctx_) {
+    // The handshake has the header timeout: a client that never finishes it holds no slot for long.
+    tls_ = std::make_unique<TlsStream>(server_.tls_ctx_.get(), fd_.get());
+    arm_timer(server_.limits_.header_timeout_ms);
+  } else {
+    arm_timer(server_.limits_.idle_timeout_ms);
+  }
   update_poll();
+}
+
+void HttpConnection::continue_handshake() {
+  switch (tls_->handshake()) {
+    case TlsStream::Step::done:
+      arm_timer(server_.limits_.idle_timeout_ms);
+      update_poll();
+      return;
+    case TlsStream::Step::want_read:
+    case TlsStream::Step::want_write:
+      update_poll();
+      return;
+    case TlsStream::Step::failed:
+      server_.stats_.tls_handshake_failures++;
+      log::debug("http: " + remote_ + ": " + tls_->error());
+      close();
+      return;
+  }
 }
 
 void HttpConnection::close() {
@@ -76,6 +100,11 @@ void HttpConnection::arm_timer(uint64_t ms) {
 void HttpConnection::update_poll() {
   if (state_ == State::closed) return;
   int events = 0;
+  if (tls_ && !tls_->established()) {
+    uv_poll_start(poll_.get(), tls_->wants_write() ? UV_WRITABLE : UV_READABLE, on_poll);
+    return;
+  }
+  if (tls_ && tls_->wants_write()) events |= UV_WRITABLE;  // a TLS read that must write first
   // The input cap holds in every state, paced ones too: a client streaming while its paced body waits
   // for the rate limit must not grow in_ (issue 22: 256 MiB in 0.6 s before).
   if (!peer_eof_ && in_.size() < kMaxBufferedInput) events |= UV_READABLE;
@@ -114,13 +143,17 @@ void HttpConnection::on_poll(uv_poll_t* h, int status, int events) {
     self->close();
     return;
   }
+  if (self->tls_ && !self->tls_->established()) {
+    self->continue_handshake();
+    return;
+  }
   if (events & UV_WRITABLE) self->write_pending();
   if (self->state_ != State::closed && (events & (UV_READABLE | UV_DISCONNECT))) self->read_socket();
 }
 
 void HttpConnection::read_socket() {
   char buf[kReadSize];
-  ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+  ssize_t n = tls_ ? tls_->read(buf, sizeof buf) : ::recv(fd_.get(), buf, sizeof buf, 0);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     close();
@@ -271,8 +304,11 @@ void HttpConnection::dispatch() {
   if (req_.upgrade && server_.upgrade_) {
     // The new owner polls the fd itself, and libuv allows one poller per fd: stop ours first.
     poll_.reset();
+    server_.upgrading_tls_ = std::move(tls_);  // under TLS the new owner takes the stream with the fd
     auto answer = server_.upgrade_(req_, fd_, in_);
+    tls_ = std::move(server_.upgrading_tls_);
     if (!fd_.valid()) {  // taken over
+      tls_.reset();
       close();
       return;
     }
@@ -350,6 +386,7 @@ void HttpConnection::respond(HttpResponse resp) {
   out_off_ = 0;
   file_sent_ = 0;
   resp_started_ns_ = uv_hrtime();
+  if (tls_) tls_->reset_file();
   rate_paused_ = false;
   last_progress_ns_ = resp_started_ns_;
   resp_ = std::move(resp);
@@ -374,7 +411,8 @@ void HttpConnection::write_pending() {
         if (granted == 0) return;
         len = static_cast<size_t>(granted);
       }
-      ssize_t n = ::send(fd_.get(), buf->data() + off, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+      ssize_t n = tls_ ? tls_->write(buf->data() + off, len)
+                       : ::send(fd_.get(), buf->data() + off, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
       if (granted > 0) unpace(granted, n);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -398,7 +436,7 @@ void HttpConnection::write_pending() {
       if (granted == 0) return;
       want = static_cast<size_t>(granted);
     }
-    ssize_t n = ::sendfile(fd_.get(), resp_.file_fd, &off, want);
+    ssize_t n = tls_ ? tls_->send_file(resp_.file_fd, off, want) : ::sendfile(fd_.get(), resp_.file_fd, &off, want);
     if (granted > 0) unpace(granted, n);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -474,6 +512,7 @@ void HttpConnection::finish_response(bool complete) {
   body_.reset();
   body_off_ = 0;
   if (close_after_) {
+    if (tls_) tls_->shutdown();
     ::shutdown(fd_.get(), SHUT_WR);
     if (drain_.busy()) {  // no more requests, but the socket stays open until the bytes have arrived
       state_ = State::waiting;

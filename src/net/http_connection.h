@@ -9,6 +9,7 @@
 
 #include "net/http_server.h"
 #include "net/send_drain.h"
+#include "net/tls_stream.h"
 #include "net/uv_handle.h"
 
 namespace hn::net {
@@ -47,6 +48,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void finish_response(bool complete);
   void update_poll();
   void arm_timer(uint64_t ms);
+  void continue_handshake();
 
   HttpServer& server_;
   UniqueFd fd_;
@@ -77,6 +79,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   uint64_t last_progress_ns_ = 0;  // pacing keeps the send timeout: no progress past it (plus one pause) closes
   uint64_t pause_ms_ = 0;
   bool parsing_ = false;  // parse_input() is on the stack: a nested call leaves the work to its loop
+  std::unique_ptr<TlsStream> tls_;  // HTTPS: all bytes go through it instead of the socket
   SendDrain drain_;  // last: destroyed first, while fd_ is still open
 };
 

@@ -3,6 +3,9 @@
 #include "net/http_connection.h"
 
 #include <algorithm>
+#include <csignal>
+
+#include "util/log.h"
 
 namespace hn::net {
 
@@ -16,7 +19,32 @@ HttpServer::~HttpServer() { close(); }
 
 Result<void> HttpServer::listen(const HostPort& where) { return listener_.listen(where); }
 
+Result<void> HttpServer::enable_tls(const std::string& cert_pem, const std::string& key_pem) {
+  tls_cert_ = cert_pem;
+  tls_key_ = key_pem;
+  if (auto ok = reload_tls(); !ok) return ok;
+  if (sighup_.get() != nullptr && !uv_is_active(reinterpret_cast<uv_handle_t*>(sighup_.get()))) {
+    uv_signal_init(loop_, sighup_.get());
+    sighup_->data = this;
+    uv_signal_start(sighup_.get(), [](uv_signal_t* h, int) {
+      auto* self = static_cast<HttpServer*>(h->data);
+      if (self == nullptr) return;
+      if (auto ok = self->reload_tls(); !ok) log::error("SIGHUP: " + ok.error() + "; keeping the old certificate");
+      else log::info("SIGHUP: reloaded " + self->tls_cert_ + " for new connections");
+    }, SIGHUP);
+  }
+  return {};
+}
+
+Result<void> HttpServer::reload_tls() {
+  auto ctx = make_server_tls_context(tls_cert_, tls_key_);
+  if (!ctx) return make_error(ctx.error());
+  tls_ctx_ = std::move(*ctx);  // open connections hold their own reference to the old context
+  return {};
+}
+
 void HttpServer::close() {
+  sighup_.reset();
   listener_.close();
   auto conns = conns_;  // close() removes entries from conns_
   for (auto& [raw, c] : conns) c->close();

@@ -14,6 +14,8 @@
 #include "hybridnode/result.h"
 #include "net/http_message.h"
 #include "net/tcp_listener.h"
+#include "net/tls_stream.h"
+#include "net/uv_handle.h"
 #include "util/unique_fd.h"
 
 namespace hn::net {
@@ -35,6 +37,7 @@ struct HttpStats {
   uint64_t requests_total = 0;
   uint64_t bad_requests = 0;          // answered 4xx by the parser layer (malformed, too large, timeout)
   uint64_t timeouts = 0;
+  uint64_t tls_handshake_failures = 0;  // garbage instead of a ClientHello, no shared version/cipher, ...
   std::map<int, uint64_t> responses_by_status;
 };
 
@@ -55,6 +58,14 @@ class HttpServer {
   ~HttpServer();
 
   void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  // Inside the upgrade handler of a TLS connection: the established TLS stream over `fd`, to be moved
+  // along with it (wss). Null on plain connections. What the handler leaves stays with the connection.
+  std::unique_ptr<TlsStream> take_upgrade_tls() { return std::move(upgrading_tls_); }
+  // Serve HTTPS: every connection starts with a TLS handshake (limited by header_timeout_ms). SIGHUP
+  // re-reads both files; new connections get the new certificate, open ones keep theirs.
+  Result<void> enable_tls(const std::string& cert_pem, const std::string& key_pem);
+  Result<void> reload_tls();
+  bool tls() const { return tls_ctx_ != nullptr; }
   Result<void> listen(const HostPort& where);
   int port() const { return listener_.port(); }
   void close();  // stops listening and closes every connection
@@ -75,6 +86,10 @@ class HttpServer {
   uint64_t uplink_last_ns_ = 0;
 
   uv_loop_t* loop_;
+  SslCtxPtr tls_ctx_;
+  std::unique_ptr<TlsStream> upgrading_tls_;
+  std::string tls_cert_, tls_key_;
+  UvHandle<uv_signal_t> sighup_;
   HttpLimits limits_;
   Handler handler_;
   UpgradeHandler upgrade_;

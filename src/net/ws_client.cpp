@@ -15,9 +15,11 @@
 namespace hn::net {
 
 Result<WsUrl> parse_ws_url(const std::string& url) {
-  if (url.rfind("ws://", 0) != 0) return make_error("signal URL must start with ws:// (got '" + url + "')");
-  std::string rest = url.substr(5);
+  bool tls = url.rfind("wss://", 0) == 0;
+  if (!tls && url.rfind("ws://", 0) != 0) return make_error("signal URL must start with ws:// or wss:// (got '" + url + "')");
+  std::string rest = url.substr(tls ? 6 : 5);
   WsUrl u;
+  u.tls = tls;
   auto slash = rest.find('/');
   std::string hostport = rest.substr(0, slash);
   u.path = slash == std::string::npos ? "/" : rest.substr(slash);
@@ -33,8 +35,9 @@ namespace {
 // Owns itself from connect() until it reports, once.
 class Dialer {
  public:
-  Dialer(uv_loop_t* loop, WsUrl url, WsLimits limits, WsConnected done, std::string source_ip)
-      : loop_(loop), url_(std::move(url)), limits_(limits), done_(std::move(done)), source_ip_(std::move(source_ip)) {}
+  Dialer(uv_loop_t* loop, WsUrl url, WsLimits limits, WsConnected done, std::string source_ip, std::string ca_file)
+      : loop_(loop), url_(std::move(url)), limits_(limits), done_(std::move(done)), source_ip_(std::move(source_ip)),
+        ca_file_(std::move(ca_file)) {}
 
   void start() {
     auto sa = to_sockaddr({url_.host, url_.port});
@@ -77,13 +80,32 @@ class Dialer {
       ::getsockopt(self->fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
       return self->finish(make_error(self->where() + ": " + (err != 0 ? std::strerror(err) : uv_strerror(status))));
     }
+    if (self->url_.tls && !(self->tls_ && self->tls_->established())) return self->tls_handshake();
     if (events & UV_WRITABLE) self->write_request();
     else if (events & (UV_READABLE | UV_DISCONNECT)) self->read_response();
   }
 
+  void tls_handshake() {
+    if (!tls_) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) return finish(make_error(where() + ": " + std::strerror(err)));
+      auto ctx = make_client_tls_context(ca_file_);
+      if (!ctx) return finish(make_error(ctx.error()));
+      tls_ = std::make_unique<TlsStream>(ctx->get(), fd_.get(), url_.host);  // the SSL keeps its own ctx reference
+    }
+    switch (tls_->handshake()) {
+      case TlsStream::Step::done: return write_request();
+      case TlsStream::Step::want_read: uv_poll_start(poll_.get(), UV_READABLE, on_poll); return;
+      case TlsStream::Step::want_write: uv_poll_start(poll_.get(), UV_WRITABLE, on_poll); return;
+      case TlsStream::Step::failed: return finish(make_error(where() + ": " + tls_->error()));
+    }
+  }
+
   std::string where() const {
     bool v6 = url_.host.find(':') != std::string::npos;
-    return "connect to ws://" + (v6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port) + url_.path;
+    return std::string("connect to ") + (url_.tls ? "wss://" : "ws://") + (v6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port) + url_.path;
   }
 
   void write_request() {
@@ -91,15 +113,17 @@ class Dialer {
     socklen_t len = sizeof err;
     ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return finish(make_error(where() + ": " + std::strerror(err)));
-    ssize_t n = ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+    ssize_t n = tls_ ? tls_->write(request_.data() + sent_, request_.size() - sent_)
+                     : ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN) return finish(make_error(std::string("send: ") + std::strerror(errno)));
     if (n > 0) sent_ += static_cast<size_t>(n);
     if (sent_ == request_.size()) uv_poll_start(poll_.get(), UV_READABLE, on_poll);
+    else if (tls_) uv_poll_start(poll_.get(), UV_WRITABLE, on_poll);
   }
 
   void read_response() {
     char buf[4096];
-    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    ssize_t n = tls_ ? tls_->read(buf, sizeof buf) : ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) return finish(make_error("signaller closed the connection during the handshake"));
     in_.append(buf, static_cast<size_t>(n));
@@ -135,7 +159,7 @@ class Dialer {
     if (p.status_code != 101) return finish(make_error("signaller refused the WebSocket upgrade (HTTP " + std::to_string(p.status_code) + ")"));
     if (ctx.accept != ws_accept_for(key_)) return finish(make_error("signaller sent a wrong Sec-WebSocket-Accept"));
     poll_.reset();  // the connection polls the fd itself from now on
-    auto ws = std::make_shared<WsConnection>(loop_, std::move(fd_), in_.substr(header_len), true, limits_);
+    auto ws = std::make_shared<WsConnection>(loop_, std::move(fd_), in_.substr(header_len), true, limits_, std::move(tls_));
     finish(ws);
   }
 
@@ -155,19 +179,22 @@ class Dialer {
   UvHandle<uv_poll_t> poll_;
   UvHandle<uv_timer_t> timer_;
   std::string source_ip_;
+  std::string ca_file_;
+  std::unique_ptr<TlsStream> tls_;
   std::string key_, request_, in_;
   size_t sent_ = 0;
 };
 
 }  // namespace
 
-void ws_connect(uv_loop_t* loop, const std::string& url, WsLimits limits, WsConnected done, const std::string& source_ip) {
+void ws_connect(uv_loop_t* loop, const std::string& url, WsLimits limits, WsConnected done, const std::string& source_ip,
+                const std::string& ca_file) {
   auto u = parse_ws_url(url);
   if (!u) {
     done(make_error(u.error()));
     return;
   }
-  (new Dialer(loop, *u, limits, std::move(done), source_ip))->start();
+  (new Dialer(loop, *u, limits, std::move(done), source_ip, ca_file))->start();
 }
 
 }  // namespace hn::net

@@ -13,10 +13,15 @@ namespace hn::net {
 struct WsCallbacks {
   static ssize_t recv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int, void* user) {
     auto* self = static_cast<WsConnection*>(user);
+    if (self->too_big_) {  // stop here: pump() answers 1009 (failing the callback would queue a code-less close)
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+      return -1;
+    }
     if (self->pending_off_ < self->pending_in_.size()) {
       size_t n = std::min(len, self->pending_in_.size() - self->pending_off_);
       std::memcpy(buf, self->pending_in_.data() + self->pending_off_, n);
       self->pending_off_ += n;
+      if (!self->guard_.feed(buf, n)) self->too_big_ = true;
       if (self->pending_off_ == self->pending_in_.size()) {
         self->pending_in_.clear();
         self->pending_in_.shrink_to_fit();
@@ -30,8 +35,9 @@ struct WsCallbacks {
     }
     ssize_t r;
     do {
-      r = ::recv(self->fd_.get(), buf, len, 0);
+      r = self->tls_ ? self->tls_->read(buf, len) : ::recv(self->fd_.get(), buf, len, 0);
     } while (r < 0 && errno == EINTR);
+    if (r > 0 && !self->guard_.feed(buf, static_cast<size_t>(r))) self->too_big_ = true;
     if (r > 0) {
       self->read_this_wakeup_ += static_cast<size_t>(r);
       return r;
@@ -50,7 +56,7 @@ struct WsCallbacks {
     int f = MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0);
     ssize_t r;
     do {
-      r = ::send(self->fd_.get(), data, len, f);
+      r = self->tls_ ? self->tls_->write(data, len) : ::send(self->fd_.get(), data, len, f);
     } while (r < 0 && errno == EINTR);
     if (r >= 0) return r;
     wslay_event_set_error(ctx, (errno == EAGAIN || errno == EWOULDBLOCK) ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
@@ -75,8 +81,10 @@ struct WsCallbacks {
   }
 };
 
-WsConnection::WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits)
-    : loop_(loop), fd_(std::move(fd)), pending_in_(std::move(leftover)), client_(client), limits_(limits) {}
+WsConnection::WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits,
+                           std::unique_ptr<TlsStream> tls)
+    : loop_(loop), fd_(std::move(fd)), pending_in_(std::move(leftover)), client_(client), limits_(limits),
+      guard_(limits.max_message_bytes), tls_(std::move(tls)) {}
 
 WsConnection::~WsConnection() {
   handlers_ = {};
@@ -169,8 +177,11 @@ void WsConnection::account() {
 void WsConnection::pump(bool readable, bool writable) {
   if (!open()) return;
   read_this_wakeup_ = 0;
+  if (draining_) return drain();
   if (readable && wslay_event_want_read(ctx_)) {
-    if (wslay_event_recv(ctx_) != 0) {
+    int rc = wslay_event_recv(ctx_);
+    if (too_big_ && open()) return refuse_too_big();
+    if (rc != 0) {
       uint16_t code = peer_eof_ ? static_cast<uint16_t>(kWsGoingAway) : wslay_event_get_status_code_sent(ctx_);
       finish(code, peer_eof_ ? "connection closed" : "protocol error");
       return;
@@ -193,10 +204,42 @@ void WsConnection::pump(bool readable, bool writable) {
   update_poll();
 }
 
+void WsConnection::refuse_too_big() {
+  // wslay is not asked to read again, but can still write: send 1009, then read and discard
+  // whatever else arrives so closing does not reset the connection before the close frame is read.
+  std::string why = "message exceeds " + std::to_string(limits_.max_message_bytes) + " bytes";
+  if (!wslay_event_get_close_sent(ctx_))
+    wslay_event_queue_close(ctx_, kWsTooBig, reinterpret_cast<const uint8_t*>(why.data()), why.size());
+  draining_ = true;
+  uv_timer_start(close_timer_.get(), on_close_timer, 2000, 0);
+  drain();
+}
+
+void WsConnection::drain() {
+  if (wslay_event_want_write(ctx_) && wslay_event_send(ctx_) != 0) {
+    finish(kWsTooBig, "send failed");
+    return;
+  }
+  if (!wslay_event_want_write(ctx_)) {
+    if (tls_) tls_->shutdown();
+    ::shutdown(fd_.get(), SHUT_WR);
+  }
+  char scratch[16384];
+  for (;;) {
+    ssize_t r = tls_ ? tls_->read(scratch, sizeof scratch) : ::recv(fd_.get(), scratch, sizeof scratch, 0);
+    if (r > 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    finish(kWsTooBig, "message too big");
+    return;
+  }
+  uv_poll_start(poll_.get(), UV_READABLE | (wslay_event_want_write(ctx_) ? UV_WRITABLE : 0), on_poll);
+}
+
 void WsConnection::update_poll() {
   int ev = 0;
   if (wslay_event_want_read(ctx_)) ev |= UV_READABLE;
-  if (wslay_event_want_write(ctx_)) ev |= UV_WRITABLE;
+  if (wslay_event_want_write(ctx_) || (tls_ && tls_->wants_write())) ev |= UV_WRITABLE;
   uv_poll_start(poll_.get(), ev, on_poll);
 }
 
@@ -206,6 +249,7 @@ void WsConnection::finish(uint16_t code, const std::string& reason) {
   account();  // open() is false now: our share goes back
   poll_.reset();
   close_timer_.reset();
+  tls_.reset();
   fd_.reset();
   auto cb = std::move(handlers_.on_closed);
   handlers_ = {};

@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "net/uv_handle.h"
+#include "net/tls_stream.h"
+#include "net/ws_frame_guard.h"
 #include "util/unique_fd.h"
 
 struct wslay_event_context;
@@ -52,7 +54,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   };
 
   // `leftover`: bytes already read after the handshake. `client`: masks frames (RFC 6455 client side).
-  WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits);
+  // `tls`: an established TLS stream over `fd` (wss); null for plain ws.
+  WsConnection(uv_loop_t* loop, UniqueFd fd, std::string leftover, bool client, WsLimits limits,
+               std::unique_ptr<TlsStream> tls = nullptr);
   ~WsConnection();
   WsConnection(const WsConnection&) = delete;
   WsConnection& operator=(const WsConnection&) = delete;
@@ -71,6 +75,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void update_poll();
   void finish(uint16_t code, const std::string& reason);
   void account();  // brings limits_.budget->used up to date with our queue
+  void refuse_too_big();
+  void drain();
 
   friend struct WsCallbacks;
   uv_loop_t* loop_;
@@ -87,6 +93,10 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool finished_ = false;
   bool peer_eof_ = false;
   size_t accounted_ = 0;   // our share of limits_.budget->used
+  WsFrameGuard guard_;
+  std::unique_ptr<TlsStream> tls_;
+  bool too_big_ = false;  // a frame header declared more than max_message_bytes
+  bool draining_ = false;  // 1009 sent; reading and discarding until EOF or the close timer
 };
 
 }  // namespace hn::net

@@ -74,7 +74,7 @@ void SignalClient::connect() {
     if (bitfield_) join["have"] = bitfield_();
     if (!resume_.empty()) join["resume"] = resume_;  // proves a move from a signaller that died
     send(join);
-  });
+  }, "", id_.ca_file);
 }
 
 void SignalClient::schedule_reconnect() {

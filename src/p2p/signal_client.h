@@ -27,6 +27,7 @@ class SignalClient {
     std::string url;  // one ws:// URL, or several comma-separated: tried in order, the next after 2 failures
     std::string video, peer;
     uint32_t chunk_count = 0;
+    std::string ca_file;  // wss://: PEM CAs to verify the signaller with; empty: the system store
   };
 
   SignalClient(uv_loop_t* loop, Identity id, Handlers h);

@@ -496,7 +496,7 @@ void LivePeer::Impl::check_deadlines() {
 
 void LivePeer::Impl::join_swarm() {
   if (signal || opts.signal_url.empty()) return;
-  p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing};
+  p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing, opts.ca_file};
   p2p::SignalClient::Handlers h;
   h.on_joined = [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); };
   h.on_relay = [this](const nlohmann::json& m) { peer_links.on_relay(m); };
@@ -676,6 +676,7 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   I.hub = std::make_unique<p2p::P2pHub>(I.loop);
   if (auto ok = I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks()); !ok) return I.finish(false, ok.error());
   I.http = std::make_unique<net::HttpClient>(I.loop);
+  I.http->set_ca_file(I.opts.ca_file);
   if (I.opts.output == "-") {
     I.out = stdout;
   } else if (!I.opts.output.empty()) {

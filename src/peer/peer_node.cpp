@@ -402,7 +402,7 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
 void PeerNode::Impl::join_swarm() {
   if (started_swarm || opts.signal_url.empty()) return;
   started_swarm = true;
-  p2p::SignalClient::Identity id{opts.signal_url, manifest.video_id, opts.peer_id, static_cast<uint32_t>(manifest.chunks.size())};
+  p2p::SignalClient::Identity id{opts.signal_url, manifest.video_id, opts.peer_id, static_cast<uint32_t>(manifest.chunks.size()), opts.ca_file};
   p2p::SignalClient::Handlers h;
   h.on_joined = [this] {
     log::info("joined the swarm of " + manifest.video_id + " as " + opts.peer_id);
@@ -866,6 +866,7 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
     }
   }
   I.http = std::make_unique<net::HttpClient>(I.loop);
+  I.http->set_ca_file(I.opts.ca_file);
   I.fetch_manifest();
 }
 

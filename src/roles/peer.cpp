@@ -47,7 +47,8 @@ int run_peer(const std::vector<std::string>& args) {
   config::ParseSpec spec{
       "hybridnode --role=peer",
       {
-          {"server", Type::string, "http://127.0.0.1:8080", "content server base URL"},
+          {"server", Type::string, "http://127.0.0.1:8080", "content server base URL (http:// or https://)"},
+          {"ca", Type::string, "", "PEM file of CAs to verify https:// servers with (default: the system store)"},
           {"video", Type::string, "", "video id to download (this or --live is required)"},
           {"live", Type::string, "", "watch this live channel instead of downloading (docs/live.md)"},
           {"live-buffer", Type::integer, "3", "live: start this many chunks behind the edge", 0, 1000},
@@ -98,6 +99,7 @@ int run_peer(const std::vector<std::string>& args) {
   PeerOptions po;
   po.server_url = o.str("server");
   while (!po.server_url.empty() && po.server_url.back() == '/') po.server_url.pop_back();
+  po.ca_file = o.str("ca");
   po.video_id = live ? o.str("live") : o.str("video");
   po.output = o.str("output").empty() && !live ? po.video_id + ".out" : o.str("output");
   po.live_buffer = static_cast<int>(o.integer("live-buffer"));

@@ -44,6 +44,8 @@ config::ParseSpec server_spec() {
               {"live-chunk-ms", Type::integer, "1000", "target live chunk duration (cut at the next keyframe past it)", 100, 60000},
               {"cors-origin", Type::string, "*", "origins whose pages may read the API: * (any), a comma-separated list, or none"},
               {"web-root", Type::string, "", "folder served under / (the web client, docs/web.md); without it / lists the catalog"},
+              {"tls-cert", Type::string, "", "serve HTTPS: certificate chain (PEM); SIGHUP reloads it and the key for new connections"},
+              {"tls-key", Type::string, "", "serve HTTPS: private key (PEM), with --tls-cert"},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
 }
@@ -104,6 +106,8 @@ int run_server(const std::vector<std::string>& args) {
     so.live_id = o.str("live").substr(0, eq);
     so.live_source = o.str("live").substr(eq + 1);
   }
+  so.tls_cert = o.str("tls-cert");
+  so.tls_key = o.str("tls-key");
   so.live_window = static_cast<size_t>(o.integer("live-window"));
   so.cors_origin = o.str("cors-origin") == "none" ? "" : o.str("cors-origin");
   so.web_root = o.str("web-root");

@@ -32,6 +32,8 @@ int run_signal(const std::vector<std::string>& args) {
           {"max-queued-total", Type::integer, "67108864", "outgoing bytes queued for all connections together", 1 << 20, INT64_MAX},
           {"lookup-max", Type::integer, "8", "peers returned per chunk by default", 1, 50},
           {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
+          {"tls-cert", Type::string, "", "serve wss:// (and https://): certificate chain (PEM); SIGHUP reloads it and the key"},
+          {"tls-key", Type::string, "", "serve wss://: private key (PEM), with --tls-cert"},
           {"port-file", Type::string, "", "write the bound port here once listening"},
       }};
   config::Options o;
@@ -40,6 +42,8 @@ int run_signal(const std::vector<std::string>& args) {
   so.listen = o.str("listen");
   so.member_timeout_ms = static_cast<uint64_t>(o.integer("member-timeout-ms"));
   so.redis = o.str("redis");
+  so.tls_cert = o.str("tls-cert");
+  so.tls_key = o.str("tls-key");
   so.instance = o.str("instance");
   so.allowed_origins = o.str("allowed-origins");
   so.max_message_bytes = static_cast<uint64_t>(o.integer("max-message-bytes"));

@@ -102,7 +102,8 @@ std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& r
   auto hs = net::ws_server_handshake(req);
   if (!hs) return net::HttpResponse::error(400, hs.error());
   // The 101 fits in an empty socket buffer; a client that cannot take 200 bytes is not worth waiting for.
-  ssize_t n = ::send(fd.get(), hs->data(), hs->size(), MSG_NOSIGNAL);
+  auto tls = http->take_upgrade_tls();  // wss: the 101 and everything after go through TLS
+  ssize_t n = tls ? tls->write(hs->data(), hs->size()) : ::send(fd.get(), hs->data(), hs->size(), MSG_NOSIGNAL);
   if (n != static_cast<ssize_t>(hs->size())) {
     fd.reset();
     return std::nullopt;
@@ -111,7 +112,8 @@ std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& r
   net::WsLimits limits;
   limits.max_message_bytes = opts.max_message_bytes;
   limits.budget = out_budget;
-  auto ws = std::make_shared<net::WsConnection>(loop, std::move(fd), std::move(leftover), false, limits);
+  auto ws = std::make_shared<net::WsConnection>(loop, std::move(fd), std::move(leftover), false, limits,
+                                                std::move(tls));
   double now = mono_seconds();
   conns[id] = Conn{ws, TokenBucket{opts.rate_burst, opts.rate_per_second, opts.rate_burst, now},
                    TokenBucket{byte_burst(), opts.rate_bytes_per_second, byte_burst(), now}, now};
@@ -368,6 +370,10 @@ Result<void> SignalServer::start() {
   });
   I.out_budget->cap = I.opts.max_total_queued_bytes;
   I.registry.set_bitfield_budget(I.opts.max_bitfield_bytes);
+  if (!I.opts.tls_cert.empty() || !I.opts.tls_key.empty()) {
+    if (I.opts.tls_cert.empty() || I.opts.tls_key.empty()) return make_error("--tls-cert and --tls-key go together");
+    if (auto tls = I.http->enable_tls(I.opts.tls_cert, I.opts.tls_key); !tls) return make_error(tls.error());
+  }
   I.http->set_upgrade_handler([&I](net::HttpRequest& r, UniqueFd& fd, std::string& left) { return I.upgrade(r, fd, left); });
   auto ok = I.http->listen(*where);
   if (!ok) return ok;
@@ -383,7 +389,7 @@ Result<void> SignalServer::start() {
   I.sweep->data = &I;
   uint64_t every = std::max<uint64_t>(50, std::min<uint64_t>(1000, I.opts.member_timeout_ms / 4));
   uv_timer_start(I.sweep.get(), [](uv_timer_t* t) { static_cast<Impl*>(t->data)->sweep_silent(); }, every, every);
-  log::info("signaller on ws://" + where->host + ":" + std::to_string(I.http->port()) + "/ws, member timeout " +
+  log::info(std::string("signaller on ") + (I.http->tls() ? "wss://" : "ws://") + where->host + ":" + std::to_string(I.http->port()) + "/ws, member timeout " +
             std::to_string(I.opts.member_timeout_ms) + " ms");
   return {};
 }

@@ -1,9 +1,16 @@
 """Sends malformed and hostile HTTP to a hybridnode server and checks each answer."""
-import re, socket, sys, time
+import os, re, socket, ssl, sys, time
 
 PORT = int(sys.argv[1])
 GOOD_CHUNK = sys.argv[2]
 failures = []
+# HN_CA set (tests/e2e/lib.sh with HN_TLS=1): the server speaks HTTPS; every exchange is wrapped in TLS.
+CA = os.environ.get("HN_CA")
+TLS = ssl.create_default_context(cafile=CA) if CA else None
+
+
+def tls(s):
+    return TLS.wrap_socket(s, server_hostname="localhost") if TLS else s
 
 
 def exchange(raw, timeout=5.0, rcvbuf=None):
@@ -12,6 +19,7 @@ def exchange(raw, timeout=5.0, rcvbuf=None):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.settimeout(timeout)
     s.connect(("127.0.0.1", PORT))
+    s = tls(s)
     if raw:
         s.sendall(raw)
     data = b""
@@ -23,7 +31,7 @@ def exchange(raw, timeout=5.0, rcvbuf=None):
             data += b
             if b"\r\n\r\n" in data and b"Connection: keep-alive" in data:
                 break
-    except socket.timeout:
+    except (socket.timeout, ssl.SSLError, ConnectionResetError):
         pass
     s.close()
     return data
@@ -80,14 +88,14 @@ for i in range(300):
     s = socket.socket()
     s.connect(("127.0.0.1", PORT))
     if i % 2:
-        s.sendall(b"GET /vid")
+        s.sendall(b"GET /vid")  # under TLS: garbage instead of a ClientHello
     idle.append(s)
 got = expect("good request beside 300 idle/half-open connections", f"GET /chunks/{GOOD_CHUNK} HTTP/1.1\r\n{H}Connection: close\r\n\r\n".encode(), 200)
 for s in idle:
     s.close()
 
 # Pipelined requests are answered in order on one connection.
-s = socket.create_connection(("127.0.0.1", PORT))
+s = tls(socket.create_connection(("127.0.0.1", PORT)))
 s.sendall(f"GET /videos/nope HTTP/1.1\r\n{H}\r\nGET /healthz HTTP/1.1\r\n{H}Connection: close\r\n\r\n".encode())
 data = b""
 s.settimeout(5)

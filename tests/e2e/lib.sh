@@ -111,11 +111,37 @@ make_video() {
     -t "$secs" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$@" "$out"
 }
 
+# make_tls_certs DIR: a throwaway CA (DIR/ca.pem) and a server certificate for localhost and 127.0.0.1
+# signed by it (DIR/srv.pem, DIR/srv.key). A second call with another DIR gives a different certificate.
+make_tls_certs() {
+  local d=$1
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=hybridnode test CA $RANDOM" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=localhost" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$d/ext.cnf"
+  openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -out "$d/srv.pem" -days 2 \
+    -extfile "$d/ext.cnf" 2>/dev/null
+}
+
+# HN_TLS=1: content servers started by start_server speak HTTPS (certificates made here), and curl (so also
+# metric) talks https to 127.0.0.1 trusting that CA. For scripts whose only HTTP server is the content server.
+HN_SCHEME=http
+HN_TLS_ARGS=()
+if [[ -n ${HN_TLS:-} ]]; then
+  make_tls_certs "$T/tls"
+  HN_SCHEME=https
+  HN_CA=$T/tls/ca.pem
+  export HN_CA
+  HN_TLS_ARGS=(--tls-cert="$T/tls/srv.pem" --tls-key="$T/tls/srv.key")
+  curl() { command curl --cacert "$HN_CA" "${@//http:\/\/127.0.0.1:/https://127.0.0.1:}"; }
+fi
+
 # start_server NAME ARGS...: runs hybridnode --role=server on a free port; sets PORT_<NAME> and PID_<NAME>.
 start_server() {
   local name=$1; shift
   local pf="$T/$name.port"
-  ${HN_EXEC[@]+"${HN_EXEC[@]}"} "$HN_BIN" --role=server --listen="$HN_LISTEN_HOST:0" --port-file="$pf" "$@" >"$T/$name.log" 2>&1 &
+  ${HN_EXEC[@]+"${HN_EXEC[@]}"} "$HN_BIN" --role=server --listen="$HN_LISTEN_HOST:0" --port-file="$pf" \
+    ${HN_TLS_ARGS[@]+"${HN_TLS_ARGS[@]}"} "$@" >"$T/$name.log" 2>&1 &
   local pid=$!
   HN_PIDS+=("$pid")
   for _ in $(seq 1 100); do

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 make_video "$T/clip.mp4" 3
 "$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --chunk-size 65536 >/dev/null
 start_server srv --store="$T/store" --header-timeout-ms=1000 --max-transfers=2
-base="http://127.0.0.1:$PORT_srv"
+base="$HN_SCHEME://127.0.0.1:$PORT_srv"
 first=$(curl -sf "$base/videos/clip" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["chunks"][0]["id"])')
 
 "$PY" "$HN_SRC/tests/e2e/bad_http.py" "$PORT_srv" "$first"

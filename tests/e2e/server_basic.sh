@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 make_video "$T/clip.mp4" 6
 "$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --chunk-size 65536 --title "Test clip" >"$T/ingest.log"
 start_server srv --store="$T/store" --max-transfers=4 --signal-url=ws://127.0.0.1:1/ws
-base="http://127.0.0.1:$PORT_srv"
+base="$HN_SCHEME://127.0.0.1:$PORT_srv"
 
 note "catalog (step 1)"
 curl -sf "$base/videos" >"$T/catalog.json"
