@@ -4,8 +4,8 @@
 # answered). A peers-only leecher must still get the whole video from that seeder (one remote holds at most
 # half of --upload-slots), and the seeder must drop the stalled link (10 s without progress).
 source "$(dirname "$0")/lib.sh"
-make_video "$T/clip.mp4" 10 -b:v 8M -minrate 8M -maxrate 8M -bufsize 2M -x264-params nal-hrd=cbr
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip >/dev/null
+make_video "$T/clip.mp4" 16 -b:v 8M -minrate 8M -maxrate 8M -bufsize 2M -x264-params nal-hrd=cbr
+"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 1048576 >/dev/null  # 4 fit in SCTP's 4 MiB, 8 more in our queue
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --signal-url="$SIG"
