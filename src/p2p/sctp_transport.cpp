@@ -194,10 +194,10 @@ void SctpTransport::on_control(uint16_t sid, std::string_view msg) {
     // One line per refusal let a remote write hundreds per link: the first at info, then every power of two.
     ++refused_opens_;
     auto line = (refused_opens_ & (refused_opens_ - 1)) == 0 ? log::info : log::debug;
-    line("sctp: link " + std::to_string(id_) + ": refused data channel #" + std::to_string(refused_opens_) + " '" +
-         o.label.substr(0, 64) + "' protocol '" +"sctp: link " + std::to_string(id_) + ": refused data channel '" + o.label.substr(0, 64) + "' protocol '" +
+    line("sctp: link " + std::to_string(id_) + ": refused data channel '" + o.label.substr(0, 64) + "' protocol '" +
          o.protocol.substr(0, 64) + "' on stream " + std::to_string(sid) + " (only one reliable ordered '" +
-         std::string(dcep::kLabel) + "' / '" + std::string(dcep::kProtocol) + "' channel per link)");
+         std::string(dcep::kLabel) + "' / '" + std::string(dcep::kProtocol) + "' channel per link; " +
+         std::to_string(refused_opens_) + " refused on this link)");
     reset_stream(sid);
     return;
   }
