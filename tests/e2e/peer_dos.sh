@@ -6,7 +6,7 @@
 # description the remote got wrong earns no NAT advice, and refused data channels are logged sparingly.
 source "$(dirname "$0")/lib.sh"
 make_video "$T/clip.mp4" 16 -b:v 8M -minrate 8M -maxrate 8M -bufsize 2M -x264-params nal-hrd=cbr
-"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --chunk-size 1048576 >/dev/null  # 4 fit in SCTP's 4 MiB, 8 more in our queue
+"$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --raw --chunk-size 1048576 >/dev/null  # 4 fit in SCTP's 4 MiB, 8 more in our queue
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --signal-url="$SIG"
