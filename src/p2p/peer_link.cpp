@@ -361,7 +361,17 @@ void PeerLink::flush() {
     queued_bytes_ -= out_.front().size();
     piece_left(out_.front());
     out_.pop_front();
+    send_progress_at_ = uv_now(hub_.loop());
   }
+}
+
+uint64_t PeerLink::send_stalled_ms() {
+  uint64_t now = uv_now(hub_.loop());
+  size_t buffered = sctp_ && !closed_ ? sctp_->buffered() : 0;
+  if ((out_.empty() && buffered == 0) || buffered < sctp_buffered_seen_ || send_progress_at_ == 0)
+    send_progress_at_ = now;
+  sctp_buffered_seen_ = buffered;
+  return now - send_progress_at_;
 }
 
 void PeerLink::fail(const std::string& why) {

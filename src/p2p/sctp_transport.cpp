@@ -113,6 +113,21 @@ Result<void> SctpTransport::start() {
   return {};
 }
 
+size_t SctpTransport::buffered() const {
+  if (sock_ == nullptr || closed_) return 0;
+  // usrsctp's read-only SCTP_GET_SNDBUF_USE (netinet/sctp.h, struct sctp_sockstat in sctp_uio.h; not in
+  // usrsctp.h): the association's total_output_queue_size, i.e. what the remote has not acknowledged.
+  constexpr int kGetSndbufUse = 0x00001101;
+  struct {
+    sctp_assoc_t ss_assoc_id;
+    uint32_t ss_total_sndbuf;
+    uint32_t ss_total_recv_buf;
+  } ss{};
+  socklen_t len = sizeof ss;
+  if (usrsctp_getsockopt(sock_, IPPROTO_SCTP, kGetSndbufUse, &ss, &len) != 0) return 0;
+  return ss.ss_total_sndbuf;
+}
+
 bool SctpTransport::send(std::string_view msg) {
   if (!channel_open_ || closed_) return false;
   if (remote_max_ != 0 && msg.size() > remote_max_) {
@@ -176,9 +191,13 @@ void SctpTransport::on_control(uint16_t sid, std::string_view msg) {
   auto& o = std::get<dcep::Open>(m);
   bool ours = o.label == dcep::kLabel && o.protocol == dcep::kProtocol && o.channel_type == dcep::kReliableOrdered;
   if (opener_ || channel_ >= 0 || !ours) {
-    log::info("sctp: link " + std::to_string(id_) + ": refused data channel '" + o.label.substr(0, 64) + "' protocol '" +
-              o.protocol.substr(0, 64) + "' on stream " + std::to_string(sid) + " (only one reliable ordered '" +
-              std::string(dcep::kLabel) + "' / '" + std::string(dcep::kProtocol) + "' channel per link)");
+    // One line per refusal let a remote write hundreds per link: the first at info, then every power of two.
+    ++refused_opens_;
+    auto line = (refused_opens_ & (refused_opens_ - 1)) == 0 ? log::info : log::debug;
+    line("sctp: link " + std::to_string(id_) + ": refused data channel '" + o.label.substr(0, 64) + "' protocol '" +
+         o.protocol.substr(0, 64) + "' on stream " + std::to_string(sid) + " (only one reliable ordered '" +
+         std::string(dcep::kLabel) + "' / '" + std::string(dcep::kProtocol) + "' channel per link; " +
+         std::to_string(refused_opens_) + " refused on this link)");
     reset_stream(sid);
     return;
   }

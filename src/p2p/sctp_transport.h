@@ -43,6 +43,8 @@ class SctpTransport : public std::enable_shared_from_this<SctpTransport> {
   // or the channel is not open.
   bool send(std::string_view msg);
   bool connected() const { return channel_open_; }
+  // Bytes sent into the association and not yet acknowledged by the remote (queued or in flight).
+  size_t buffered() const;
   void close();
 
  private:
@@ -68,6 +70,7 @@ class SctpTransport : public std::enable_shared_from_this<SctpTransport> {
   bool connected_ = false;
   bool want_writable_ = false;
   bool closed_ = false;
+  uint64_t refused_opens_ = 0;  // DCEP OPENs refused on this link (logged sparingly)
   std::string partial_;  // a message arriving in several reads, until MSG_EOR
   uint16_t partial_sid_ = 0;
   uint32_t partial_ppid_ = 0;

@@ -67,7 +67,7 @@ struct PeerNode::Impl {
   uint64_t ticks = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0, duplicate_requests = 0, peak_link_uploads = 0;
+    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0, duplicate_requests = 0, peak_link_uploads = 0, stalled_links = 0;
     uint64_t dtls_mismatches = 0;
   } n;
   struct LinkRecord {
@@ -144,6 +144,22 @@ struct PeerNode::Impl {
   static constexpr size_t kMaxUploadsPerLink = 16;
   static constexpr size_t kMaxQueuedUpload = 8u << 20;  // bytes queued on a link before it gets `busy`
   std::map<std::string, std::set<uint32_t>> uploads_by_link;
+  // Upload slots held per remote (being read, paced or queued on its link): one remote gets at most half of
+  // --upload-slots, so a remote that stops taking data cannot hold them all (the rest serve others).
+  std::map<std::string, int> slots_by_link;
+  int slot_share() const { return std::max(1, opts.upload_slots / 2); }
+  void slot_freed(const std::string& remote) {
+    uploads--;
+    if (auto s = slots_by_link.find(remote); s != slots_by_link.end() && --s->second <= 0) slots_by_link.erase(s);
+  }
+  bool at_share(const std::string& remote) const {
+    auto s = slots_by_link.find(remote);
+    return s != slots_by_link.end() && s->second >= slot_share();
+  }
+  // A link whose remote takes nothing of what waits for it (no message leaves our queue, SCTP's
+  // unacknowledged bytes do not shrink) for kSendStallMs is dropped: its slots and queued pieces go.
+  static constexpr uint64_t kSendStallMs = 10000;
+  void check_send_stalls();
   void upload_over(const std::string& remote, uint32_t idx) {
     if (auto u = uploads_by_link.find(remote); u != uploads_by_link.end()) u->second.erase(idx);
   }
@@ -226,8 +242,10 @@ void PeerNode::Impl::begin() {
     self->run_upload_queue();
     self->release_sent_uploads();
     self->grant_next_upload();
-    if (++self->ticks % 50 == 0)  // once a second: refresh the RTT table
+    if (++self->ticks % 50 == 0) {  // once a second: refresh the RTT table, drop links that stopped taking data
       for (auto& l : self->peer_links.snapshot()) l->ping();
+      self->check_send_stalls();
+    }
     if (self->ticks % 250 == 0 && self->signal) {  // every 5 s: share it with the signaller
       std::map<std::string, double> rtts;
       for (auto& [id, l] : self->links)
@@ -443,6 +461,17 @@ void PeerNode::Impl::discover() {
   });
 }
 
+namespace {
+// Links refused for what the remote sent (a bad description, a protocol error, an offer that replaced
+// ours), as opposed to links ICE could not establish: only the latter earn the NAT advice.
+bool remote_fault(const std::string& why) {
+  for (const char* p : {"dtls:", "sdp:", "sctp:", "ice: remote description", "ice: candidate", "remote a=max-message-size",
+                        "protocol error", "unexpected ", "a second ", "replaced by the remote's offer", "half-open inbound link"})
+    if (why.rfind(p, 0) == 0) return true;
+  return false;
+}
+}  // namespace
+
 PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   PeerLinks::Hooks k;
   k.hello = [this] { return hello(); };
@@ -500,8 +529,7 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
       bool any_ready = false;
       for (auto& [id, other] : links) any_ready = any_ready || other->ready();
       // The NAT advice is for links ICE could not establish, not for remotes refused at DTLS/SDP level.
-      bool refused = why.rfind("dtls:", 0) == 0 || why.rfind("sdp:", 0) == 0 || why.rfind("sctp:", 0) == 0;
-      if (!any_ready && !refused)
+      if (!any_ready && !remote_fault(why))
         log::warn("cannot reach peer " + l.remote() + " (" + why + "): no direct route and no working STUN/TURN " +
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
@@ -621,16 +649,17 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
     n.duplicate_requests++;
     return;
   }
-  if (mine.size() >= kMaxUploadsPerLink || link.queued_bytes() > kMaxQueuedUpload ||
-      (uploads >= opts.upload_slots && waiting_uploads.size() >= 64)) {
+  if (mine.size() >= kMaxUploadsPerLink || link.backlog() > kMaxQueuedUpload ||
+      ((uploads >= opts.upload_slots || at_share(link.remote())) && waiting_uploads.size() >= 64)) {
     n.rejected_uploads++;
     link.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
   mine.insert(idx);
   n.peak_link_uploads = std::max<uint64_t>(n.peak_link_uploads, mine.size());
-  if (uploads >= opts.upload_slots) {
-    // All slots busy: wait for one; the preference list decides who gets it (grant_next_upload).
+  if (uploads >= opts.upload_slots || at_share(link.remote())) {
+    // All slots busy (or this remote holds its share): wait for one; the preference list decides who gets
+    // it (grant_next_upload).
     waiting_uploads.push_back({link.shared_from_this(), idx, mono_seconds()});
     return;
   }
@@ -639,6 +668,8 @@ void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
 
 void PeerNode::Impl::start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
   uploads++;
+  if (auto l = weak.lock()) slots_by_link[l->remote()]++;
+  else slots_by_link[""]++;
   if (signal) signal->load(static_cast<uint32_t>(uploads));
   if (opts.upload_rate == 0) return upload(weak, idx);
   // --upload-rate: each chunk leaves when the budget allows, in request order.
@@ -670,7 +701,7 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
     if (l && !l->closed() && !stopping) {
       // Checked again now that the bytes are here: a request granted from the waiting list must not pile
       // a chunk onto a link whose queue filled up meanwhile.
-      if (!data || l->queued_bytes() > kMaxQueuedUpload) {
+      if (!data || l->backlog() > kMaxQueuedUpload) {
         if (data) n.rejected_uploads++;
         l->reject(idx, p2p::wire::RejectReason::busy);
       } else {
@@ -689,7 +720,7 @@ void PeerNode::Impl::upload(std::weak_ptr<PeerLink> weak, uint32_t idx) {
       return;
     }
     upload_over(remote, idx);
-    uploads--;
+    slot_freed(remote);
     grant_next_upload();
   });
 }
@@ -702,8 +733,8 @@ void PeerNode::Impl::release_sent_uploads() {
       continue;
     }
     upload_over(it->remote, it->idx);
+    slot_freed(it->remote);
     it = sending_uploads.erase(it);
-    uploads--;
   }
 }
 
@@ -718,20 +749,35 @@ void PeerNode::Impl::grant_next_upload() {
       auto l = waiting_uploads[i].link.lock();
       double waited_ms = (now - waiting_uploads[i].since) * 1000.0;
       if (!l || l->closed() || waited_ms > static_cast<double>(opts.peer_timeout_ms) / 2 ||
-          l->queued_bytes() > kMaxQueuedUpload) {
+          l->backlog() > kMaxQueuedUpload) {
         if (l) upload_over(l->remote(), waiting_uploads[i].idx);
         if (l && !l->closed()) l->reject(waiting_uploads[i].idx, p2p::wire::RejectReason::busy);
         waiting_uploads.erase(waiting_uploads.begin() + static_cast<long>(i));
         continue;
       }
-      cands.push_back({l->bytes_in(), l->rtt_ms(), waiting_uploads[i].since});
+      if (!at_share(l->remote())) {  // a remote at its share waits for one of its own slots
+        cands.push_back({l->bytes_in(), l->rtt_ms(), waiting_uploads[i].since});
+        index.push_back(i);
+      }
       ++i;
     }
     if (cands.empty()) return;
-    size_t k = pick_upload(cands, upload_grants++, rng());
+    size_t k = index[pick_upload(cands, upload_grants++, rng())];
     auto w = waiting_uploads[k];
     waiting_uploads.erase(waiting_uploads.begin() + static_cast<long>(k));
     start_upload(w.link, w.idx);
+  }
+}
+
+void PeerNode::Impl::check_send_stalls() {
+  for (auto& l : peer_links.snapshot()) {
+    if (l->closed()) continue;
+    uint64_t ms = l->send_stalled_ms();
+    if (ms < kSendStallMs) continue;
+    n.stalled_links++;
+    log::warn("link to " + l->remote() + ": the remote took none of " + std::to_string(l->backlog()) +
+              " bytes waiting for it in " + std::to_string(ms / 1000) + " s; dropping it and its uploads");
+    l->close("stopped taking data (" + std::to_string(ms / 1000) + " s without progress)");
   }
 }
 
@@ -891,6 +937,8 @@ std::string PeerNode::metrics_text() const {
   p.counter("hybridnode_peer_server_refusals_total", "503 answers from the content server.", static_cast<double>(I.n.refusals));
   p.counter("hybridnode_peer_bad_chunks_total", "Chunks that failed SHA-256 verification.", static_cast<double>(I.n.bad_chunks));
   p.counter("hybridnode_peer_unreachable_total", "Peer links that never came up.", static_cast<double>(I.n.unreachable));
+  p.counter("hybridnode_peer_stalled_links_total", "Peer links dropped: the remote took none of the data waiting for it for 10 s.",
+            static_cast<double>(I.n.stalled_links));
   p.counter("hybridnode_peer_dtls_fingerprint_mismatches_total",
             "Peer links refused: the remote's DTLS certificate did not match the fingerprint its SDP announced.",
             static_cast<double>(I.n.dtls_mismatches));
@@ -964,6 +1012,7 @@ std::string PeerNode::summary_json() const {
                       {"uploads_refused_busy", I.n.rejected_uploads},
                       {"upload_requests_duplicate", I.n.duplicate_requests},
                       {"upload_requests_peak_per_link", I.n.peak_link_uploads},
+                      {"upload_links_stalled", I.n.stalled_links},
                       {"links", links}};
   return j.dump(2);
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""peer_dos.py stall SIG SERVER VIDEO SEEDER SECONDS: an aiortc peer dials SEEDER, says hello, asks for every
+chunk, then drops every SCTP DATA chunk it receives (neither delivered nor acknowledged; HEARTBEATs are still
+answered, so the association stays up) and stays SECONDS. Prints "requests sent" once the requests are out,
+and "closed" if the seeder drops the link.
+peer_dos.py channels SIG SERVER VIDEO SEEDER N: dials SEEDER with N extra data channels it must refuse, then
+the real one; prints "open" once the real channel opened.
+peer_dos.py badsdp SIG SERVER VIDEO SEEDER: offers SEEDER a description with two a=ice-ufrag lines (the
+seeder refuses it: the remote's fault, not a NAT problem)."""
+import asyncio
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webrtc_peer as W  # noqa: E402
+
+
+async def stall(sig_url, server, video, seeder, secs):
+    n = len(W.manifest(server, video)["chunks"])
+    sig = W.Signal(sig_url, video, n, False)
+    await sig.start()
+    pc, ch = await W.dial(sig, seeder)
+    w = W.Wire(ch, video, n, False)
+    assert await W.wait_open(ch), "channel did not open"
+    w.send_hello()
+    await asyncio.wait_for(w.got_hello.wait(), 10)
+    ch.remove_all_listeners("message")
+    ch.on("close", lambda: W.log("closed"))
+
+    async def drop(chunk):  # the native side can only retransmit into a window that never opens
+        return
+
+    pc.sctp._receive_data_chunk = drop
+    for i in range(n):
+        ch.send(bytes([1]) + struct.pack(">I", i))
+    W.log("requests sent", n)
+    for _ in range(int(secs)):
+        await asyncio.sleep(1)
+        if pc.sctp.state == "closed" or pc.connectionState in ("closed", "failed"):
+            W.log("closed")
+            return
+
+
+async def channels(sig_url, server, video, seeder, count):
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+    n = len(W.manifest(server, video)["chunks"])
+    sig = W.Signal(sig_url, video, n, False)
+    await sig.start()
+    pc = RTCPeerConnection()
+    junk = [pc.createDataChannel(f"junk{i}", protocol="x") for i in range(count)]
+    ch = pc.createDataChannel("hybridnode", protocol="hybridnode/1", ordered=True)
+    await pc.setLocalDescription(await pc.createOffer())
+    await sig.send({"type": "offer", "to": seeder, "sdp": pc.localDescription.sdp})
+    while True:
+        m = await asyncio.wait_for(sig.queue.get(), 10)
+        if m["type"] == "answer":
+            break
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="answer"))
+    asyncio.ensure_future(W.pump_candidates(sig, pc))
+    assert await W.wait_open(ch), "channel did not open"
+    await asyncio.sleep(1)  # the refusals of the junk channels reach the seeder
+    W.log("open", len(junk))
+    os._exit(0)  # no orderly SCTP shutdown: the seeder sees the link go, which is all this needs
+
+
+async def badsdp(sig_url, server, video, seeder):
+    from aiortc import RTCPeerConnection
+    n = len(W.manifest(server, video)["chunks"])
+    sig = W.Signal(sig_url, video, n, False)
+    await sig.start()
+    pc = RTCPeerConnection()
+    pc.createDataChannel("hybridnode", protocol="hybridnode/1", ordered=True)
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp.replace("a=ice-ufrag:", "a=ice-ufrag:abcd\r\na=ice-ufrag:", 1)
+    await sig.send({"type": "offer", "to": seeder, "sdp": sdp})
+    await asyncio.sleep(0.5)
+    W.log("offered")
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    mode, *args = sys.argv[1:]
+    if mode == "stall":
+        asyncio.run(stall(*args[:4], float(args[4])))
+    elif mode == "channels":
+        asyncio.run(channels(*args[:4], int(args[4])))
+    elif mode == "badsdp":
+        asyncio.run(badsdp(*args[:4]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
