@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t 4 \
   -c:v libx264 -preset ultrafast -b:v 4M -c:a aac -shortest "$T/clip.mp4"   # ~2 MiB
 "$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 65536 >/dev/null
-start_server srv --store="$T/store" --max-transfers=0 --limit-rate=1000000
+start_server srv --store="$T/store" --max-transfers=0 --uplink-rate=400000
 mkdir -p "$T/small"
 if ! mount -t tmpfs -o size=4m tmpfs "$T/small" 2>/dev/null; then
   echo "SKIPPED: cannot mount a small tmpfs here (needs root)" >&2
@@ -27,7 +27,7 @@ grep -q "not enough disk space" "$T/upfront.log" || fail "no clear up-front erro
 [[ ! -e "$T/small/clip.mp4.part" ]] || fail "a .part was created although the video cannot fit"
 rm -f "$T/small/filler"
 
-note "disk full mid-download (room at the start, filled while the peer downloads at 1 MB/s)"
+note "disk full mid-download (room at the start, filled while the peer downloads at 400 kB/s)"
 rc=0
 "$HN_BIN" --role=peer --server="http://127.0.0.1:$PORT_srv" --video=clip --output="$T/small/clip.mp4" \
   --summary="$T/full.json" >"$T/full.log" 2>&1 &
