@@ -67,8 +67,8 @@ for sel in ("rtt", "random"):
     # Endgame duplicates may arrive twice, so the links together carry at least the whole file.
     assert near["bytes_in"] + far["bytes_in"] >= s["total_size"], s
     assert s["endgame_requests"] > 0, "--endgame is on by default but no endgame request was sent"
-    # The added 100 ms is a floor; queueing behind pieces inflates both links' RTT, so no upper bound.
-    assert far["rtt_ms"] >= 100, f"RTT table does not include the far seeder's added delay: {links}"
+    # The added 100 ms is a floor (less timer granularity: 99.8 ms was seen); queueing behind pieces inflates both links' RTT, so no upper bound.
+    assert far["rtt_ms"] >= 90, f"RTT table does not include the far seeder's added delay: {links}"
 PY
 
 note "the signaller ranks holders by the asker's RTT"
