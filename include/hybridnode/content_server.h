@@ -36,6 +36,10 @@ struct ContentServerOptions {
   // and a folder served under / (the web client); without it / answers an HTML catalog.
   std::string cors_origin = "*";
   std::string web_root;
+  // Join tokens (docs/security.md): with a secret shared with the signallers, every manifest, live
+  // manifest and 503 answer carries a "token" valid for token_ttl_seconds; empty: open swarms.
+  std::string swarm_secret;
+  int64_t token_ttl_seconds = 600;
 };
 
 class HN_API ContentServer {

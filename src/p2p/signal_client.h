@@ -27,6 +27,11 @@ class SignalClient {
     std::string url;  // one ws:// URL, or several comma-separated: tried in order, the next after 2 failures
     std::string video, peer;
     uint32_t chunk_count = 0;
+    // The swarm's identity (docs/protocol.md): the manifest digest of a video, or the epoch of a live
+    // run (live = true); and the content server's join token ("" in open mode).
+    std::string content;
+    bool live = false;
+    std::string token;
   };
 
   SignalClient(uv_loop_t* loop, Identity id, Handlers h);
@@ -37,6 +42,8 @@ class SignalClient {
   void stop();
   bool joined() const { return joined_; }
 
+  // A fresh join token (from a manifest or 503 answer): sent as `renew` when it outlives the current one.
+  void set_token(const std::string& token);
   void have(uint32_t index);
   void load(uint32_t uploads);
   void rtt(const std::map<std::string, double>& rtt_ms);  // so lookups rank peers by our RTT to them
@@ -66,6 +73,7 @@ class SignalClient {
   int failures_ = 0;  // consecutive failures on the current URL
   void failed();
   std::map<std::string, std::function<void(Holders)>> pending_;
+  int64_t token_expires_ = 0;  // of the token the signaller last accepted
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

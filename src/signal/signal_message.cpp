@@ -104,10 +104,10 @@ std::variant<Message, SignalError> parse_message(std::string_view text, MessageR
     if (!Bitfield::from_base64(have, m.bitfield)) return SignalError{"bad_bitfield", "'have' is not valid base64"};
     std::string digest, epoch;
     if ((e = get_string(j, "manifest_digest", digest, 64, false))) return *e;
-    if ((e = get_string(j, "epoch", epoch, 16, false))) return *e;
+    if ((e = get_string(j, "epoch", epoch, 32, false))) return *e;
     if (!digest.empty() && !epoch.empty()) return bad("give 'manifest_digest' (a video) or 'epoch' (a live channel), not both");
     if (!digest.empty() && !is_hex(digest, 64)) return bad("'manifest_digest' must be 64 lowercase hex characters");
-    if (!epoch.empty() && !is_hex(epoch, 16)) return bad("'epoch' must be 16 lowercase hex characters");
+    if (!epoch.empty() && !is_hex(epoch, epoch.size())) return bad("'epoch' must be 1-32 lowercase hex characters");
     m.content = digest.empty() ? epoch : digest;
     if ((e = get_string(j, "token", m.token, kMaxTokenBytes, false))) return *e;
   } else if (t == "renew") {

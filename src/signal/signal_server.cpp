@@ -281,9 +281,12 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
     case T::lookup: {
       const signal::Member* self = registry.member(id);
       if (self == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
-      if (!conns[id].lookups.take(mono_seconds()))
+      TokenBucket& lb = conns[id].lookups;
+      lb.refill(mono_seconds());
+      if (lb.tokens < 1)
         return send_error(id, {"rate_limited", "more than " + std::to_string(opts.lookup_rate) + " lookups/s; ask again later"},
                           m.type_name, m.id);
+      lb.tokens -= 1;
       size_t max = m.max == 0 ? opts.lookup_max : std::min<uint32_t>(m.max, 50);
       nlohmann::json result = nlohmann::json::object();
       size_t budget = signal::kMaxLookupReplyBytes;  // a small request must not buy a huge reply
