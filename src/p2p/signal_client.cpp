@@ -132,6 +132,9 @@ void SignalClient::on_message(std::string_view text) {
     if (type == "renewed") return;
     joined_ = true;
     if (j.contains("resume") && j["resume"].is_string()) resume_ = j["resume"].get<std::string>();
+    // A chunk completed between our join and this reply was not announced (have() waits for joined_):
+    // resend the holdings so the swarm is not told we lack what we hold.
+    if (bitfield_) send({{"type", "bitfield"}, {"have", bitfield_()}});
     backoff_ms_ = 500;
     failures_ = 0;
     if (handlers_.on_joined) handlers_.on_joined();

@@ -3,6 +3,7 @@ import asyncio, hashlib, hmac, json, sys, time, urllib.request, urllib.error
 import websockets
 
 SIG, SRVA, SRVB, SECRET = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].encode()
+FED = [int(x) for x in sys.argv[5:8]]  # Redis, signaller fa, signaller fb (both with the secret)
 URL = f"ws://127.0.0.1:{SIG}/ws"
 failures = []
 
@@ -41,8 +42,8 @@ async def closed(ws):
         return False
 
 
-async def join(video, digest, count, peer, token=None):
-    ws = await websockets.connect(URL)
+async def join(video, digest, count, peer, token=None, url=URL):
+    ws = await websockets.connect(url)
     msg = {"type": "join", "video": video, "peer": peer, "chunk_count": count, "manifest_digest": digest}
     if token is not None:
         msg["token"] = token
@@ -161,7 +162,53 @@ async def main():
     check("hybridnode_signal_unauthorized_total " in text and "hybridnode_signal_not_introduced_total " in text, "metrics")
 
 
+def redis_publish(channel, payload):
+    import socket
+    with socket.create_connection(("127.0.0.1", FED[0]), 5) as s:
+        parts = [b"PUBLISH", channel.encode(), payload.encode()]
+        s.sendall(b"*3\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        s.recv(64)
+
+
+async def federation():
+    """Members of other instances cross Redis only with a valid token for the swarm they are in."""
+    _, ma = get(SRVA, "/videos/vida")
+    da, na, tok = ma["manifest_digest"], ma["chunk_count"], ma["token"]
+    fa, fb = f"ws://127.0.0.1:{FED[1]}/ws", f"ws://127.0.0.1:{FED[2]}/ws"
+    m1, r = await join("vida", da, na, "m1", tok, fa)
+    await m1.send(json.dumps({"type": "have", "chunks": list(range(na))}))
+    m2, r = await join("vida", da, na, "m2", tok, fb)
+    check(r.get("type") == "joined", "m2 admitted on fb")
+
+    async def finds(peer, tries=6):
+        for _ in range(tries):
+            r = await rpc(m2, {"type": "lookup", "chunks": [0], "max": 50})
+            if peer in r.get("chunks", {}).get("0", []):
+                return True
+            await asyncio.sleep(0.4)
+        return False
+    check(await finds("m1"), "federation: an admitted member of fa is found on fb")
+    key = f"vida/{da}/{na}"
+    bits = __import__("base64").b64encode(bytes([(0xff << (8 - na % 8)) & 0xff if na % 8 and i == (na - 1) // 8 else 0xff
+                                                 for i in range((na + 7) // 8)])).decode()
+    ev = {"ev": "join", "inst": "fa", "video": key, "chunk_count": na, "bitfield": bits}
+    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost1", "token": tok[:-2] + "00"}))
+    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost2"}))
+    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost3", "token": mint("vida", "a" * 64, int(time.time()) + 60)}))
+    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost4", "chunk_count": na + 1, "token": tok}))
+    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "admitted", "token": tok}))
+    check(await finds("admitted"), "federation: a join with a valid token is shared (the check can pass)")
+    r = await rpc(m2, {"type": "lookup", "chunks": [0], "max": 50})
+    found = r.get("chunks", {}).get("0", [])
+    check(not any(g in found for g in ("ghost1", "ghost2", "ghost3", "ghost4")),
+          f"federation: forged, missing, other-digest and other-count tokens of another instance refused ({found})")
+    await m1.close()
+    await m2.close()
+
+
 asyncio.run(main())
+if FED:
+    asyncio.run(federation())
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
     sys.exit(1)
