@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
   std::printf("members,%zu\nfailed,%zu\njoin_seconds,%.2f\n", joined, failed, join_s);
   std::fflush(stdout);
   for (auto& p : peers)
-    if (p.joined) p.ws->send_text(R"({"type":"lookup","chunks":[1,2,3],"max":8})");
-  uint64_t lookup_deadline = uv_hrtime() + 30000000000ull;
+    if (p.joined) p.ws->send_text(R"({"type":"lookup","chunks":[1],"max":8})");
+  uint64_t lookup_deadline = uv_hrtime() + 90000000000ull;
   while (answered < joined && uv_hrtime() < lookup_deadline && uv_run(loop, UV_RUN_ONCE)) {
   }
   std::printf("looked_up,%zu\n", answered);
