@@ -4,8 +4,8 @@
 source "$(dirname "$0")/lib.sh"
 make_video "$T/a.mp4" 2
 make_video "$T/b.mp4" 2 -b:v 200k
-"$HN_BIN" ingest "$T/a.mp4" --store "$T/store" --id vida >/dev/null
-"$HN_BIN" ingest "$T/b.mp4" --store "$T/store" --id vidb >/dev/null
+"$HN_BIN" ingest "$T/a.mp4" --store "$T/store" --id vida --raw >/dev/null
+"$HN_BIN" ingest "$T/b.mp4" --store "$T/store" --id vidb --raw >/dev/null
 SECRET=test-secret-0123456789abcdef
 printf '%s\n' "$SECRET" >"$T/secret"
 start_role sig signal --swarm-secret-file="$T/secret" --lookup-rate=5
