@@ -1,5 +1,6 @@
 // Load generator for the signaller: N simulated peers on one loop join one swarm, send haves, and relay
-// offers to each other; prints relay latency p50/p99 and messages/s as CSV-friendly lines.
+// offers to peers a lookup named to them (the signaller relays only between introduced members); prints
+// relay latency p50/p99 and messages/s as CSV-friendly lines.
 //   signal_load URL[,URL...] N SECONDS RELAYS_PER_SEC   (several URLs: member i joins URL i % count)
 // Connections are spread over source addresses 127.0.0.2..127.0.0.254 to pass ~28k ports per address.
 #include <uv.h>
@@ -19,12 +20,13 @@
 namespace {
 struct Peer {
   std::shared_ptr<hn::net::WsConnection> ws;
-  bool joined = false;
+  bool joined = false, looked_up = false;
+  std::vector<uint32_t> known;  // peers a lookup named: the only ones this member may signal
 };
 uv_loop_t* loop;
 std::vector<Peer> peers;
 std::vector<double> latencies_ms;
-size_t connected = 0, joined = 0, failed = 0, received = 0, sent = 0;
+size_t connected = 0, joined = 0, failed = 0, received = 0, sent = 0, answered = 0;
 std::vector<std::string> urls;
 int target = 0;
 }  // namespace
@@ -68,6 +70,12 @@ int main(int argc, char** argv) {
                               if (type == "joined") {
                                 peers[i].joined = true;
                                 joined++;
+                              } else if (type == "peers" && !peers[i].looked_up) {
+                                peers[i].looked_up = true;
+                                answered++;
+                                for (auto& [chunk, ids] : j["chunks"].items())
+                                  for (auto& id : ids)
+                                    peers[i].known.push_back(static_cast<uint32_t>(std::strtoul(id.get<std::string>().c_str() + 1, nullptr, 10)));
                               } else if (type == "offer") {
                                 received++;
                                 uint64_t sent_at = std::strtoull(j.value("sdp", "0").c_str(), nullptr, 10);
@@ -89,6 +97,13 @@ int main(int argc, char** argv) {
   double join_s = static_cast<double>(uv_hrtime() - t_start) / 1e9;
   std::printf("members,%zu\nfailed,%zu\njoin_seconds,%.2f\n", joined, failed, join_s);
   std::fflush(stdout);
+  for (auto& p : peers)
+    if (p.joined) p.ws->send_text(R"({"type":"lookup","chunks":[1],"max":8})");
+  uint64_t lookup_deadline = uv_hrtime() + 90000000000ull;
+  while (answered < joined && uv_hrtime() < lookup_deadline && uv_run(loop, UV_RUN_ONCE)) {
+  }
+  std::printf("looked_up,%zu\n", answered);
+  std::fflush(stdout);
   std::mt19937 rng(42);
   hn::net::UvHandle<uv_timer_t> tick;
   uv_timer_init(loop, tick.get());
@@ -100,8 +115,10 @@ int main(int argc, char** argv) {
     int per_tick = std::max(1, static_cast<int>(l->rate / 100));
     std::uniform_int_distribution<size_t> pick(0, peers.size() - 1);
     for (int k = 0; k < per_tick; ++k) {
-      size_t a = pick(*l->rng), b = pick(*l->rng);
-      if (a == b || !peers[a].joined || !peers[b].joined) continue;
+      size_t a = pick(*l->rng);
+      if (!peers[a].joined || peers[a].known.empty()) continue;
+      size_t b = peers[a].known[(*l->rng)() % peers[a].known.size()];
+      if (b >= peers.size() || !peers[b].joined) continue;
       peers[a].ws->send_text(nlohmann::json{{"type", "offer"}, {"to", "p" + std::to_string(b)},
                                             {"sdp", std::to_string(uv_hrtime())}}.dump());
       sent++;

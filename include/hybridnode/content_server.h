@@ -38,6 +38,10 @@ struct ContentServerOptions {
   std::string web_root;
   // HTTPS when both are set (PEM files; SIGHUP reloads them for new connections).
   std::string tls_cert, tls_key;
+  // Join tokens (docs/security.md): with a secret shared with the signallers, every manifest, live
+  // manifest and 503 answer carries a "token" valid for token_ttl_seconds; empty: open swarms.
+  std::string swarm_secret;
+  int64_t token_ttl_seconds = 600;
 };
 
 class HN_API ContentServer {

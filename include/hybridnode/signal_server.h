@@ -28,6 +28,10 @@ struct SignalServerOptions {
   size_t max_bitfield_bytes = 128 << 20;
   uint32_t lookup_max = 8;             // peers returned per chunk by default (a lookup may ask for up to 50)
   size_t max_connections = 100000;
+  // Join tokens (docs/security.md): with a secret, a join needs a token of the content server that
+  // shares it; empty: open swarms, anyone who reaches the signaller joins.
+  std::string swarm_secret;
+  double lookup_rate = 4, lookup_burst = 16;  // lookups per member, token bucket (no enumeration by polling)
   // Sharing swarms with sibling signallers (docs/scaling.md): "HOST:PORT" of Redis, and this instance's
   // name (unique among siblings). Empty: a standalone signaller.
   std::string redis;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "media/sha256.h"
 #include "util/rendezvous.h"
 
 namespace hn::content {
@@ -12,18 +13,24 @@ Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>
             [](const Manifest& a, const Manifest& b) { return a.video_id < b.video_id; });
   nlohmann::json list = nlohmann::json::array();
   for (auto& m : manifests) {
+    std::string canonical = manifest_to_json(m);
+    std::string digest = sha256_hex(canonical.data(), canonical.size());
     list.push_back({{"id", m.video_id},
                     {"title", m.title},
                     {"media_type", m.media_type},
                     {"total_size", m.total_size},
                     {"chunk_size", m.chunk_size},
-                    {"chunk_count", m.chunks.size()}});
+                    {"chunk_count", m.chunks.size()},
+                    {"manifest_digest", digest}});
     if (m.is_hls()) {
       list.back()["media"] = m.media;
       list.back()["playlist"] = "/videos/" + m.video_id + ".m3u8";
     }
     if (!signallers.empty()) list.back()["signal_url"] = rendezvous_order(signallers, m.video_id).front();
-    manifest_json_[m.video_id] = std::make_shared<const std::string>(manifest_to_json(m) + "\n");
+    // Served as is (shared by every response): the canonical manifest plus its digest.
+    manifest_json_[m.video_id] = std::make_shared<const std::string>(
+        canonical.substr(0, canonical.size() - 1) + ",\"manifest_digest\":\"" + digest + "\"}\n");
+    digest_[m.video_id] = digest;
     std::string id = m.video_id;
     auto [it, fresh] = videos_.emplace(std::move(id), std::move(m));
     if (!fresh) continue;
@@ -40,6 +47,12 @@ const Manifest* Catalog::video(const std::string& id) const {
 const std::string* Catalog::video_of_chunk(const std::string& chunk_id) const {
   auto it = chunks_.find(chunk_id);
   return it == chunks_.end() ? nullptr : it->second.video;
+}
+
+const std::string& Catalog::digest(const std::string& id) const {
+  static const std::string empty;
+  auto it = digest_.find(id);
+  return it == digest_.end() ? empty : it->second;
 }
 
 uint64_t Catalog::chunk_size(const std::string& chunk_id) const {

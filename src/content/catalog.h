@@ -25,6 +25,9 @@ class Catalog {
   // Serialised once per catalog and shared by every response: a slow reader pins no copy.
   const std::shared_ptr<const std::string>& catalog_json() const { return catalog_json_; }
   std::shared_ptr<const std::string> manifest_json(const std::string& id) const;
+  // SHA-256 (hex) of the canonical manifest (manifest_to_json): the video's swarm identity
+  // ("manifest_digest", docs/protocol.md), appended to manifest_json; a re-ingested video gets another one.
+  const std::string& digest(const std::string& id) const;
 
  private:
   struct ChunkInfo {
@@ -33,6 +36,7 @@ class Catalog {
   };
   std::unordered_map<std::string, Manifest> videos_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> manifest_json_;
+  std::unordered_map<std::string, std::string> digest_;
   std::unordered_map<std::string, ChunkInfo> chunks_;
   std::shared_ptr<const std::string> catalog_json_ = std::make_shared<const std::string>("{\"videos\":[]}");
 };

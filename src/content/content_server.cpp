@@ -21,7 +21,9 @@
 #include "hybridnode/ids.h"
 #include "net/byte_range.h"
 #include "net/http_server.h"
+#include "signal/join_token.h"
 #include "util/blocking_work.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/prometheus.h"
 #include "util/rendezvous.h"
@@ -83,6 +85,13 @@ struct ContentServer::Impl {
                               std::shared_ptr<const std::string> mem = nullptr);
   std::string metrics() const;
   void refresh_catalog();
+  // A JSON object (as text) with the swarm fields appended: manifest_digest (videos) and, with a
+  // swarm secret, the join token for (video, content) bound to `viewer`.
+  std::string with_swarm_fields(const std::string& obj, const std::string& video, const std::string& content,
+                                const char* content_field, const std::string& viewer) const;
+  std::string token_for(const std::string& video, const std::string& content, const std::string& viewer) const;
+  // ?viewer=V&sig=S on a manifest URL: the viewer id to bind, "" without one; nullopt for a bad signature.
+  std::optional<std::string> viewer_of(const HttpRequest& req, const std::string& video) const;
 };
 
 namespace {
@@ -176,8 +185,13 @@ void ContentServer::Impl::handle(HttpRequest& req, net::HttpServer::Respond resp
     std::string id = path.substr(8);
     if (!is_video_id(id)) return respond(HttpResponse::error(400, "invalid video id"));
     if (catalog->video(id) == nullptr) return respond(HttpResponse::error(404, "no video with id " + id));
+    auto viewer = viewer_of(req, id);
+    if (!viewer) return respond(HttpResponse::error(403, "the viewer signature does not match"));
     // One buffer per manifest, shared by every response: 100 clients not reading a 4 MB manifest pin 4 MB.
-    return respond(HttpResponse::shared(200, catalog->manifest_json(id), "application/json"));
+    if (opts.swarm_secret.empty()) return respond(HttpResponse::shared(200, catalog->manifest_json(id), "application/json"));
+    auto r = HttpResponse::json(200, with_swarm_fields(*catalog->manifest_json(id), id, catalog->digest(id), nullptr, *viewer));
+    r.headers.emplace_back("Cache-Control", "no-store");  // the token is per request
+    return respond(std::move(r));
   }
   if (path == "/healthz") {
     nlohmann::json j = {{"status", store_error.empty() ? "ok" : "degraded"}, {"videos", catalog->size()},
@@ -217,9 +231,13 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
     if (c == nullptr) return respond(HttpResponse::error(404, "segment " + seg + " is not in the live window"));
     return serve_live_chunk(*c, req, std::move(respond));
   }
-  // Every waiter woken by one publish shares the one serialised manifest.
-  auto answer = [this, respond] {
-    auto r = HttpResponse::shared(200, live->manifest(), "application/json");
+  auto viewer = viewer_of(req, id);
+  if (!viewer) return respond(HttpResponse::error(403, "the viewer signature does not match"));
+  // Every waiter woken by one publish shares the one serialised manifest (with a secret: plus its token).
+  auto answer = [this, respond, v = *viewer] {
+    auto r = opts.swarm_secret.empty()
+                 ? HttpResponse::shared(200, live->manifest(), "application/json")
+                 : HttpResponse::json(200, with_swarm_fields(live->manifest_json(), live->id(), live->epoch(), nullptr, v));
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));
   };
@@ -273,6 +291,27 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const Ht
   respond(std::move(r));
 }
 
+std::string ContentServer::Impl::token_for(const std::string& video, const std::string& content, const std::string& viewer) const {
+  return signal::mint_token(opts.swarm_secret, video, content, wall_ms() / 1000 + opts.token_ttl_seconds, viewer);
+}
+
+std::string ContentServer::Impl::with_swarm_fields(const std::string& obj, const std::string& video, const std::string& content,
+                                                   const char* content_field, const std::string& viewer) const {
+  size_t end = obj.rfind('}');
+  if (end == std::string::npos) return obj;
+  std::string out = obj.substr(0, end);
+  if (content_field != nullptr) out += ",\"" + std::string(content_field) + "\":\"" + content + "\"";
+  if (!opts.swarm_secret.empty()) out += ",\"token\":\"" + token_for(video, content, viewer) + "\"";
+  return out + "}\n";
+}
+
+std::optional<std::string> ContentServer::Impl::viewer_of(const HttpRequest& req, const std::string& video) const {
+  std::string viewer = req.query_param("viewer"), sig = req.query_param("sig");
+  if (opts.swarm_secret.empty() || (viewer.empty() && sig.empty())) return std::string();
+  if (!signal::viewer_signature_ok(opts.swarm_secret, video, viewer, sig)) return std::nullopt;
+  return viewer;
+}
+
 HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
   const std::string* vid = catalog->video_of_chunk(chunk_id);
   if (vid == nullptr && live && live->by_id(chunk_id)) vid = &live->id();
@@ -283,6 +322,14 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
                       {"signal_url", opts.signal_url},
                       {"retry_after", policy->retry_after_seconds()},
                       {"policy", policy->name()}};
+  // The swarm to join: the video's manifest digest (or the live run's epoch) and a join token for it.
+  if (vid != nullptr && catalog->video(*vid) != nullptr) {
+    j["manifest_digest"] = catalog->digest(*vid);
+    if (!opts.swarm_secret.empty()) j["token"] = token_for(*vid, catalog->digest(*vid), "");
+  } else if (vid != nullptr && live && *vid == live->id()) {
+    j["epoch"] = live->epoch();
+    if (!opts.swarm_secret.empty()) j["token"] = token_for(*vid, live->epoch(), "");
+  }
   // Several signallers: the video's swarm lives on its rendezvous owner; the rest of the ranking is the
   // order to fail over in, the same for every peer of the video.
   if (signallers.size() > 1) {

@@ -62,6 +62,7 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
     m.video_id = j.at("video_id").get<std::string>();
     m.epoch = j.at("epoch").get<std::string>();
     m.ended = j.at("ended").get<bool>();
+    if (auto t = j.find("token"); t != j.end() && t->is_string() && t->get_ref<const std::string&>().size() <= 256) m.token = *t;
     m.target_duration = j.at("target_duration").get<double>();
     if (unsigned_field(j, "ring") != kLiveRing) return make_error("live manifest uses another index ring");
     const auto& arr = j.at("chunks");

@@ -28,6 +28,7 @@ struct LiveManifest {
   // One run of the channel (random, chosen when the server starts it): a server restarted on the same
   // channel starts a new epoch whose seqs begin again at 0, so (video_id, epoch, seq) names a chunk.
   std::string epoch;
+  std::string token;  // the join token for this run's swarm (docs/security.md); "" in open mode
   bool ended = false;
   double target_duration = 1;
   std::vector<LiveChunkRef> chunks;  // ascending, consecutive seq

@@ -1,5 +1,7 @@
 #include "p2p/signal_client.h"
 
+#include "signal/join_token.h"
+
 #include <random>
 
 #include "net/ws_client.h"
@@ -71,6 +73,8 @@ void SignalClient::connect() {
                   if (auto a = alive.lock(); a && *a) on_closed("closed " + std::to_string(code) + ": " + why);
                 }});
     nlohmann::json join = {{"type", "join"}, {"video", id_.video}, {"peer", id_.peer}, {"chunk_count", id_.chunk_count}};
+    if (!id_.content.empty()) join[id_.live ? "epoch" : "manifest_digest"] = id_.content;
+    if (!id_.token.empty()) join["token"] = id_.token;
     if (bitfield_) join["have"] = bitfield_();
     if (!resume_.empty()) join["resume"] = resume_;  // proves a move from a signaller that died
     send(join);
@@ -123,9 +127,14 @@ void SignalClient::on_message(std::string_view text) {
   }
   const nlohmann::json& j = *parsed;
   const std::string& type = *type_field;
-  if (type == "joined") {
+  if (type == "joined" || type == "renewed") {
+    if (auto e = j.find("expires"); e != j.end() && e->is_number_integer()) token_expires_ = e->get<int64_t>();
+    if (type == "renewed") return;
     joined_ = true;
     if (j.contains("resume") && j["resume"].is_string()) resume_ = j["resume"].get<std::string>();
+    // A chunk completed between our join and this reply was not announced (have() waits for joined_):
+    // resend the holdings so the swarm is not told we lack what we hold.
+    if (bitfield_) send({{"type", "bitfield"}, {"have", bitfield_()}});
     backoff_ms_ = 500;
     failures_ = 0;
     if (handlers_.on_joined) handlers_.on_joined();
@@ -167,6 +176,15 @@ void SignalClient::on_message(std::string_view text) {
       if (ws_) ws_->close(net::kWsNormal, "join refused");
     }
   }
+}
+
+void SignalClient::set_token(const std::string& token) {
+  if (token.empty() || token == id_.token) return;
+  auto claims = signal::parse_token(token);
+  if (!claims) return;
+  id_.token = token;
+  // Renew once the new token buys at least a minute: a live manifest brings a new one every chunk.
+  if (joined_ && token_expires_ != 0 && claims->expires >= token_expires_ + 60) send({{"type", "renew"}, {"token", token}});
 }
 
 void SignalClient::have(uint32_t index) {

@@ -28,6 +28,11 @@ class SignalClient {
     std::string video, peer;
     uint32_t chunk_count = 0;
     std::string ca_file;  // wss://: PEM CAs to verify the signaller with; empty: the system store
+    // The swarm's identity (docs/protocol.md): the manifest digest of a video, or the epoch of a live
+    // run (live = true); and the content server's join token ("" in open mode).
+    std::string content;
+    bool live = false;
+    std::string token;
   };
 
   SignalClient(uv_loop_t* loop, Identity id, Handlers h);
@@ -38,6 +43,8 @@ class SignalClient {
   void stop();
   bool joined() const { return joined_; }
 
+  // A fresh join token (from a manifest or 503 answer): sent as `renew` when it outlives the current one.
+  void set_token(const std::string& token);
   void have(uint32_t index);
   void load(uint32_t uploads);
   void rtt(const std::map<std::string, double>& rtt_ms);  // so lookups rank peers by our RTT to them
@@ -67,6 +74,7 @@ class SignalClient {
   int failures_ = 0;  // consecutive failures on the current URL
   void failed();
   std::map<std::string, std::function<void(Holders)>> pending_;
+  int64_t token_expires_ = 0;  // of the token the signaller last accepted
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -74,6 +74,7 @@ struct LivePeer::Impl {
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<net::HttpServer> player;
   std::unique_ptr<p2p::SignalClient> signal;
+  std::string join_token;  // of the live manifest; "" in open mode
   PeerLinks peer_links;
   PeerLinks::Map& links = peer_links.map();
   std::map<uint64_t, Entry> chunks;                // by seq
@@ -201,6 +202,10 @@ void LivePeer::Impl::join_point(const media::LiveManifest& m) {
 void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
   target = m.target_duration;
   double now = mono_seconds();
+  if (!m.token.empty()) {
+    join_token = m.token;
+    if (signal && m.epoch == epoch) signal->set_token(m.token);
+  }
   if (!have_manifest) {
     have_manifest = true;
     epoch = m.epoch;
@@ -255,6 +260,9 @@ void LivePeer::Impl::new_epoch(const media::LiveManifest& m) {
   n.epochs++;
   gen++;
   epoch = m.epoch;
+  // The new run is another swarm (keyed by the epoch): leave the old one, join the new.
+  signal.reset();
+  join_swarm();
   // Forget the old run first: closing a link runs on_closed, which schedules over what is left.
   chunks.clear();
   held_idx.clear();
@@ -497,6 +505,9 @@ void LivePeer::Impl::check_deadlines() {
 void LivePeer::Impl::join_swarm() {
   if (signal || opts.signal_url.empty()) return;
   p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing, opts.ca_file};
+  id.content = epoch;
+  id.live = true;
+  id.token = join_token;
   p2p::SignalClient::Handlers h;
   h.on_joined = [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); };
   h.on_relay = [this](const nlohmann::json& m) { peer_links.on_relay(m); };

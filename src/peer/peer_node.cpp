@@ -14,6 +14,7 @@
 
 #include "hybridnode/manifest.h"
 #include "media/chunk_file.h"
+#include "media/live_manifest.h"
 #include "media/sha256.h"
 #include "net/http_client.h"
 #include "p2p/p2p_hub.h"
@@ -22,6 +23,7 @@
 #include "peer/chunk_scheduler.h"
 #include "peer/peer_id.h"
 #include "peer/peer_links.h"
+#include "signal/join_token.h"
 #include "policy/upload_preference.h"
 #include "util/blocking_work.h"
 #include "net/http_server.h"
@@ -48,6 +50,12 @@ struct PeerNode::Impl {
   // loop it keeps alive lets SIGTERM win.
   std::shared_ptr<std::atomic<bool>> cancel_blocking = std::make_shared<std::atomic<bool>>(false);
   Manifest manifest;
+  std::string manifest_digest;  // SHA-256 of the canonical manifest: the swarm we join (docs/protocol.md)
+  std::string join_token;       // from the manifest or a 503 answer; "" in open mode
+  double renew_at = 0;          // when to fetch the manifest again for a fresh token
+  bool renewing = false;
+  void take_token(const std::string& token);
+  void renew_token();
   std::unique_ptr<ChunkScheduler> sched;
   PeerLinks peer_links;
   PeerLinks::Map& links = peer_links.map();
@@ -190,7 +198,8 @@ p2p::wire::Hello PeerNode::Impl::hello() const {
   Bitfield b(static_cast<uint32_t>(manifest.chunks.size()));
   for (uint32_t i = 0; i < sched->size(); ++i)
     if (sched->state(i) == S::have || claims_all()) b.set(i);
-  std::string video = opts.test_lie == "wrong-video" ? "some-other-video" : manifest.video_id;
+  // Links only between holders of the same manifest: the wire hello names the video and its digest.
+  std::string video = opts.test_lie == "wrong-video" ? "some-other-video" : media::live_swarm_key(manifest.video_id, manifest_digest);
   return {opts.peer_id, video, static_cast<uint32_t>(manifest.chunks.size()), b.bytes()};
 }
 
@@ -203,8 +212,36 @@ void PeerNode::Impl::fetch_manifest() {
     auto m = manifest_from_json(r.body);
     if (!m) return finish(false, "the server sent a bad manifest: " + m.error());
     if (m->video_id != opts.video_id) return finish(false, "the server sent the manifest of another video");
+    std::string canonical = manifest_to_json(*m);
+    manifest_digest = sha256_hex(canonical.data(), canonical.size());
+    auto j = jsonf::parse_object(r.body);
+    if (j && jsonf::field(*j, "manifest_digest") && jsonf::str_or(*j, "manifest_digest") != manifest_digest)
+      return finish(false, "the manifest does not match its manifest_digest");
+    if (j && jsonf::str(*j, "token")) take_token(*jsonf::str(*j, "token"));
     manifest = std::move(*m);
     open_file();
+  });
+}
+
+void PeerNode::Impl::take_token(const std::string& token) {
+  auto claims = signal::parse_token(token);
+  if (!claims) return;
+  join_token = token;
+  if (signal) signal->set_token(token);
+  // Half the token's life: time to renew before the signaller drops us.
+  double left = static_cast<double>(claims->expires - wall_ms() / 1000);
+  renew_at = mono_seconds() + std::max(5.0, left / 2);
+}
+
+void PeerNode::Impl::renew_token() {
+  renewing = true;
+  http->get(opts.server_url + "/videos/" + opts.video_id, kMaxManifestBytes, [this](net::HttpResult r) {
+    renewing = false;
+    auto j = jsonf::parse_object(r.body);
+    if (r.status == 200 && j && jsonf::str_or(*j, "manifest_digest") == manifest_digest && jsonf::str(*j, "token"))
+      return take_token(*jsonf::str(*j, "token"));
+    log::warn("cannot renew the join token (HTTP " + std::to_string(r.status) + "); trying again in 10 s");
+    renew_at = mono_seconds() + 10;
   });
 }
 
@@ -245,6 +282,7 @@ void PeerNode::Impl::begin() {
     if (++self->ticks % 50 == 0) {  // once a second: refresh the RTT table, drop links that stopped taking data
       for (auto& l : self->peer_links.snapshot()) l->ping();
       self->check_send_stalls();
+      if (self->signal && self->renew_at > 0 && !self->renewing && mono_seconds() >= self->renew_at) self->renew_token();
     }
     if (self->ticks % 250 == 0 && self->signal) {  // every 5 s: share it with the signaller
       std::map<std::string, double> rtts;
@@ -393,6 +431,7 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
     n.refusals++;
     if (!server_refusing) log::info("content server over capacity; switching to the swarm (step 4)");
     auto j = jsonf::parse_object(r.body);  // a lying server's {"signal_url":5} is ignored, not thrown
+    if (j && jsonf::str_or(*j, "manifest_digest") == manifest_digest && jsonf::str(*j, "token")) take_token(*jsonf::str(*j, "token"));
     if (opts.signal_url.empty() && j && !jsonf::str_or(*j, "signal_url").empty()) {
       opts.signal_url = jsonf::str_or(*j, "signal_url");
       if (const auto* urls = jsonf::array(*j, "signal_urls")) {  // owner first, then the fail-over order
@@ -421,6 +460,8 @@ void PeerNode::Impl::join_swarm() {
   if (started_swarm || opts.signal_url.empty()) return;
   started_swarm = true;
   p2p::SignalClient::Identity id{opts.signal_url, manifest.video_id, opts.peer_id, static_cast<uint32_t>(manifest.chunks.size()), opts.ca_file};
+  id.content = manifest_digest;
+  id.token = join_token;
   p2p::SignalClient::Handlers h;
   h.on_joined = [this] {
     log::info("joined the swarm of " + manifest.video_id + " as " + opts.peer_id);

@@ -10,6 +10,7 @@
 #include "roles/port_file.h"
 #include "roles/role_flags.h"
 #include "roles/roles.h"
+#include "signal/join_token.h"
 #include "roles/run_loop.h"
 #include "util/log.h"
 
@@ -46,6 +47,9 @@ config::ParseSpec server_spec() {
               {"web-root", Type::string, "", "folder served under / (the web client, docs/web.md); without it / lists the catalog"},
               {"tls-cert", Type::string, "", "serve HTTPS: certificate chain (PEM); SIGHUP reloads it and the key for new connections"},
               {"tls-key", Type::string, "", "serve HTTPS: private key (PEM), with --tls-cert"},
+              {"swarm-secret", Type::string, "", "sign join tokens with this secret (shared with the signallers, docs/security.md); none: open swarms"},
+              {"swarm-secret-file", Type::string, "", "read the swarm secret from the first line of this file"},
+              {"token-ttl", Type::integer, "600", "seconds a join token is valid (members renew before)", 30, 86400},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
 }
@@ -97,6 +101,13 @@ int run_server(const std::vector<std::string>& args) {
   so.max_long_polls = static_cast<size_t>(o.integer("max-long-polls"));
   so.limit_rate = static_cast<uint64_t>(o.integer("limit-rate"));
   so.uplink_rate = static_cast<uint64_t>(o.integer("uplink-rate"));
+  auto secret = signal::load_swarm_secret(o.str("swarm-secret"), o.str("swarm-secret-file"));
+  if (!secret) {
+    std::cerr << "error: " << secret.error() << "\n";
+    return 2;
+  }
+  so.swarm_secret = *secret;
+  so.token_ttl_seconds = o.integer("token-ttl");
   if (!o.str("live").empty()) {
     auto eq = o.str("live").find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == o.str("live").size()) {

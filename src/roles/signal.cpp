@@ -7,6 +7,7 @@
 #include "config/options.h"
 #include "hybridnode/signal_server.h"
 #include "roles/port_file.h"
+#include "signal/join_token.h"
 #include "roles/role_flags.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
@@ -34,6 +35,9 @@ int run_signal(const std::vector<std::string>& args) {
           {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
           {"tls-cert", Type::string, "", "serve wss:// (and https://): certificate chain (PEM); SIGHUP reloads it and the key"},
           {"tls-key", Type::string, "", "serve wss://: private key (PEM), with --tls-cert"},
+          {"lookup-rate", Type::number, "4", "lookups per second per member (burst 4x)", 1, 100000},
+          {"swarm-secret", Type::string, "", "join tokens: admit only peers holding a token of a content server with this secret (docs/security.md); none: open swarms"},
+          {"swarm-secret-file", Type::string, "", "read the swarm secret from the first line of this file"},
           {"port-file", Type::string, "", "write the bound port here once listening"},
       }};
   config::Options o;
@@ -54,6 +58,15 @@ int run_signal(const std::vector<std::string>& args) {
   so.max_total_queued_bytes = static_cast<size_t>(o.integer("max-queued-total"));
   so.lookup_max = static_cast<uint32_t>(o.integer("lookup-max"));
   so.max_connections = static_cast<size_t>(o.integer("max-connections"));
+  so.lookup_rate = o.number("lookup-rate");
+  so.lookup_burst = 4 * so.lookup_rate;
+  auto secret = signal::load_swarm_secret(o.str("swarm-secret"), o.str("swarm-secret-file"));
+  if (!secret) {
+    std::cerr << "hybridnode --role=signal: " << secret.error() << "\n";
+    return 2;
+  }
+  so.swarm_secret = *secret;
+  if (so.swarm_secret.empty()) log::warn("no --swarm-secret: swarms are open, anyone who reaches this signaller joins any swarm");
 
   uv_loop_t loop;
   uv_loop_init(&loop);

@@ -155,17 +155,27 @@ void Federation::publish_join(ConnId local) {
   const Member* m = registry_.member(local);
   const std::string* video = registry_.video_of(local);
   if (m == nullptr || video == nullptr) return;
-  bus_.publish(swarm_channel(*video), nlohmann::json({{"ev", "join"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer},
-                                                      {"chunk_count", m->have.size()}, {"bitfield", m->have.to_base64()},
-                                                      {"uploads", m->uploads}, {"proof", local_proof_[local]}}).dump());
+  nlohmann::json j = {{"ev", "join"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer},
+                      {"chunk_count", m->have.size()}, {"bitfield", m->have.to_base64()}, {"uploads", m->uploads},
+                      {"proof", local_proof_[local]}};
+  auto t = tokens_.find(local);
+  if (t != tokens_.end()) j["token"] = t->second;
+  bus_.publish(swarm_channel(*video), j.dump());
 }
 
-void Federation::joined(ConnId local, const std::string& proof) {
+void Federation::joined(ConnId local, const std::string& proof, const std::string& token) {
   const std::string* video = registry_.video_of(local);
   if (video == nullptr) return;
   local_proof_[local] = proof;
+  if (!token.empty()) tokens_[local] = token;
   watch(*video);
   publish_join(local);
+}
+
+void Federation::renewed(ConnId local, const std::string& token) {
+  if (registry_.video_of(local) == nullptr) return;
+  tokens_[local] = token;
+  publish_join(local);  // siblings re-check it: a member whose token lapsed elsewhere is dropped there
 }
 
 void Federation::had(ConnId local, const std::vector<uint32_t>& chunks) {
@@ -182,6 +192,7 @@ void Federation::leaving(ConnId local) {
   local_proof_.erase(local);
   const Member* m = registry_.member(local);
   const std::string* video = registry_.video_of(local);
+  tokens_.erase(local);
   if (m == nullptr || video == nullptr) return;
   bus_.publish(swarm_channel(*video), nlohmann::json({{"ev", "leave"}, {"inst", inst_}, {"video", *video}, {"peer", m->peer}}).dump());
   auto it = local_swarms_.find(*video);
@@ -238,7 +249,9 @@ void Federation::on_message(const std::string& channel, const std::string& paylo
         const Member* target = registry_.member(c);
         if (!is_remote(c) && target != nullptr && target->peer == to) {
           relays_in_++;
-          deliver_(c, m.at("msg").dump());
+          std::string from = m.at("msg").value("from", "");
+          auto sender = registry_.conn_of(video, from);
+          deliver_(c, m.at("msg").dump(), sender ? *sender : 0);
           return;
         }
       }
@@ -261,6 +274,19 @@ void Federation::on_swarm_event(const nlohmann::json& m) {
   if (ev == "members") return on_roll_call(inst, video, m.at("peers"));
   std::string peer = m.at("peer");
   if (ev == "join") {
+    if (admit_) {
+      // Only admitted members cross: the token must fit the swarm the sibling put it in.
+      std::string vid, content;
+      uint32_t n = 0;
+      const auto& count = m.at("chunk_count");
+      bool fits = split_swarm_key(video, vid, content, n) && count.is_number_unsigned() && count.get<uint64_t>() == n;
+      if (!fits || !admit_(vid, content, m.value("token", ""))) {
+        ConnId stale = remote_id(inst, video, peer, false);
+        if (stale != 0) forget_remote(stale);
+        log::warn("federation: member " + peer + " of " + inst + " refused: no valid join token for " + video);
+        return;
+      }
+    }
     std::vector<uint8_t> bits;
     if (!Bitfield::from_base64(m.at("bitfield").get<std::string>(), bits)) return;
     ConnId existing = remote_id(inst, video, peer, false);

@@ -26,17 +26,22 @@ namespace hn::signal {
 
 class Federation {
  public:
-  using Deliver = std::function<void(ConnId local, const std::string& text)>;
+  using Deliver = std::function<void(ConnId local, const std::string& text, ConnId from)>;
+  // With join tokens: whether a member of another instance holds a valid token for (video, content).
+  using Admission = std::function<bool(const std::string& video, const std::string& content, const std::string& token)>;
   Federation(uv_loop_t* loop, SwarmRegistry& registry, std::string instance, std::string redis_host, int redis_port,
              Deliver deliver, double instance_timeout = 3.5);
   ~Federation();
 
   void start();
+  void set_admission(Admission a) { admit_ = std::move(a); }
   static bool is_remote(ConnId c) { return (c & kRemoteBit) != 0; }
 
   // Local events, published to the other instances. `proof`: SHA-256 (hex) of the resume token the member
-  // got in its `joined` reply; siblings keep it so only that member can move its id to them.
-  void joined(ConnId local, const std::string& proof);
+  // got in its `joined` reply; siblings keep it so only that member can move its id to them. `token`: its
+  // join token ("" in open mode), re-checked by siblings with the swarm secret.
+  void joined(ConnId local, const std::string& proof, const std::string& token);
+  void renewed(ConnId local, const std::string& token);
   void had(ConnId local, const std::vector<uint32_t>& chunks);
   void bitfield(ConnId local);
   void leaving(ConnId local);  // call before the registry forgets the connection
@@ -80,6 +85,8 @@ class Federation {
   SwarmRegistry& registry_;
   std::string inst_;
   Deliver deliver_;
+  Admission admit_;  // null: open swarms
+  std::unordered_map<ConnId, std::string> tokens_;  // local members' join tokens, published with their joins
   double timeout_;
   RedisBus bus_;
   net::UvHandle<uv_timer_t> timer_;

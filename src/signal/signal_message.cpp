@@ -2,6 +2,7 @@
 
 #include "hybridnode/ids.h"
 #include "util/json_limits.h"
+#include "signal/join_token.h"
 
 namespace hn::signal {
 
@@ -12,6 +13,25 @@ bool is_peer_id(std::string_view s) {
   for (char c : s)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-')) return false;
   return true;
+}
+
+std::string swarm_key(const std::string& video, const std::string& content, uint32_t chunk_count) {
+  return video + "/" + content + "/" + std::to_string(chunk_count);
+}
+
+bool split_swarm_key(const std::string& key, std::string& video, std::string& content, uint32_t& chunk_count) {
+  size_t a = key.find('/'), b = key.rfind('/');
+  if (a == std::string::npos || a == b || b + 1 >= key.size() || key.size() - b > 8) return false;
+  video = key.substr(0, a);
+  content = key.substr(a + 1, b - a - 1);
+  std::string n = key.substr(b + 1);
+  if (n.find_first_not_of("0123456789") != std::string::npos) return false;
+  chunk_count = static_cast<uint32_t>(std::stoul(n));
+  return is_video_id(video);
+}
+
+static bool is_hex(const std::string& s, size_t n) {
+  return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 std::string error_json(const SignalError& e, const std::string& ref_type, const std::string& id) {
@@ -82,6 +102,18 @@ std::variant<Message, SignalError> parse_message(std::string_view text, MessageR
     if ((e = get_string(j, "resume", m.resume, 64, false))) return *e;
     if ((e = get_string(j, "have", have, kMaxChunkCount / 6 + 8, false))) return *e;
     if (!Bitfield::from_base64(have, m.bitfield)) return SignalError{"bad_bitfield", "'have' is not valid base64"};
+    std::string digest, epoch;
+    if ((e = get_string(j, "manifest_digest", digest, 64, false))) return *e;
+    if ((e = get_string(j, "epoch", epoch, 32, false))) return *e;
+    if (!digest.empty() && !epoch.empty()) return bad("give 'manifest_digest' (a video) or 'epoch' (a live channel), not both");
+    if (!digest.empty() && !is_hex(digest, 64)) return bad("'manifest_digest' must be 64 lowercase hex characters");
+    if (!epoch.empty() && !is_hex(epoch, epoch.size())) return bad("'epoch' must be 1-32 lowercase hex characters");
+    m.content = digest.empty() ? epoch : digest;
+    if ((e = get_string(j, "token", m.token, kMaxTokenBytes, false))) return *e;
+  } else if (t == "renew") {
+    m.type = Message::Type::renew;
+    if ((e = get_string(j, "token", m.token, kMaxTokenBytes))) return *e;
+    if (!parse_token(m.token)) return bad("'token' is not a join token");
   } else if (t == "have") {
     m.type = Message::Type::have;
     if ((e = get_indices(j, "chunks", m.chunks, kMaxHaveChunks))) return *e;

@@ -22,12 +22,15 @@ inline constexpr size_t kMaxLookupReplyBytes = 64 * 1024;
 inline constexpr size_t kMaxRelayBytes = 64 * 1024;  // SDP and candidates
 
 struct Message {
-  enum class Type { join, have, bitfield, lookup, offer, answer, candidate, load, rtt, ping, leave };
+  enum class Type { join, renew, have, bitfield, lookup, offer, answer, candidate, load, rtt, ping, leave };
   Type type;
   std::string type_name;
   std::string id;  // optional request id, echoed in the reply
   std::string video, peer, to;
   std::string resume;  // join: the token of an earlier join, to move this peer id from a sibling signaller
+  // join: what the swarm shares, the manifest digest (64 hex) or a live run's epoch (16 hex; "" for
+  // an old client in open mode); join/renew: the join token of the content server ("" without one).
+  std::string content, token;
   uint32_t chunk_count = 0, max = 0, uploads = 0;
   std::vector<uint8_t> bitfield;
   std::vector<uint32_t> chunks;
@@ -42,6 +45,11 @@ struct MessageRef {
 };
 std::variant<Message, SignalError> parse_message(std::string_view text, MessageRef* ref = nullptr);
 bool is_peer_id(std::string_view s);
+// The registry's key of a swarm: video, what it shares and its chunk count, so a member holding another
+// manifest (or claiming another chunk count) lands in a swarm of its own and blocks no one.
+std::string swarm_key(const std::string& video, const std::string& content, uint32_t chunk_count);
+// The inverse, for federation: false if `key` is not one.
+bool split_swarm_key(const std::string& key, std::string& video, std::string& content, uint32_t& chunk_count);
 std::string error_json(const SignalError& e, const std::string& ref_type = "", const std::string& id = "");
 
 }  // namespace hn::signal

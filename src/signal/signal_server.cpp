@@ -12,6 +12,8 @@
 #include "net/ws_connection.h"
 #include "net/ws_handshake.h"
 #include "signal/federation.h"
+#include "signal/introductions.h"
+#include "signal/join_token.h"
 #include "signal/signal_message.h"
 #include "signal/swarm_registry.h"
 #include "util/clock.h"
@@ -37,6 +39,7 @@ std::string random_token() {
   }
   return s;
 }
+int64_t wall_seconds() { return wall_ms() / 1000; }
 
 // Drops messages past a steady rate; a connection that keeps flooding is closed.
 struct TokenBucket {
@@ -53,6 +56,7 @@ struct SignalServer::Impl {
   SignalServerOptions opts;
   std::unique_ptr<net::HttpServer> http;
   signal::SwarmRegistry registry;
+  signal::Introductions intros;
   std::unique_ptr<signal::Federation> federation;  // null without --redis
   struct Conn {
     std::shared_ptr<net::WsConnection> ws;
@@ -61,6 +65,8 @@ struct SignalServer::Impl {
     double last_seen;
     uint32_t dropped = 0;
     double dropped_bytes = 0;
+    TokenBucket lookups{0, 0, 0, 0};
+    int64_t token_expires = 0;  // Unix seconds; 0: no token needed (open mode) or not joined
   };
   std::shared_ptr<net::WsMemoryBudget> out_budget = std::make_shared<net::WsMemoryBudget>();
   double byte_burst() const {
@@ -74,6 +80,11 @@ struct SignalServer::Impl {
   uint64_t relays = 0, relay_errors = 0, expired = 0, rate_limited_closes = 0;
   net::OriginList origins{"*"};  // set from opts in start()
   uint64_t origin_refusals = 0;
+  uint64_t unauthorized = 0, renewals = 0, token_expired = 0, not_introduced = 0;
+
+  bool admit(ConnId id, const Message& m);
+  void refuse(ConnId id, const SignalError& e, const Message& m);
+  void drop_member(ConnId id);
 
   std::optional<net::HttpResponse> upgrade(net::HttpRequest& req, UniqueFd& fd, std::string& leftover);
   void on_text(ConnId id, std::string_view text);
@@ -117,6 +128,7 @@ std::optional<net::HttpResponse> SignalServer::Impl::upgrade(net::HttpRequest& r
   double now = mono_seconds();
   conns[id] = Conn{ws, TokenBucket{opts.rate_burst, opts.rate_per_second, opts.rate_burst, now},
                    TokenBucket{byte_burst(), opts.rate_bytes_per_second, byte_burst(), now}, now};
+  conns[id].lookups = TokenBucket{opts.lookup_burst, opts.lookup_rate, opts.lookup_burst, now};
   ws->start({[this, id](std::string_view text) { on_text(id, text); },
              [this, id](uint16_t code, const std::string& reason) {
                log::debug("signal: connection " + std::to_string(id) + " closed " + std::to_string(code) + " " + reason);
@@ -177,6 +189,45 @@ void SignalServer::Impl::on_text(ConnId id, std::string_view text) {
   handle(id, m);
 }
 
+// Join tokens (docs/security.md): without a secret every join is admitted.
+bool SignalServer::Impl::admit(ConnId id, const Message& m) {
+  if (opts.swarm_secret.empty()) return true;
+  std::string video = m.video, content = m.content;
+  if (m.type == Message::Type::renew) {
+    uint32_t n = 0;
+    const std::string* key = registry.video_of(id);
+    if (key == nullptr || !signal::split_swarm_key(*key, video, content, n)) {
+      send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
+      return false;
+    }
+  }
+  auto claims = signal::check_token(opts.swarm_secret, m.token, video, content, wall_seconds());
+  if (!claims) {
+    bool stale = claims.error() == "token_expired";
+    if (stale) token_expired++;
+    else unauthorized++;
+    refuse(id, {claims.error(), stale ? "the join token has expired; fetch the manifest again for a fresh one"
+                                      : "a join token of the content server for this video and manifest is required"}, m);
+    return false;
+  }
+  conns[id].token_expires = claims->expires;
+  return true;
+}
+
+// A refused join or renew: the error, then the connection closes (the client may come back with a token).
+void SignalServer::Impl::refuse(ConnId id, const SignalError& e, const Message& m) {
+  send_error(id, e, m.type_name, m.id);
+  drop_member(id);
+  auto it = conns.find(id);
+  if (it != conns.end() && it->second.ws) it->second.ws->close(net::kWsPolicyViolation, e.code);
+}
+
+void SignalServer::Impl::drop_member(ConnId id) {
+  if (federation) federation->leaving(id);
+  registry.leave(id);
+  intros.forget(id);
+}
+
 void SignalServer::Impl::handle(ConnId id, Message& m) {
   using T = Message::Type;
   auto reply = [&](nlohmann::json j) {
@@ -185,24 +236,35 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
   };
   switch (m.type) {
     case T::join: {
+      if (registry.member(id) != nullptr)
+        return send_error(id, {"already_joined", "this connection already joined a swarm; leave first"}, m.type_name, m.id);
+      if (!admit(id, m)) return;
+      std::string key = signal::swarm_key(m.video, m.content, m.chunk_count);
       if (federation) {
-        auto move = federation->evict_remote(m.video, m.peer, m.resume);
+        auto move = federation->evict_remote(key, m.peer, m.resume);
         if (move == signal::Federation::Move::refused)
           return send_error(id, {"id_taken", "peer id " + m.peer + " is joined at a sibling signaller; moving it needs its resume token"},
                             m.type_name, m.id);
         if (move == signal::Federation::Move::moved) log::info("signal: " + m.peer + " moved here from a sibling signaller");
       }
-      if (auto e = registry.join(id, m.video, m.peer, m.chunk_count, std::move(m.bitfield), mono_seconds()))
+      if (auto e = registry.join(id, key, m.peer, m.chunk_count, std::move(m.bitfield), mono_seconds()))
         return send_error(id, *e, m.type_name, m.id);
       // The member's proof of this join: it shows the token to move its id to a sibling later.
       std::string resume = random_token();
-      if (federation) federation->joined(id, sha256_hex(resume.data(), resume.size()));
-      return reply({{"type", "joined"},
-                    {"video", m.video},
-                    {"peer", m.peer},
-                    {"chunk_count", m.chunk_count},
-                    {"members", registry.swarm_size(m.video)},
-                    {"resume", resume}});
+      if (federation) federation->joined(id, sha256_hex(resume.data(), resume.size()), m.token);
+      nlohmann::json j = {{"type", "joined"}, {"video", m.video}, {"peer", m.peer}, {"chunk_count", m.chunk_count},
+                          {"members", registry.swarm_size(key)}, {"resume", resume}};
+      if (conns[id].token_expires != 0) j["expires"] = conns[id].token_expires;
+      return reply(std::move(j));
+    }
+    case T::renew: {
+      if (registry.member(id) == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
+      if (!admit(id, m)) return;
+      renewals++;
+      if (federation) federation->renewed(id, m.token);
+      nlohmann::json j = {{"type", "renewed"}};
+      if (conns[id].token_expires != 0) j["expires"] = conns[id].token_expires;
+      return reply(std::move(j));
     }
     case T::have:
       if (auto e = registry.have(id, m.chunks)) send_error(id, *e, m.type_name, m.id);
@@ -221,6 +283,12 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
     case T::lookup: {
       const signal::Member* self = registry.member(id);
       if (self == nullptr) return send_error(id, {"not_joined", "join a swarm first"}, m.type_name, m.id);
+      TokenBucket& lb = conns[id].lookups;
+      lb.refill(mono_seconds());
+      if (lb.tokens < 1)
+        return send_error(id, {"rate_limited", "more than " + std::to_string(opts.lookup_rate) + " lookups/s; ask again later"},
+                          m.type_name, m.id);
+      lb.tokens -= 1;
       size_t max = m.max == 0 ? opts.lookup_max : std::min<uint32_t>(m.max, 50);
       nlohmann::json result = nlohmann::json::object();
       size_t budget = signal::kMaxLookupReplyBytes;  // a small request must not buy a huge reply
@@ -228,15 +296,22 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
       for (uint32_t c : m.chunks)
         if (c >= self->have.size())
           return send_error(id, {"bad_chunk", "chunk index " + std::to_string(c) + " out of range"}, m.type_name, m.id);
+      // At most `max` per chunk and, over all chunks, no more distinct peers than one introduction ring holds,
+      // so a lookup of many chunks cannot list a swarm either. Each peer named is introduced to the asker.
+      std::vector<ConnId> named;
       for (uint32_t c : m.chunks) {
         nlohmann::json peers = nlohmann::json::array();
         if (!truncated)
           for (const auto* p : registry.lookup(id, c, max)) {
+            bool known = std::find(named.begin(), named.end(), p->conn) != named.end();
+            if (!known && named.size() >= signal::Introductions::kIntroductions) continue;
             if (p->peer.size() + 3 > budget) {
               truncated = true;
               break;
             }
             budget -= p->peer.size() + 3;
+            if (!known) named.push_back(p->conn);
+            intros.introduce(id, p->conn);
             peers.push_back(p->peer);
           }
         result[std::to_string(c)] = std::move(peers);
@@ -255,6 +330,12 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
         relay_errors++;
         return send_error(id, {"unknown_peer", "no peer " + m.to + " in this swarm"}, m.type_name, m.id);
       }
+      if (!intros.knows(id, *to)) {
+        not_introduced++;
+        return send_error(id, {"not_introduced", "no lookup named " + m.to + " to you and it has not signalled you"},
+                          m.type_name, m.id);
+      }
+      intros.introduce(*to, id);  // the receiver may answer
       m.relay["from"] = self->peer;
       relays++;
       if (signal::Federation::is_remote(*to)) {
@@ -267,15 +348,14 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
     case T::ping:
       return reply({{"type", "pong"}});
     case T::leave:
-      if (federation) federation->leaving(id);
-      registry.leave(id);
+      drop_member(id);
+      conns[id].token_expires = 0;
       return reply({{"type", "left"}});
   }
 }
 
 void SignalServer::Impl::on_closed(ConnId id) {
-  if (federation) federation->leaving(id);
-  registry.leave(id);
+  drop_member(id);
   auto it = conns.find(id);
   if (it == conns.end()) return;
   // Safe inside the connection's own callback: every WsConnection entry point holds a shared_ptr to itself.
@@ -285,13 +365,21 @@ void SignalServer::Impl::on_closed(ConnId id) {
 void SignalServer::Impl::sweep_silent() {
   double now = mono_seconds();
   double timeout = static_cast<double>(opts.member_timeout_ms) / 1000.0;
-  std::vector<ConnId> silent;
-  for (const auto& [id, c] : conns)
+  std::vector<ConnId> silent, lapsed;
+  int64_t wall = wall_seconds();
+  for (const auto& [id, c] : conns) {
     if (now - c.last_seen > timeout) silent.push_back(id);
+    else if (c.token_expires != 0 && c.token_expires <= wall) lapsed.push_back(id);
+  }
+  for (ConnId id : lapsed) {
+    token_expired++;
+    Message m;
+    m.type_name = "renew";
+    refuse(id, {"token_expired", "the join token expired without a renew"}, m);
+  }
   for (ConnId id : silent) {
     expired++;
-    if (federation) federation->leaving(id);
-    registry.leave(id);
+    drop_member(id);
     auto it = conns.find(id);
     if (it == conns.end() || !it->second.ws) continue;
     std::shared_ptr<net::WsConnection> ws = it->second.ws;  // send_error may erase `it`
@@ -326,6 +414,13 @@ std::string SignalServer::Impl::metrics() const {
     p.counter("hybridnode_signal_federation_relays_out_total", "Relays sent to members of siblings.", static_cast<double>(federation->relays_out()));
     p.counter("hybridnode_signal_federation_relays_in_total", "Relays from siblings delivered here.", static_cast<double>(federation->relays_in()));
   }
+  p.counter("hybridnode_signal_unauthorized_total", "Joins and renewals refused for a missing, forged or foreign token.",
+            static_cast<double>(unauthorized));
+  p.counter("hybridnode_signal_token_expired_total", "Joins, renewals and members refused for an expired token.",
+            static_cast<double>(token_expired));
+  p.counter("hybridnode_signal_renewals_total", "Join tokens renewed.", static_cast<double>(renewals));
+  p.counter("hybridnode_signal_not_introduced_total", "Relays refused between members never introduced.",
+            static_cast<double>(not_introduced));
   p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));
   p.counter("hybridnode_signal_origin_refusals_total", "WebSocket handshakes refused for their Origin (403).", static_cast<double>(origin_refusals));
   return p.str();
@@ -382,7 +477,14 @@ Result<void> SignalServer::start() {
     if (!hp) return make_error("--redis: " + hp.error());
     if (I.opts.instance.empty()) return make_error("--redis needs --instance (a name unique among the signallers)");
     I.federation = std::make_unique<signal::Federation>(I.loop, I.registry, I.opts.instance, hp->host, hp->port,
-                                                        [&I](ConnId c, const std::string& text) { I.send(c, text); });
+                                                        [&I](ConnId c, const std::string& text, ConnId from) {
+                                                          I.intros.introduce(c, from);  // it may answer
+                                                          I.send(c, text);
+                                                        });
+    if (!I.opts.swarm_secret.empty())
+      I.federation->set_admission([&I](const std::string& video, const std::string& content, const std::string& token) {
+        return signal::check_token(I.opts.swarm_secret, token, video, content, wall_seconds()).ok();
+      });
     I.federation->start();
   }
   uv_timer_init(I.loop, I.sweep.get());

@@ -24,7 +24,7 @@ const log = (...a) => { (window.hnLog = window.hnLog || []).push(a.join(" ")); }
 const hex = (buf) => [...new Uint8Array(buf)].map(b => b.toString(16).padStart(2, "0")).join("");
 function hello(full) {
   const n = CFG.chunks.length, bits = new Uint8Array((n + 7) >> 3);
-  const enc = new TextEncoder(), p = enc.encode(me), v = enc.encode(CFG.video);
+  const enc = new TextEncoder(), p = enc.encode(me), v = enc.encode(CFG.hello_video);
   const m = new Uint8Array(3 + p.length + 1 + v.length + 4 + bits.length);
   let o = 0;
   m[o++] = 0; m[o++] = 1; m[o++] = p.length; m.set(p, o); o += p.length;
@@ -40,15 +40,21 @@ async function run() {
   const pieces = {}, waiters = {};
   let gotHello;
   const helloSeen = new Promise(r => gotHello = r);
-  ws.onopen = () => send({type: "join", video: CFG.video, peer: me, chunk_count: CFG.chunks.length,
+  ws.onopen = () => send({type: "join", video: CFG.video, peer: me, chunk_count: CFG.chunks.length, manifest_digest: CFG.digest,
                           have: btoa(String.fromCharCode(...new Uint8Array((CFG.chunks.length + 7) >> 3)))});
   const joined = new Promise(r => ws.onmessage = async (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "joined") r();
+    else if (m.type === "peers") gotPeers();
     else if (m.type === "answer") { log("answer", m.sdp.length); await pc.setRemoteDescription({type: "answer", sdp: m.sdp}); }
     else if (m.type === "candidate" && m.candidate) await pc.addIceCandidate({candidate: m.candidate, sdpMid: m.mid || "0", sdpMLineIndex: 0});
   });
   await joined;
+  // The signaller relays only to members a lookup named to us: ask who holds chunk 0 first.
+  let gotPeers;
+  const peersSeen = new Promise(r => gotPeers = r);
+  send({type: "lookup", chunks: [0], max: 50});
+  await peersSeen;
   pc = new RTCPeerConnection();
   dc = pc.createDataChannel("hybridnode", {protocol: "hybridnode/1", ordered: true});
   dc.binaryType = "arraybuffer";
@@ -101,7 +107,9 @@ def main():
     sig, server, video, seeder, work = sys.argv[1:6]
     with urllib.request.urlopen(f"{server}/videos/{video}") as r:
         man = json.load(r)
-    cfg = {"sig": sig, "video": video, "seeder": seeder, "chunks": man["chunks"]}
+    # The wire hello names VIDEO.DIGEST16 (docs/protocol.md): links only between holders of one manifest.
+    cfg = {"sig": sig, "video": video, "seeder": seeder, "chunks": man["chunks"], "digest": man["manifest_digest"],
+           "hello_video": video[:47] + "." + man["manifest_digest"][:16]}
     page = PAGE.replace("__CONFIG__", json.dumps(cfg)).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):

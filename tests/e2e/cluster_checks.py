@@ -126,7 +126,7 @@ async def main():
     m = await qn.next(lambda m: m.get("type") == "error")
     check(m is not None and m.get("code") == "unknown_peer", f"an offer to qa is refused, not lost: {m}")
     # A join of a member that never says goodbye (published as if by A): A's roll call does not name it.
-    redis_publish("hn:swarm:vid", json.dumps({"ev": "join", "inst": "a", "video": "vid", "peer": "ghost",
+    redis_publish("hn:swarm:vid//16", json.dumps({"ev": "join", "inst": "a", "video": "vid//16", "peer": "ghost",
                                               "chunk_count": 16, "bitfield": bits(16, [9])}))
     check(await p2.finds(9, "ghost", 2), "B lists a member announced for A")
     gone = False

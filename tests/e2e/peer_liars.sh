@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peers that lie: one claims every chunk and answers nothing, one says it is in another video's swarm,
+# Peers that lie: two join the swarm first with another chunk count or digest, one claims every chunk and answers nothing, one says it is in another video's swarm,
 # one floods pieces nobody asked for. Each is detected and dropped; the leecher completes from the
 # honest seeder without being stalled.
 source "$(dirname "$0")/lib.sh"
@@ -10,6 +10,14 @@ start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --max-transfers=0 --signal-url="$SIG"
 SRV="http://127.0.0.1:$PORT_srv"
+# Liars that join the swarm before anyone else, with another chunk count or manifest digest: they land in
+# swarms of their own and block no one (the first joiner used to fix the swarm's chunk count).
+for lie in chunk-count digest; do
+  "$PY" "$HN_SRC/tests/e2e/liar_join.py" "$SIG" "$SRV" clip "first_${lie/-/_}" "$lie" >"$T/first_$lie.log" 2>&1 &
+  HN_PIDS+=("$!")
+  for _ in $(seq 1 100); do grep -q '"type"' "$T/first_$lie.log" && break; sleep 0.05; done
+  note "first liar ($lie): $(head -c 200 "$T/first_$lie.log")"
+done
 start_peer honest --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1
 wait_file "$T/honest.mp4" 30 || fail "honest seeder did not complete"
 for lie in claim wrong-video flood; do

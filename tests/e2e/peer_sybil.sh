@@ -9,9 +9,10 @@ SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --max-transfers=0 --signal-url="$SIG"
 SRV="http://127.0.0.1:$PORT_srv"
 count=$(curl -sf "$SRV/videos/clip" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['chunk_count'])")
+digest=$(curl -sf "$SRV/videos/clip" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['manifest_digest'])")
 start_peer seed --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1
 wait_file "$T/seed.mp4" 30 || fail "seeder did not complete"
-"$PY" "$HN_SRC/tests/e2e/peer_sybil.py" "$SIG" clip "$count" seed 16 >"$T/sybil.log" 2>&1 &
+"$PY" "$HN_SRC/tests/e2e/peer_sybil.py" "$SIG" clip "$count" seed 16 "$digest" >"$T/sybil.log" 2>&1 &
 HN_PIDS+=($!)
 sleep 4   # the seeder's inbound table is now full of offers that never connect
 start_peer leech --server="$SRV" --video=clip --signal-url="$SIG" --server-slots=0

@@ -81,6 +81,10 @@ async def deep_json():
     b = await websockets.connect(URL, max_size=None)
     await join(a, "deep-a", video="deep")
     await join(b, "deep-b", video="deep")
+    # Relays go only to members a lookup named (issue 15): b learns of a first.
+    await a.send(json.dumps({"type": "have", "chunks": [0]}))
+    await rpc(a, {"type": "ping"})
+    await rpc(b, {"type": "lookup", "chunks": [0]})
     depth = 70000
     r = await rpc(b, '{"type":"offer","to":"deep-a","sdp":"v=0","x":' + "[" * depth + "]" * depth + "}")
     check(r.get("type") == "error" and r.get("code") == "bad_json", f"70 000-deep offer refused with bad_json (got {str(r)[:80]})")

@@ -30,9 +30,14 @@ def log(*a):
     print(f"{time.monotonic() - T0:7.3f} [{ME}]", *a, file=sys.stderr, flush=True)
 
 
+DIGEST = {}  # video -> manifest digest: the swarm (join) and the wire hello's VIDEO.DIGEST16 (docs/protocol.md)
+
+
 def manifest(server, video):
     with urllib.request.urlopen(f"{server}/videos/{video}") as r:
-        return json.load(r)
+        m = json.load(r)
+    DIGEST[video] = m.get("manifest_digest", "")
+    return m
 
 
 def hello(peer, video, n, full):
@@ -40,6 +45,8 @@ def hello(peer, video, n, full):
     if full:
         for i in range(n):
             bits[i // 8] |= 0x80 >> (i % 8)
+    if DIGEST.get(video):
+        video = video[:47] + "." + DIGEST[video][:16]
     return bytes([0, 1, len(peer)]) + peer.encode() + bytes([len(video)]) + video.encode() + struct.pack(">I", n) + bytes(bits)
 
 
@@ -52,6 +59,7 @@ class Signal:
         self.ws = await websockets.connect(self.url)
         have = hello(ME, self.video, self.n, self.full)[-((self.n + 7) // 8):]
         await self.ws.send(json.dumps({"type": "join", "video": self.video, "peer": ME, "chunk_count": self.n,
+                                       "manifest_digest": DIGEST.get(self.video, ""),
                                        "have": base64.b64encode(have).decode()}))
         asyncio.ensure_future(self._read())
 
@@ -147,6 +155,8 @@ async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybri
     sdp = pc.localDescription.sdp
     if mutate_sdp:
         sdp = mutate_sdp(sdp)
+    # Relays reach only members a lookup named (same connection: handled before the offer).
+    await sig.send({"type": "lookup", "chunks": [0], "max": 50})
     await sig.send({"type": "offer", "to": seeder, "sdp": sdp})
     early = []
     while True:

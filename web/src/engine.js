@@ -144,11 +144,17 @@ export class HybridEngine {
     return b;
   }
   bitfieldBase64() { return wire.bitfieldToBase64(this.bitfield()); }
+  // The wire hello names the video and its manifest digest (VIDEO.DIGEST16), as native peers do.
+  helloVideo() {
+    const d = this.manifest.manifest_digest;
+    return d ? this.video.slice(0, 47) + "." + d.slice(0, 16) : this.video;
+  }
 
   joinSwarm(url) {
     if (this.signal) return;
     this.signalState = "joining " + url;
     const s = new SignalClient(url, { video: this.video, peer: this.peerId, chunkCount: this.n,
+      manifestDigest: this.manifest.manifest_digest, token: this.manifest.token,
       haveBase64: this.bitfieldBase64(), onRelay: (m) => this.onRelay(m),
       onDown: () => { this.signalState = "down"; this.signal = null; this.changed(); } });
     this.signal = s;
@@ -194,7 +200,7 @@ export class HybridEngine {
   connect(remote, dial) {
     const link = new PeerLink({ remote, dial, iceServers: this.iceServers,
       signal: (m) => this.signal && this.signal.send(m),
-      onOpen: (l) => l.send(wire.encodeHello({ peer: this.peerId, video: this.video, chunkCount: this.n, bitfield: this.bitfield() })),
+      onOpen: (l) => l.send(wire.encodeHello({ peer: this.peerId, video: this.helloVideo(), chunkCount: this.n, bitfield: this.bitfield() })),
       onMessage: (l, m) => this.onMessage(l, m),
       onClose: (l, why) => this.onLinkClosed(l, why) });
     this.links.set(remote, link);
@@ -228,7 +234,7 @@ export class HybridEngine {
   }
   onMessage(l, m) {
     if (!l.helloSeen) {
-      if (m.type !== "hello" || m.peer !== l.remote || m.video !== this.video || m.chunkCount !== this.n)
+      if (m.type !== "hello" || m.peer !== l.remote || m.video !== this.helloVideo() || m.chunkCount !== this.n)
         return l.close("bad hello");
       l.helloSeen = true;
       for (let i = 0; i < this.n; i++) if (wire.bitfieldHas(m.bitfield, i)) this.sched.addHolder(l.remote, i);
