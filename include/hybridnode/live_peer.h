@@ -1,7 +1,8 @@
-// A live viewer (--role=peer --live=ID) as an embeddable object: joins a live channel at the edge
-// minus a buffer, fetches chunks in order against a playback deadline (the next --urgent-chunks from
-// the content server while it serves, the rest from peers), hands them to a player (stdout/file and a
-// local HLS endpoint) and serves what it holds to other viewers.
+/// @file
+/// A live viewer (--role=peer --live=ID) as an embeddable object: joins a live channel at the edge
+/// minus a buffer, fetches chunks in order against a playback deadline (the next --urgent-chunks from
+/// the content server while it serves, the rest from peers), hands them to a player (stdout/file and a
+/// local HLS endpoint) and serves what it holds to other viewers.
 #pragma once
 #include "hybridnode/export.h"
 #include <uv.h>
@@ -27,8 +28,8 @@ class HN_API LivePeer {
   int player_port() const;
 
  private:
-  struct HN_LOCAL Impl;  // internal: its symbols stay out of the shared library
+  struct HN_LOCAL Impl;  ///< internal: its symbols stay out of the shared library
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace hn
+}  ///< namespace hn

@@ -1,4 +1,5 @@
-// Errors are values: every fallible call returns Result<T>, never throws across the event loop.
+/// @file
+/// Errors are values: every fallible call returns Result\<T\>, never throws across the event loop.
 #pragma once
 #include <string>
 #include <utility>
@@ -44,4 +45,4 @@ class Result<void> {
 
 inline Error make_error(std::string msg) { return Error{std::move(msg)}; }
 
-}  // namespace hn
+}  ///< namespace hn
