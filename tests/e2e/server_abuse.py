@@ -11,8 +11,11 @@ idle = []
 for i in range(n_idle):
     try:
         s = socket.socket()
-        s.setblocking(True)
+        # Bounded: a server too slow to accept must fail the test with a reason, not hang it (a dropped
+        # SYN is retried by the kernel for minutes).
+        s.settimeout(20)
         s.connect(("127.0.0.1", port))
+        s.setblocking(True)
         if i % 3 == 0:
             s.sendall(b"GET /videos HTTP/1.1\r\nHost: x\r\n")  # slowloris: never finishes
         idle.append(s)
