@@ -51,6 +51,7 @@ async def channels(sig_url, server, video, seeder, count):
     junk = [pc.createDataChannel(f"junk{i}", protocol="x") for i in range(count)]
     ch = pc.createDataChannel("hybridnode", protocol="hybridnode/1", ordered=True)
     await pc.setLocalDescription(await pc.createOffer())
+    await sig.send({"type": "lookup", "chunks": [0], "max": 50})  # relays reach only members a lookup named
     await sig.send({"type": "offer", "to": seeder, "sdp": pc.localDescription.sdp})
     while True:
         m = await asyncio.wait_for(sig.queue.get(), 10)
@@ -73,6 +74,7 @@ async def badsdp(sig_url, server, video, seeder):
     pc.createDataChannel("hybridnode", protocol="hybridnode/1", ordered=True)
     await pc.setLocalDescription(await pc.createOffer())
     sdp = pc.localDescription.sdp.replace("a=ice-ufrag:", "a=ice-ufrag:abcd\r\na=ice-ufrag:", 1)
+    await sig.send({"type": "lookup", "chunks": [0], "max": 50})  # relays reach only members a lookup named
     await sig.send({"type": "offer", "to": seeder, "sdp": sdp})
     await asyncio.sleep(0.5)
     W.log("offered")
