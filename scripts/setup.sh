@@ -14,12 +14,14 @@ PACKAGES=(
   openssl   # the CLI: test CAs and certificates (tests/e2e/lib.sh make_tls_certs), s_client
   python3-pymongo python3-gridfs   # an independent GridFS client for the MONGODB_URI tests
   libhiredis-dev redis-server       # signallers sharing swarms (issue 10)
-  chromium chromium-driver python3-selenium   # headless browser tests (hls.js playback, CORS)
+  chromium chromium-driver python3-selenium   # headless browser tests (hls.js playback, CORS, WebRTC interop)
   nodejs                            # hls.js from npm into web/node_modules (npm ci below)
   # sanitizer and fuzz builds
   clang libclang-rt-14-dev
-  # WebRTC interop (issue 14): an independent stack and a real browser
-  python3-aiortc chromium chromium-driver python3-selenium
+  # WebRTC interop (issue 14): an independent stack (the browser is listed above)
+  python3-aiortc
+  # packaging test: systemd-analyze verifies the units (tests/package/install.sh)
+  systemd
   # benchmarks
   nginx-light wrk
   # API reference (scripts/apidocs.sh)
