@@ -599,7 +599,7 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
     return;
   }
   // Live chunks are sent from memory at once; what bounds uploads is each link's queue (SCTP back-pressure).
-  if (l.queued_bytes() > (8u << 20) || opts.upload_slots == 0) {
+  if (l.queued_bytes() > p2p::PeerLink::kServeQueueBytes || opts.upload_slots == 0) {
     l.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }

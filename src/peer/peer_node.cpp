@@ -150,7 +150,7 @@ struct PeerNode::Impl {
   // is answered by the copy already on its way; more than kMaxUploadsPerLink at once is refused (a burst
   // of requests for one 64 MiB chunk queued dozens of copies of it).
   static constexpr size_t kMaxUploadsPerLink = 16;
-  static constexpr size_t kMaxQueuedUpload = 8u << 20;  // bytes queued on a link before it gets `busy`
+  static constexpr size_t kMaxQueuedUpload = p2p::PeerLink::kServeQueueBytes;  // queued on a link before `busy`
   std::map<std::string, std::set<uint32_t>> uploads_by_link;
   // Upload slots held per remote (being read, paced or queued on its link): one remote gets at most half of
   // --upload-slots, so a remote that stops taking data cannot hold them all (the rest serve others).
