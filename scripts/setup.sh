@@ -15,6 +15,7 @@ PACKAGES=(
   python3-pymongo python3-gridfs   # an independent GridFS client for the MONGODB_URI tests
   libhiredis-dev redis-server       # signallers sharing swarms (issue 10)
   chromium chromium-driver python3-selenium   # headless browser tests (hls.js playback, CORS, WebRTC interop)
+  firefox-esr                                 # a second, independent browser WebRTC stack (tests/e2e/webrtc_browsers.sh)
   nodejs                            # hls.js from npm into web/node_modules (npm ci below)
   # sanitizer and fuzz builds
   clang libclang-rt-14-dev

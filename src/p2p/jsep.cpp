@@ -158,18 +158,28 @@ std::string write_jsep(const JsepLocal& d) {
   s += "t=0 0\r\n";
   s += "a=group:BUNDLE " + d.mid + "\r\n";
   s += "a=msid-semantic: WMS\r\n";
-  s += "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
-  s += "c=IN IP4 0.0.0.0\r\n";
-  for (const auto& c : d.candidates) s += "a=" + c + "\r\n";
-  if (d.end_of_candidates) s += "a=end-of-candidates\r\n";
-  s += "a=ice-ufrag:" + d.ufrag + "\r\n";
-  s += "a=ice-pwd:" + d.pwd + "\r\n";
-  s += "a=ice-options:trickle\r\n";
-  s += "a=fingerprint:sha-256 " + d.fingerprint + "\r\n";
-  s += "a=setup:" + d.setup + "\r\n";
-  s += "a=mid:" + d.mid + "\r\n";
-  s += "a=sctp-port:5000\r\n";
-  s += "a=max-message-size:" + std::to_string(kLocalMaxMessageSize) + "\r\n";
+  size_t n = d.sections.empty() ? 1 : d.sections.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (!d.sections.empty() && i != d.data_section) {
+      const auto& x = d.sections[i];  // not ours: rejected, outside the bundle
+      s += "m=" + x.media + " 0 " + x.proto + " " + x.fmt + "\r\n";
+      s += "c=IN IP4 0.0.0.0\r\n";
+      if (!x.mid.empty()) s += "a=mid:" + x.mid + "\r\n";
+      continue;
+    }
+    s += "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+    s += "c=IN IP4 0.0.0.0\r\n";
+    for (const auto& c : d.candidates) s += "a=" + c + "\r\n";
+    if (d.end_of_candidates) s += "a=end-of-candidates\r\n";
+    s += "a=ice-ufrag:" + d.ufrag + "\r\n";
+    s += "a=ice-pwd:" + d.pwd + "\r\n";
+    s += "a=ice-options:trickle\r\n";
+    s += "a=fingerprint:sha-256 " + d.fingerprint + "\r\n";
+    s += "a=setup:" + d.setup + "\r\n";
+    s += "a=mid:" + d.mid + "\r\n";
+    s += "a=sctp-port:5000\r\n";
+    s += "a=max-message-size:" + std::to_string(kLocalMaxMessageSize) + "\r\n";
+  }
   return s;
 }
 
@@ -192,7 +202,11 @@ Result<JsepRemote> parse_jsep(std::string_view sdp) {
     if (kind == 'm') {
       ++section;
       auto f = split_ws(body, 8);
-      if (f.size() < 4) continue;
+      if (f.size() < 4) return make_error("sdp: bad m= line");
+      if (r.sections.size() >= kMaxSdpSections) return make_error("sdp: more than 16 m= sections");
+      for (auto t : {f[0], f[2], f[3]})
+        if (t.empty() || t.size() > 32 || !all_of(t, is_token_char)) return make_error("sdp: bad m= line");
+      r.sections.push_back({std::string(f[0]), std::string(f[2]), std::string(f[3]), ""});
       // RFC 8841's form, or the older draft's "DTLS/SCTP 5000" + a=sctpmap that aiortc 1.4 still offers.
       bool modern = f.size() >= 4 && ieq(f[2], "UDP/DTLS/SCTP") && f[3] == "webrtc-datachannel";
       bool legacy = f.size() >= 4 && ieq(f[2], "DTLS/SCTP") && f[3] == "5000";
@@ -206,7 +220,13 @@ Result<JsepRemote> parse_jsep(std::string_view sdp) {
       if (auto ok = apply(session, name, value); !ok) return make_error(ok.error());
       continue;
     }
-    if (section != chosen) continue;  // audio/video sections: not ours
+    if (section != chosen) {  // audio/video sections: not ours, but an answer names their mids
+      if (name == "mid") {
+        if (value.empty() || value.size() > 32 || !all_of(value, is_token_char)) return make_error("sdp: bad a=mid");
+        r.sections.back().mid = std::string(value);
+      }
+      continue;
+    }
     if (auto ok = apply(media, name, value); !ok) return make_error(ok.error());
     if (name == "candidate") {
       auto c = normalize_candidate(body);
@@ -226,12 +246,16 @@ Result<JsepRemote> parse_jsep(std::string_view sdp) {
     }
   }
   if (chosen < 0) return make_error("sdp: no m=application ... UDP/DTLS/SCTP webrtc-datachannel section");
+  if (session.ufrag_n > 1 || session.pwd_n > 1 || media.ufrag_n > 1 || media.pwd_n > 1)
+    return make_error("sdp: more than one a=ice-ufrag or a=ice-pwd line in one section");
   (void)sctp_port_seen;  // absent: 5000, the default (RFC 8841)
   r.ufrag = media.ufrag_n ? media.ufrag : session.ufrag;
   r.pwd = media.pwd_n ? media.pwd : session.pwd;
   r.fingerprint = !media.fingerprint.empty() ? media.fingerprint : session.fingerprint;
   r.setup = !media.setup.empty() ? media.setup : session.setup;
   if (!media.mid.empty()) r.mid = media.mid;
+  r.data_section = static_cast<size_t>(chosen);
+  r.sections[r.data_section].mid = r.mid;
   if (r.ufrag.size() < 4 || r.ufrag.size() > 256 || !all_of(r.ufrag, is_ice_char)) return make_error("sdp: bad a=ice-ufrag");
   if (r.pwd.size() < 22 || r.pwd.size() > 256 || !all_of(r.pwd, is_ice_char)) return make_error("sdp: bad a=ice-pwd");
   if (r.fingerprint.empty()) return make_error("sdp: no a=fingerprint:sha-256");

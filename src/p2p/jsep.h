@@ -15,6 +15,13 @@ namespace hn::p2p {
 
 inline constexpr uint64_t kLocalMaxMessageSize = 262144;  // what we announce and accept (as browsers do)
 inline constexpr size_t kMaxSdpCandidates = 32;           // candidates used from one remote description
+inline constexpr size_t kMaxSdpSections = 16;             // m= sections in one remote description
+
+// One m= section of a remote offer as an answer must mirror it (RFC 8829 5.3.1: same sections, same order;
+// the ones we do not take are rejected with port 0).
+struct JsepSection {
+  std::string media, proto, fmt, mid;
+};
 
 struct JsepLocal {
   std::string ufrag, pwd;
@@ -24,6 +31,9 @@ struct JsepLocal {
   uint64_t session_id = 0;
   std::vector<std::string> candidates;  // "candidate:..." lines
   bool end_of_candidates = false;
+  // An answer to an offer that also carries audio/video: the offer's sections, the data one at data_section.
+  std::vector<JsepSection> sections;
+  size_t data_section = 0;
 };
 std::string write_jsep(const JsepLocal& d);
 
@@ -36,6 +46,8 @@ struct JsepRemote {
   std::vector<std::string> candidates;  // normalized "candidate:..." lines, usable ones only
   size_t ignored_candidates = 0;        // TCP, mDNS .local, RTCP component, past kMaxSdpCandidates
   bool end_of_candidates = false;
+  std::vector<JsepSection> sections;  // every m= section, in order
+  size_t data_section = 0;            // the index of ours in sections (the m-line index of its candidates)
 };
 Result<JsepRemote> parse_jsep(std::string_view sdp);
 

@@ -38,7 +38,7 @@ void PeerLink::start() {
   IceTransport::Handlers ih;
   ih.on_local_candidate = with([](PeerLink& l, const std::string& c) {
     log::debug("link " + l.remote_ + ": local candidate " + (c.empty() ? "(end)" : c));
-    if (l.handlers_.send_signal) l.handlers_.send_signal("candidate", {{"candidate", c}, {"mid", "0"}, {"mline", 0}});
+    if (l.handlers_.send_signal) l.handlers_.send_signal("candidate", {{"candidate", c}, {"mid", l.mid_}, {"mline", l.mline_}});
   });
   ih.on_connected = with([](PeerLink& l) { l.on_ice_connected(); });
   ih.on_failed = with([](PeerLink& l, const std::string& why) { l.fail(why); });
@@ -54,17 +54,21 @@ void PeerLink::start() {
     if (!self->ready_) self->fail("could not connect within " + std::to_string(self->cfg_.connect_timeout_ms) + " ms");
   }, cfg_.connect_timeout_ms, 0);
   // The dialler offers (JSEP: the offerer is actpass and lets the answerer pick the DTLS client role).
-  if (controlling_ && handlers_.send_signal) handlers_.send_signal("offer", {{"sdp", local_sdp("actpass", "0")}});
+  if (controlling_ && handlers_.send_signal) handlers_.send_signal("offer", {{"sdp", local_sdp("actpass", nullptr)}});
 }
 
-std::string PeerLink::local_sdp(const std::string& setup, const std::string& mid) const {
+std::string PeerLink::local_sdp(const std::string& setup, const JsepRemote* remote) const {
   JsepLocal d;
   auto [ufrag, pwd] = ice_->local_credentials();
   d.ufrag = ufrag;
   d.pwd = pwd;
   d.fingerprint = cfg_.dtls->fingerprint();
   d.setup = setup;
-  d.mid = mid;
+  if (remote) {
+    d.mid = remote->mid;
+    d.sections = remote->sections;
+    d.data_section = remote->data_section;
+  }
   d.session_id = id_ * 1000003u + static_cast<uint64_t>(uv_hrtime() % 1000000007u);
   d.candidates = ice_->local_candidates();
   return write_jsep(d);
@@ -124,8 +128,11 @@ void PeerLink::on_signal(const nlohmann::json& msg) {
     if (!ok) return fail(ok.error());
     if (r->end_of_candidates) ice_->add_remote_candidate("");
     remote_desc_ = true;
-    if (type == "offer" && handlers_.send_signal)
-      handlers_.send_signal("answer", {{"sdp", local_sdp(client ? "active" : "passive", r->mid)}});
+    if (type == "offer") {
+      mid_ = r->mid;
+      mline_ = static_cast<int>(r->data_section);
+      if (handlers_.send_signal) handlers_.send_signal("answer", {{"sdp", local_sdp(client ? "active" : "passive", &*r)}});
+    }
     for (auto& c : early_candidates_) ice_->add_remote_candidate(c);
     early_candidates_.clear();
   } else if (type == "candidate") {

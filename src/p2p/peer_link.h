@@ -94,7 +94,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
  private:
   void on_ice_connected();
   Result<void> begin_transports(bool dtls_client, const JsepRemote& remote);
-  std::string local_sdp(const std::string& setup, const std::string& mid) const;
+  // Our description: an offer (remote == nullptr) or the answer mirroring the remote offer's sections.
+  std::string local_sdp(const std::string& setup, const JsepRemote* remote) const;
   void on_wire(std::string_view msg);
   void enqueue(std::string msg);
   void send_now(std::string msg);
@@ -115,6 +116,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   net::UvHandle<uv_timer_t> timer_;
   bool ready_ = false, ever_ready_ = false, closed_ = false, hello_sent_ = false, got_hello_ = false, remote_desc_ = false;
   std::vector<std::string> early_candidates_;
+  // Where our trickled candidates belong: the data section's mid and m-line index in the offer.
+  std::string mid_ = "0";
+  int mline_ = 0;
   static constexpr size_t kMaxRemoteCandidates = 64;
   size_t remote_candidates_ = 0;
   Bitfield remote_have_;

@@ -11,8 +11,8 @@ namespace hn::p2p {
 constexpr size_t kMaxRemoteDescription = 64 * 1024;
 constexpr size_t kMaxRemoteCandidate = 1024;
 
-// Size cap, and exactly one a=ice-ufrag and one a=ice-pwd line: libnice 0.1.21 keeps only the last of
-// repeated ones and leaks the others (found by fuzz_sdp), so a peer could leak our memory at will.
+// Size cap and no NUL. (libnice never parses a whole remote description: parse_jsep picks the credentials
+// and candidates of our section and refuses repeated ones, which libnice 0.1.21's own parser leaked.)
 Result<void> vet_remote_description(std::string_view sdp);
 
 // Size cap and no line breaks; returns the line in libnice's "a=candidate:..." form.

@@ -72,6 +72,12 @@ TEST_CASE("JSEP: what is refused") {
   std::string short_fp = ok;
   short_fp.replace(short_fp.find("0a:1B:"), 3, "");
   CHECK_FALSE(parse_jsep(short_fp));
+  std::string two_ufrags = ok;  // one section, two credentials: which would ICE use?
+  two_ufrags.insert(two_ufrags.find("a=ice-ufrag:"), "a=ice-ufrag:efgh\r\n");
+  CHECK_FALSE(parse_jsep(two_ufrags));
+  std::string two_pwds = ok;
+  two_pwds.insert(two_pwds.find("a=ice-pwd:"), "a=ice-pwd:zzzzzzzzzzzzzzzzzzzzzz\r\n");
+  CHECK_FALSE(parse_jsep(two_pwds));
   std::string media_only = ok;
   media_only.replace(media_only.find("m=application 9"), 15, "m=application 0");  // rejected section
   CHECK_FALSE(parse_jsep(media_only));
@@ -94,6 +100,44 @@ TEST_CASE("JSEP: what we write is what browsers expect, and we read it back") {
   REQUIRE(r);
   CHECK(r->fingerprint == d.fingerprint);
   CHECK(r->candidates == d.candidates);
+}
+
+TEST_CASE("JSEP: an offer bundling audio and video with data is answered section by section") {
+  std::string offer = kChromeOffer;
+  offer.replace(offer.find("a=group:BUNDLE 0"), 16, "a=group:BUNDLE a v 0");
+  size_t m = offer.find("m=application");
+  offer.insert(m, "m=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=sendrecv\r\n"
+                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=rtpmap:96 VP8/90000\r\n");
+  auto r = parse_jsep(offer);
+  REQUIRE(r);
+  REQUIRE(r->sections.size() == 3);
+  CHECK(r->data_section == 2);
+  CHECK(r->mid == "0");
+  CHECK(r->sections[0].media == "audio");
+  CHECK(r->sections[0].fmt == "111");
+  CHECK(r->sections[1].mid == "v");
+  JsepLocal d;
+  d.ufrag = "abcd";
+  d.pwd = "0123456789abcdefghijkl";
+  d.fingerprint = r->fingerprint;
+  d.setup = "active";
+  d.mid = r->mid;
+  d.sections = r->sections;
+  d.data_section = r->data_section;
+  std::string a = write_jsep(d);
+  size_t audio = a.find("m=audio 0 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\n");
+  size_t video = a.find("m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\n");
+  size_t data = a.find("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n");
+  CHECK(audio != std::string::npos);
+  CHECK(video > audio);
+  CHECK(data > video);
+  CHECK(a.find("a=group:BUNDLE 0\r\n") != std::string::npos);  // the rejected sections are not bundled
+  auto back = parse_jsep(a);
+  REQUIRE(back);
+  CHECK(back->data_section == 2);
+  std::string many = kChromeOffer;
+  for (int i = 0; i < 16; ++i) many.insert(many.find("m=application"), "m=audio 9 RTP/AVP 0\r\n");
+  CHECK_FALSE(parse_jsep(many));  // bounded: more than kMaxSdpSections
 }
 
 TEST_CASE("candidates: normalized, or skipped, or refused") {
