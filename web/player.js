@@ -1,5 +1,5 @@
 // The /watch/{id} page: hls.js with the hybrid loader, and the live panel.
-import { HybridEngine, createHlsLoader } from "/src/index.js";
+import { HybridEngine, LiveEngine, createHlsLoader } from "/src/index.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -10,7 +10,16 @@ const mib = (n) => (n / 1048576).toFixed(2) + " MiB";
 
 async function main() {
   $("title").textContent = video;
-  const engine = await HybridEngine.open({ video, p2p: params.get("p2p") !== "0" });
+  // A video of the catalog, else a live channel of that name (GET /live/ID).
+  const opts = { video, p2p: params.get("p2p") !== "0" };
+  let engine;
+  try { engine = await HybridEngine.open(opts); }
+  catch (e) {
+    if (!/HTTP 404/.test(e.message)) throw e;
+    engine = await LiveEngine.open(opts);
+    engine.onEpoch = () => location.reload();  // the channel restarted: a new run, a new swarm
+  }
+  const live = window.hn.live = engine instanceof LiveEngine;
   window.hn.engine = engine;
   window.hn.peerId = engine.peerId;
   $("title").textContent = engine.manifest.title || video;
@@ -36,13 +45,13 @@ async function main() {
     if (qoe.firstFrameMs !== null && stalledAt === null && !el.ended) { stalledAt = performance.now(); qoe.stalls++; }
   });
   el.addEventListener("ended", () => { qoe.playMs = performance.now() - qoe.playStart; });
-  hls.loadSource("/videos/" + encodeURIComponent(video) + ".m3u8");
+  hls.loadSource((live ? "/live/" : "/videos/") + encodeURIComponent(video) + ".m3u8");
   hls.attachMedia(el);
   engine.attachMedia(el);
   el.play().catch((e) => { $("status").textContent = "press play (" + e.name + ")"; });
   $("status").textContent = "peer " + engine.peerId;
   setupPanel(engine);
-  setupDownload(engine);
+  if (live) $("download").hidden = true; else setupDownload(engine);
 }
 
 // Download: every chunk through the engine (peers included), then the File System Access API where present
@@ -91,7 +100,7 @@ function setupPanel(engine) {
     $("share").textContent = s.fromServer + peers ? Math.round(100 * peers / (s.fromServer + peers)) + "%" : "–";
     $("peers").textContent = `${p.native} native, ${p.browser} browser`;
     $("signal").textContent = engine.signalState;
-    $("verified").textContent = s.verified + " / " + engine.n;
+    $("verified").textContent = engine instanceof LiveEngine ? s.verified + " (live)" : s.verified + " / " + engine.n;
     $("refusals").textContent = s.serverRefusals;
     $("bad").textContent = s.badChunks;
     $("banned").textContent = s.banned.join(", ") || "–";

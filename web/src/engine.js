@@ -154,7 +154,7 @@ export class HybridEngine {
     if (this.signal) return;
     this.signalState = "joining " + url;
     const s = new SignalClient(url, { video: this.video, peer: this.peerId, chunkCount: this.n,
-      manifestDigest: this.manifest.manifest_digest, token: this.manifest.token,
+      manifestDigest: this.manifest.manifest_digest, epoch: this.epoch, token: this.manifest.token,
       haveBase64: this.bitfieldBase64(), onRelay: (m) => this.onRelay(m),
       onDown: () => { this.signalState = "down"; this.signal = null; this.changed(); } });
     this.signal = s;
@@ -281,7 +281,7 @@ export class HybridEngine {
   }
   async onPiece(l, m) {
     const w = this.waiting.get(m.index);
-    if (!w || w.peer !== l.remote) return l.close("piece not requested");
+    if (!w || w.peer !== l.remote || !this.chunks[m.index]) return l.close("piece not requested");
     if (m.chunkSize !== this.chunks[m.index].size || m.offset !== w.got) return l.close("piece out of order");
     if (!w.buf) w.buf = new Uint8Array(m.chunkSize);
     w.buf.set(m.data, m.offset);
@@ -336,13 +336,16 @@ export class HybridEngine {
         const p = this.sched.pickPeer(i, open);
         if (p) { this.request(i, p); started++; }
       }
-      if (++this.ticks % 10 === 0) {
-        const rtt = {};
-        for (const l of this.links.values()) if (l.rtt != null) rtt[l.remote] = Math.round(l.rtt * 10) / 10;
-        this.signal.rtt(rtt);
-        this.signal.load(this.uploads);
-      }
+      this.report();
     } finally { this.ticking = false; }
+  }
+  // Every 5 s (10 ticks): RTTs to the signaller, and our upload load.
+  report() {
+    if (++this.ticks % 10 !== 0 || !this.signal) return;
+    const rtt = {};
+    for (const l of this.links.values()) if (l.rtt != null) rtt[l.remote] = Math.round(l.rtt * 10) / 10;
+    this.signal.rtt(rtt);
+    this.signal.load(this.uploads);
   }
   // The whole file (the segments in order: for HLS videos one MPEG-TS file, as a native peer's --output), each
   // chunk through getChunk (held, server, or peers). onProgress(doneBytes, totalBytes). Resolves a Blob.
@@ -358,6 +361,7 @@ export class HybridEngine {
     return new Blob(parts, { type: this.manifest.media_type || "application/octet-stream" });
   }
   close() {
+    this.closed = true;
     clearInterval(this.timer);
     for (const l of [...this.links.values()]) l.close("engine closed");
     if (this.signal) this.signal.close();

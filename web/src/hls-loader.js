@@ -1,6 +1,7 @@
 // hls.js loader (as p2p-media-loader does): every segment hls.js asks for is a chunk route (/chunks/ID.ts,
-// docs/hls.md), so it is taken from the HybridEngine (server first, peers on 503, verified); playlists and
-// anything else go through hls.js's own loader. Use: new Hls({ loader: createHlsLoader(engine, Hls) }).
+// docs/hls.md) or a live segment (/live/ID/SEQ.ts, docs/live.md), so it is taken from the engine (HybridEngine
+// or LiveEngine: server first, peers on 503, verified); playlists and anything else go through hls.js's own
+// loader. Use: new Hls({ loader: createHlsLoader(engine, Hls) }).
 const CHUNK_RE = /\/chunks\/([0-9a-f]{64})(?:\.ts)?(?:\?.*)?$/;
 
 export function createHlsLoader(engine, Hls) {
@@ -14,8 +15,15 @@ export function createHlsLoader(engine, Hls) {
       this.aborted = false;
     }
     load(context, config, callbacks) {
+      if (engine.segmentIndex) {  // live: the manifest may name the segment a moment after the playlist
+        this.context = context;
+        engine.segmentIndex(context.url).then((i) => { if (!this.aborted) this.loadIndex(i, context, config, callbacks); });
+        return;
+      }
       const m = CHUNK_RE.exec(context.url);
-      const index = m ? engine.index.get(m[1]) : undefined;
+      this.loadIndex(m ? engine.index.get(m[1]) : undefined, context, config, callbacks);
+    }
+    loadIndex(index, context, config, callbacks) {
       if (index === undefined) {
         const r = this.fallback.load(context, config, callbacks);
         this.stats = this.fallback.stats;

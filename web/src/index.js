@@ -1,5 +1,6 @@
 // hybridnode in the browser: import { HybridEngine, createHlsLoader } from "hybridnode".
 export { HybridEngine, fetchCatalog, fetchManifest, newPeerId } from "./engine.js";
+export { LiveEngine, LIVE_RING, fetchLiveManifest } from "./live.js";
 export { createHlsLoader } from "./hls-loader.js";
 export { Scheduler } from "./scheduler.js";
 export { ChunkLru } from "./lru.js";

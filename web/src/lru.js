@@ -28,5 +28,11 @@ export class ChunkLru {
     }
     return evicted;
   }
+  delete(i) {
+    const v = this.map.get(i);
+    if (v === undefined) return false;
+    this.map.delete(i); this.bytes -= v.length;
+    return true;
+  }
   keys() { return [...this.map.keys()]; }
 }

@@ -1,16 +1,17 @@
 // The signaller's WebSocket + JSON protocol (docs/protocol.md section 2), as src/p2p's signal client speaks it.
 export class SignalClient {
-  constructor(url, { video, peer, chunkCount, haveBase64, manifestDigest, token, onRelay, onDown }) {
+  constructor(url, { video, peer, chunkCount, haveBase64, manifestDigest, epoch, token, onRelay, onDown }) {
     this.url = url; this.video = video; this.peer = peer; this.chunkCount = chunkCount;
     this.onRelay = onRelay; this.onDown = onDown;
     this.pending = new Map(); this.seq = 0; this.up = false;
     this.ready = new Promise((resolve, reject) => {
       const ws = this.ws = new WebSocket(url);
       const timer = setTimeout(() => { reject(new Error("signaller: no join within 5 s")); ws.close(); }, 5000);
-      // The swarm is the holders of this manifest (its digest); the token admits us when the platform
+      // The swarm is the holders of this manifest (its digest) or of this live run (its epoch); the token admits us when the platform
       // runs the signaller with --swarm-secret (docs/protocol.md "Swarm identity and join tokens").
       const join = { type: "join", video, peer, chunk_count: chunkCount, have: haveBase64 };
       if (manifestDigest) join.manifest_digest = manifestDigest;
+      if (epoch) join.epoch = epoch;  // a live channel's swarm is its run (docs/live.md "Epochs")
       if (token) join.token = token;
       ws.onopen = () => this.send(join);
       ws.onerror = () => { clearTimeout(timer); reject(new Error("signaller unreachable: " + url)); };
