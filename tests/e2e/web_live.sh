@@ -44,7 +44,7 @@ for k, t in enumerate(r["tabs"]):
     print(f"  tab {k} {f['peer']}: currentTime {[round(x['t'], 1) for x in ss]}, frames {ss[0]['frames']} -> {ss[-1]['frames']} "
           f"(dropped {ss[-1]['dropped']}); server {s['fromServer']} B, native {s['fromNative']} B, browsers {s['fromBrowsers']} B; "
           f"sent to browsers {s['toBrowsers']} B, to native {s['toNative']} B; {s.get('delivered', 0)} segments, {s['verified']} verified, "
-          f"503s {s['serverRefusals']}, timeouts {s['peerTimeouts']}, bad {s['badChunks']}, peers {s['peers']}, signaller {s['signal']}; "
+          f"503s {s['serverRefusals']}, urgent {s.get('urgent', 0)}, timeouts {s['peerTimeouts']}, bad {s['badChunks']}, peers {s['peers']}, signaller {s['signal']}; "
           f"hls.js errors {f['errors']}")
     assert f["live"], "the page did not take the channel as live"
     # Playback advances all along: every 2 s sample later than the one before, frames decoded throughout.

@@ -119,7 +119,11 @@ export class LiveEngine extends HybridEngine {
   }
   async load(i, abort) {
     const c = this.chunks[i];
-    const holdoff = (0.05 + Math.random() * 0.55) * this.target * 1000;
+    // A tab plays hls.js's 3 chunks behind the edge, more than a native viewer's buffer: once linked it waits
+    // a further 60% of a chunk, so that a native viewer or another tab usually takes the new chunk from the
+    // server and this tab takes it from them (urgent() still sends it to the server if the player runs short).
+    const linked = this.openPeers().size > 0;
+    const holdoff = (0.05 + Math.random() * 0.55 + (linked ? 0.6 : 0)) * this.target * 1000;
     const learned = performance.now();
     const exclude = new Set();
     for (;;) {
@@ -132,7 +136,9 @@ export class LiveEngine extends HybridEngine {
       }
       const held = this.store.get(i);
       if (held) return held;
-      if (this.p2p && this.signal && this.signal.up && !this.urgent()) {
+      const urgent = this.urgent();
+      if (urgent) this.stats.urgent = (this.stats.urgent || 0) + 1;
+      if (this.p2p && this.signal && this.signal.up && !urgent) {
         const p = this.sched.pickPeer(i, this.openPeers(), exclude);
         if (p) {
           const got = await this.request(i, p);
