@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Bad input for the browser peer (issue 18): a native seeder with --test-corrupt-uploads feeds a Chromium tab
 # beside an honest one: the tab detects the bad chunk (SHA-256 with crypto.subtle), bans that peer, refetches the
-# chunk and plays on to the end. Then the signaller goes down: a new tab plays the video from the server alone.
+# chunk and plays on to the end. Two aiortc liars claim every chunk and flood `have` for all of them on their
+# links; one never answers a request (its link is dropped at the first timeout and it is banned at the second:
+# never asked again), the other answers random bytes (banned at once); the tab still plays every segment, and what it holds (links, requests, timers, holder records, heap) stays bounded. Then the signaller goes down: a new tab plays the video from the server alone.
 # The server has one transfer slot kept busy part of the time by another reader, so the tabs meet 503s.
 source "$(dirname "$0")/lib.sh"
 for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
@@ -23,18 +25,44 @@ echo 0.2 >"$T/busy.sleep"
 BUSY=$!
 HN_PIDS+=("$BUSY")
 
-note "a tab beside a corrupting and an honest native seeder"
+for mode in silent corrupt; do
+  "$PY" "$HN_SRC/tests/e2e/webrtc_peer.py" liar "$mode" "$SIG" "$SRV" clip 35 >"$T/liar_$mode.json" 2>"$T/liar_$mode.log" &
+  printf -v "PID_liar_$mode" '%s' "$!"
+  HN_PIDS+=("$!")
+done
+for _ in $(seq 1 100); do grep -q joined "$T/liar_silent.log" && grep -q joined "$T/liar_corrupt.log" && break; sleep 0.1; done
+
+note "a tab beside a corrupting and an honest native seeder and two liars flooding forged haves"
 mkdir -p "$T/web1" "$T/web2"; touch "$T/web1/release" "$T/web2/release"
 timeout 120 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 1 "$T/web1" >"$T/tab1.json" 2>"$T/tab1.log" ||
   fail "tab: $(tail -c 3000 "$T/tab1.json") $(tail -5 "$T/tab1.log")"
-"$PY" - "$T/tab1.json" "$T/store/videos/clip.json" <<'PY' || fail "corrupt seeder"
+wait "$PID_liar_silent" && wait "$PID_liar_corrupt" || fail "liars: $(tail -3 "$T/liar_silent.log") $(tail -3 "$T/liar_corrupt.log")"
+"$PY" - "$T/tab1.json" "$T/store/videos/clip.json" "$T/liar_silent.json" "$T/liar_corrupt.json" <<'PY' || fail "corrupt seeder and liars"
 import json, sys
-t = json.load(open(sys.argv[1]))[0]; n = len(json.load(open(sys.argv[2]))["chunks"]); s = t["stats"]
+t = json.load(open(sys.argv[1]))[0]; n = len(json.load(open(sys.argv[2]))["chunks"]); s, fp = t["stats"], t["fp"]
+liars = [json.load(open(p)) for p in sys.argv[3:5]]
 print(f"  tab: played {t['t']:.1f}/{t['d']:.1f} s, {len(s['segments'])}/{n} segments, verified {s['verified']}, "
-      f"bad chunks {s['badChunks']}, banned {s['banned']}, server {s['fromServer']} B, native {s['fromNative']} B")
+      f"bad chunks {s['badChunks']}, timeouts {s['peerTimeouts']}, banned {s['banned']}, server {s['fromServer']} B, "
+      f"native {s['fromNative']} B; footprint {fp}")
+for l in liars:
+    print(f"  liar {l['peer']} ({l['mode']}): {l['links']} links, {l['haves']} forged haves sent, {l['requests']} requests got")
 assert t["ended"] and sorted(s["segments"]) == list(range(n)), t
-assert s["badChunks"] >= 1 and s["banned"] == ["bad"], ("corrupt seeder not caught", s)
-assert s["fromNative"] > 0, ("nothing from the honest seeder", s)
+assert s["badChunks"] >= 1 and "bad" in s["banned"], ("corrupt seeder not caught", s)
+silent, corrupt = liars
+for l in liars:
+    assert l["links"] >= 1 and l["haves"] >= n and l["requests"] >= 1, ("the tab never met this liar", l)
+assert silent["haves"] >= 1000, ("no flood from the silent liar", silent)
+assert corrupt["peer"] in s["banned"] and corrupt["peer"] not in fp["linked"], ("corrupt liar not banned", s["banned"], fp)
+# The silent one: its requests timed out and it was struck (asked last from then on, banned at the second
+# strike): never more than one round of requests (4 in flight) per strike.
+assert s["peerTimeouts"] >= 1 and silent["requests"] <= 8, (silent, s)
+assert silent["peer"] in s["banned"] or silent["peer"] in fp["struck"], (silent, s["banned"], fp)
+assert set(s["banned"]) <= {"bad", silent["peer"], corrupt["peer"]} and s["fromNative"] > 0, ("an honest peer banned, or nothing from it", s)
+# Bounded after the flood: no request or ping timer left behind, holder records within peers x chunks.
+assert fp["waiting"] == 0 and fp["loading"] == 0, fp
+assert fp["links"] <= 12 and fp["pingTimers"] <= fp["links"], fp
+assert fp["holderEntries"] <= fp["holderPeers"] * n and fp["strikes"] <= 1024, fp
+assert fp["heapBytes"] is None or fp["heapBytes"] < 128 << 20, fp
 PY
 
 note "the signaller goes down: a new tab plays from the server alone"

@@ -15,6 +15,7 @@ query = sys.argv[6] if len(sys.argv) > 6 else ""
 STATE = """const h = window.hn || {}, e = h.engine, v = document.getElementById('video');
 return {t: v ? v.currentTime : 0, d: v ? v.duration : 0, ended: !!h.ended, fatal: h.fatal || null,
         errors: h.errors || [], peer: h.peerId || null, qoe: h.qoe || null, n: e ? e.n : 0,
+        fp: e ? e.footprint() : null,
         stats: e ? Object.assign({}, e.stats, {peers: e.peersConnected(), signal: e.signalState}) : null};"""
 
 
@@ -59,7 +60,7 @@ try:
     release = time.monotonic() + 60
     while not os.path.exists(os.path.join(work, "release")) and time.monotonic() < release:
         time.sleep(0.2)
-    states = [dict(s, stats=d.execute_script(STATE)["stats"]) for s, d in zip(states, drivers)]
+    states = [dict(s, **{k: v for k, v in d.execute_script(STATE).items() if k in ("stats", "fp")}) for s, d in zip(states, drivers)]
     print(json.dumps(states))
     rc = 0
 finally:

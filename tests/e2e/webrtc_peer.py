@@ -6,6 +6,9 @@ hybridnode's signalling (docs/protocol.md section 2) and wire protocol (section 
   webrtc_peer.py seed SIG SERVER VIDEO STORE SECONDS     answer offers, serve chunks from STORE for SECONDS
   webrtc_peer.py bad MODE SIG SERVER VIDEO SEEDER       misbehave towards SEEDER; MODE: fingerprint, label,
                                                          oversize, silent (no DTLS), garbage (not DTLS records)
+  webrtc_peer.py liar MODE SIG SERVER VIDEO SECONDS      claim every chunk (join, hello) and flood `have` for all
+                                                         of them on every link, answer offers for SECONDS; requests
+                                                         get nothing (MODE silent) or random bytes (MODE corrupt)
 Exit 0 when what was asked of it happened (for `bad`: the native side refused / dropped us as it must)."""
 import asyncio
 import base64
@@ -327,6 +330,58 @@ async def bad(mode, sig_url, server, video, seeder):
         raise SystemExit("unknown mode " + mode)
 
 
+async def liar(mode, sig_url, server, video, seconds):
+    man = manifest(server, video)
+    n = len(man["chunks"])
+    sig = Signal(sig_url, video, n, True)
+    await sig.start()
+    pcs, sent = {}, {"haves": 0, "requests": 0}
+
+    async def lie(w):
+        w.send_hello()
+
+        async def flood():  # every index, again and again, while the link lasts
+            while not w.closed.is_set() and w.ch.readyState == "open":
+                for i in range(n):
+                    w.ch.send(bytes([3]) + struct.pack(">I", i))
+                sent["haves"] += n
+                await asyncio.sleep(0.005)
+        asyncio.ensure_future(flood())
+        while True:
+            idx = await w.requests.get()
+            sent["requests"] += 1
+            if mode == "corrupt" and idx < n:
+                size = man["chunks"][idx]["size"]
+                data = os.urandom(size)
+                for off in range(0, size, 65536 - 13):
+                    w.ch.send(bytes([2]) + struct.pack(">III", idx, off, size) + data[off:off + 65536 - 13])
+
+    async def answer(m):
+        pc = pcs[m["from"]] = RTCPeerConnection()
+
+        @pc.on("datachannel")
+        def on_dc(ch):
+            asyncio.ensure_future(lie(Wire(ch, video, n, True)))
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        await sig.send({"type": "answer", "to": m["from"], "sdp": pc.localDescription.sdp})
+
+    async def signalling():
+        while True:
+            m = await sig.queue.get()
+            if m["type"] == "offer":
+                await answer(m)
+            elif m["type"] == "candidate" and m["from"] in pcs:
+                await add_candidate(pcs[m["from"]], m)
+
+    asyncio.ensure_future(signalling())
+    await asyncio.sleep(seconds)
+    print(json.dumps({"peer": ME, "mode": mode, "links": len(pcs), **sent}), flush=True)
+    for pc in pcs.values():
+        await close(pc)
+
+
 def main():
     cmd = sys.argv[1]
     if len(sys.argv) < 3:
@@ -335,6 +390,8 @@ def main():
         coro = leech(*sys.argv[2:7])
     elif cmd == "seed":
         coro = seed(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]))
+    elif cmd == "liar":
+        coro = liar(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]))
     elif cmd == "bad":
         coro = bad(*sys.argv[2:7])
     else:

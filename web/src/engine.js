@@ -25,9 +25,9 @@ export async function fetchManifest(server, video) {
 
 export class HybridEngine {
   constructor({ server = "", video, manifest, peerId = newPeerId(), cacheBytes = 256 * 1024 * 1024,
-                peerTimeoutMs = 4000, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
+                peerTimeoutMs = 4000, timeoutStrikes = 2, maxStrikes = 16, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
                 urgentSeconds = 4 }) {
-    Object.assign(this, { server, video, manifest, peerId, peerTimeoutMs, maxPeers, uploadSlots, prefetch, p2p, iceServers,
+    Object.assign(this, { server, video, manifest, peerId, peerTimeoutMs, timeoutStrikes, maxStrikes, maxPeers, uploadSlots, prefetch, p2p, iceServers,
                           urgentSeconds });
     this.chunks = manifest.chunks;
     this.n = this.chunks.length;
@@ -128,6 +128,13 @@ export class HybridEngine {
     const h = hex(await crypto.subtle.digest("SHA-256", data));
     if (h !== this.chunks[i].id) return false;
     this.stats.verified++;
+    // Got from elsewhere (the server) while a peer still works on it: release that request, no strike.
+    const w = this.waiting.get(i);
+    if (w && w.buf === null) {
+      const l = this.links.get(w.peer);
+      if (l) l.send(wire.encodeCancel(i));
+      this.finishWait(i, data);
+    }
     if (!this.store.has(i)) {
       const evicted = this.store.put(i, data);
       for (const l of this.links.values()) if (l.helloSeen) l.send(wire.encodeHave(i));
@@ -226,6 +233,7 @@ export class HybridEngine {
     if (link) link.onRelay(m);
   }
   onLinkClosed(l, why) {
+    clearInterval(l.pingTimer);
     if (this.links.get(l.remote) === l) this.links.delete(l.remote);
     this.sched.removePeer(l.remote);
     for (const [i, w] of this.waiting) if (w.peer === l.remote) this.finishWait(i, null);
@@ -248,11 +256,35 @@ export class HybridEngine {
       case "have": if (m.index >= this.n) return l.close("have out of range"); this.sched.addHolder(l.remote, m.index); return;
       case "request": return this.serve(l, m.index);
       case "cancel": (l.cancelled = l.cancelled || new Set()).add(m.index); return;
-      case "reject": { const w = this.waiting.get(m.index); if (w && w.peer === l.remote) this.finishWait(m.index, null); return; }
+      case "reject": {
+        const w = this.waiting.get(m.index);
+        if (!w || w.peer !== l.remote) return;
+        this.finishWait(m.index, null);
+        // Busy is honest back-pressure; "not held" for a chunk it announced is a lie once too often.
+        if (m.reason === wire.REJECT.notHeld) {
+          this.sched.holders.get(l.remote)?.delete(m.index);
+          if (this.sched.strike(l.remote) >= this.maxStrikes) this.banPeer(l, "rejected " + this.maxStrikes + " requests in a row for chunks it announced");
+        }
+        return;
+      }
       case "ping": l.send(wire.encodePong(m.nonce)); return;
       case "pong": if (l.pingSent && m.nonce === l.pingNonce) { l.rtt = performance.now() - l.pingSent; this.sched.setRtt(l.remote, l.rtt); } return;
       case "piece": return this.onPiece(l, m);
     }
+  }
+  banPeer(l, why) {
+    if (!this.sched.banned.has(l.remote) && this.stats.banned.length < 64) this.stats.banned.push(l.remote);
+    this.sched.ban(l.remote);
+    l.close(why + ": banned");
+  }
+  // What this engine holds in memory and in timers, for tests that check it stays bounded under abuse.
+  footprint() {
+    let holderEntries = 0;
+    for (const s of this.sched.holders.values()) holderEntries += s.size;
+    return { links: this.links.size, linked: [...this.links.keys()], pingTimers: [...this.links.values()].filter((l) => l.pingTimer && !l.closed).length,
+             waiting: this.waiting.size, loading: this.loading.size, holderPeers: this.sched.holders.size, holderEntries,
+             strikes: this.sched.strikes.size, struck: [...this.sched.strikes.keys()], banned: this.sched.banned.size, storeBytes: this.store.bytes,
+             heapBytes: performance.memory ? performance.memory.usedJSHeapSize : null };
   }
   ping(l) {
     if (l.closed) return clearInterval(l.pingTimer);
@@ -262,10 +294,18 @@ export class HybridEngine {
   request(i, peer) {
     const link = this.links.get(peer);
     if (!link) return Promise.resolve(null);
+    if (this.waiting.has(i)) return this.waiting.get(i).done;  // one request per chunk at a time
     let resolve;
     const done = new Promise((r) => { resolve = r; });
     const w = { peer, buf: null, got: 0, resolve, done,
-                timer: setTimeout(() => { this.stats.peerTimeouts++; link.send(wire.encodeCancel(i)); link.close("peer timeout"); }, this.peerTimeoutMs) };
+                timer: setTimeout(() => {
+                  this.stats.peerTimeouts++;
+                  link.send(wire.encodeCancel(i));
+                  // A peer that claims chunks and lets requests for them time out again and again (a forged
+                  // `have`, or a stalled link) is banned: it is not dialled nor asked again this session.
+                  if (this.sched.strike(peer) >= this.timeoutStrikes) this.banPeer(link, "let " + this.timeoutStrikes + " requests in a row time out");
+                  else link.close("peer timeout");
+                }, this.peerTimeoutMs) };
     this.waiting.set(i, w);
     this.sched.started(peer);
     link.send(wire.encodeRequest(i));
@@ -291,13 +331,12 @@ export class HybridEngine {
     clearTimeout(w.timer);
     if (await this.accept(m.index, data)) {
       this.stats[l.kind === "native" ? "fromNative" : "fromBrowsers"] += data.length;
+      this.sched.delivered(l.remote);
       this.finishWait(m.index, data);
     } else {
       this.stats.badChunks++;
-      this.stats.banned.push(l.remote);
-      this.sched.ban(l.remote);
       this.finishWait(m.index, null);
-      l.close("chunk " + m.index + " failed SHA-256: banned");
+      this.banPeer(l, "chunk " + m.index + " failed SHA-256");
     }
     this.changed();
   }

@@ -46,3 +46,23 @@ test("ChunkLru keeps at most maxBytes, evicting the least recently used", () => 
   l.put(3, new Uint8Array(2));                       // replacing updates the byte count
   assert.equal(l.bytes, 6);
 });
+
+test("strikes: counted in a row per peer, cleared by a delivery and by a ban, bounded", () => {
+  const s = new Scheduler(4);
+  assert.equal(s.strike("liar"), 1);
+  assert.equal(s.strike("liar"), 2);
+  assert.equal(s.strike("slow"), 1);
+  for (const p of ["liar", "slow", "good"]) s.addHolder(p, 2);
+  const all = new Set(["liar", "slow", "good"]);
+  s.started("good"); s.started("good");
+  assert.equal(s.pickPeer(2, all), "good");          // a peer with strikes comes after one without, even a busier one
+  s.finished("good"); s.finished("good");
+  s.delivered("slow");
+  assert.equal(s.strike("slow"), 1);
+  s.addHolder("liar", 1);
+  s.ban("liar");
+  assert.equal(s.strikes.has("liar"), false);
+  assert.deepEqual(s.holdersOf(1), []);
+  for (let k = 0; k < 3000; k++) s.strike("sybil" + k);
+  assert.equal(s.strikes.size, 1024);
+});
