@@ -15,7 +15,7 @@ query = sys.argv[6] if len(sys.argv) > 6 else ""
 STATE = """const h = window.hn || {}, e = h.engine, v = document.getElementById('video');
 return {t: v ? v.currentTime : 0, d: v ? v.duration : 0, ended: !!h.ended, fatal: h.fatal || null,
         errors: h.errors || [], peer: h.peerId || null, qoe: h.qoe || null, n: e ? e.n : 0,
-        fp: e ? e.footprint() : null,
+        fp: e && e.footprint ? e.footprint() : null,
         stats: e ? Object.assign({}, e.stats, {peers: e.peersConnected(), signal: e.signalState}) : null};"""
 
 
