@@ -1,5 +1,5 @@
 // The /watch/{id} page: hls.js with the hybrid loader, and the live panel.
-import { HybridEngine, LiveEngine, createHlsLoader } from "/src/index.js";
+import { HybridEngine, LiveEngine, ChunkCache, fetchManifest, createHlsLoader } from "/src/index.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -11,10 +11,15 @@ const mib = (n) => (n / 1048576).toFixed(2) + " MiB";
 async function main() {
   $("title").textContent = video;
   // A video of the catalog, else a live channel of that name (GET /live/ID).
+  // VOD chunks are also kept in IndexedDB (ChunkCache, 512 MiB, LRU) unless ?cache=0: a reload plays and seeds
+  // from it.
   const opts = { video, p2p: params.get("p2p") !== "0" };
   let engine;
-  try { engine = await HybridEngine.open(opts); }
-  catch (e) {
+  try {
+    const manifest = await fetchManifest("", video);
+    const cache = params.get("cache") === "0" ? null : await ChunkCache.open();
+    engine = new HybridEngine({ ...opts, manifest, cache });
+  } catch (e) {
     if (!/HTTP 404/.test(e.message)) throw e;
     engine = await LiveEngine.open(opts);
     engine.onEpoch = () => location.reload();  // the channel restarted: a new run, a new swarm
@@ -93,6 +98,7 @@ function setupPanel(engine) {
     const s = engine.stats, p = engine.peersConnected();
     const peers = s.fromNative + s.fromBrowsers;
     $("fromServer").textContent = mib(s.fromServer);
+    $("fromCache").textContent = engine.cache ? mib(s.fromCache) + ` (cache ${mib(engine.cache.bytes)})` : "off";
     $("fromNative").textContent = mib(s.fromNative);
     $("fromBrowsers").textContent = mib(s.fromBrowsers);
     $("toNative").textContent = mib(s.toNative);

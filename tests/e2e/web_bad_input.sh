@@ -3,7 +3,10 @@
 # beside an honest one: the tab detects the bad chunk (SHA-256 with crypto.subtle), bans that peer, refetches the
 # chunk and plays on to the end. Two aiortc liars claim every chunk and flood `have` for all of them on their
 # links; one never answers a request (its link is dropped at the first timeout and it is banned at the second:
-# never asked again), the other answers random bytes (banned at once); the tab still plays every segment, and what it holds (links, requests, timers, holder records, heap) stays bounded. Then the signaller goes down: a new tab plays the video from the server alone.
+# never asked again; struck peers are asked last), the other answers random bytes (banned at once); the tab
+# still plays every segment, and what it holds (links, requests, timers, holder records, heap) stays bounded.
+# Then the signaller goes down: a new tab plays the video from the server alone; reloaded (same profile), it
+# plays it again from its IndexedDB cache without a byte from the server.
 # The server has one transfer slot kept busy part of the time by another reader, so the tabs meet 503s.
 source "$(dirname "$0")/lib.sh"
 for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
@@ -68,7 +71,7 @@ PY
 note "the signaller goes down: a new tab plays from the server alone"
 stop_and_check "$PID_sig" sig
 echo 1 >"$T/busy.sleep"
-timeout 120 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 1 "$T/web2" >"$T/tab2.json" 2>"$T/tab2.log" ||
+HN_RELOAD=1 timeout 150 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 1 "$T/web2" >"$T/tab2.json" 2>"$T/tab2.log" ||
   fail "tab without signaller: $(tail -c 3000 "$T/tab2.json") $(tail -5 "$T/tab2.log")"
 "$PY" - "$T/tab2.json" "$T/store/videos/clip.json" <<'PY' || fail "signaller down"
 import json, sys
@@ -79,6 +82,11 @@ print(f"  tab: played {t['t']:.1f}/{t['d']:.1f} s from the server alone ({s['fro
 assert t["ended"] and len(s["segments"]) == len(m["chunks"]), t
 assert s["fromServer"] == total and s["fromNative"] + s["fromBrowsers"] == 0, s
 assert s["serverRefusals"] >= 1 and (s["signal"] == "down" or s["signal"].startswith("unreachable")), ("the tab never tried the signaller", s)
+r = t["reload"]; rs = r["stats"]
+print(f"  the same tab reloaded: played {r['t']:.1f}/{r['d']:.1f} s; from its IndexedDB cache {rs['fromCache']} B, "
+      f"server {rs['fromServer']} B, peers {rs['fromNative'] + rs['fromBrowsers']} B")
+assert r["ended"] and len(rs["segments"]) == len(m["chunks"]), r
+assert rs["fromCache"] == total and rs["fromServer"] == 0, ("a reload did not play from the cache", rs)
 PY
 touch "$T/busy.stop"; wait "$BUSY"
 stop_and_check "$PID_bad" bad

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Browser tabs as swarm peers: each tab is its own headless Chromium (fresh --user-data-dir) on /watch/ID from
 the content server's web root; tab k starts once tab k-1 has played START_AFTER seconds, so later tabs find
-earlier ones holding segments. Waits until every tab's <video> ended then tab 0 runs the Download; writes WORKDIR/ended and keeps the tabs open (seeding) until WORKDIR/release
-exists (60 s at most); prints each tab's state and engine counters.
+earlier ones holding segments. Waits until every tab's <video> ended then tab 0 runs the Download (HN_RELOAD=1:
+then reloads and plays to the end again, in the same profile: from its IndexedDB cache); writes WORKDIR/ended and
+keeps the tabs open (seeding) until WORKDIR/release exists (60 s at most); prints each tab's state and engine
+counters.
 Usage: web_swarm.py SERVER_PORT VIDEO TABS WORKDIR [START_AFTER] [QUERY]"""
 import json, os, sys, time
 from selenium import webdriver
@@ -55,12 +57,22 @@ try:
     drivers[0].set_script_timeout(30)
     dl = None if os.environ.get("HN_NO_DOWNLOAD") else drivers[0].execute_async_script("const done = arguments[0]; window.hn.download().then(done, (e) => done({error: String(e)}))")
     states[0]["download"] = dl
+    if os.environ.get("HN_RELOAD"):  # tab 0 again in the same profile: it plays from its IndexedDB cache
+        states[0].update({k: v for k, v in drivers[0].execute_script(STATE).items() if k in ("stats", "fp")})
+        drivers[0].refresh()
+        end = time.monotonic() + 60
+        while not (r := drivers[0].execute_script(STATE))["ended"]:
+            if r["fatal"] or time.monotonic() > end:
+                raise SystemExit("tab 0 after a reload: " + json.dumps(r))
+            time.sleep(0.25)
+        states[0]["reload"] = r
     # The tabs stay open (seeding) until the caller is done with them: WORKDIR/ended, then WORKDIR/release.
     open(os.path.join(work, "ended"), "w").close()
     release = time.monotonic() + 60
     while not os.path.exists(os.path.join(work, "release")) and time.monotonic() < release:
         time.sleep(0.2)
-    states = [dict(s, **{k: v for k, v in d.execute_script(STATE).items() if k in ("stats", "fp")}) for s, d in zip(states, drivers)]
+    states = [s if "reload" in s else dict(s, **{k: v for k, v in d.execute_script(STATE).items() if k in ("stats", "fp")})
+              for s, d in zip(states, drivers)]
     print(json.dumps(states))
     rc = 0
 finally:

@@ -25,9 +25,9 @@ export async function fetchManifest(server, video) {
 
 export class HybridEngine {
   constructor({ server = "", video, manifest, peerId = newPeerId(), cacheBytes = 256 * 1024 * 1024,
-                peerTimeoutMs = 4000, timeoutStrikes = 2, maxStrikes = 16, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
+                cache = null, peerTimeoutMs = 4000, timeoutStrikes = 2, maxStrikes = 16, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
                 urgentSeconds = 4 }) {
-    Object.assign(this, { server, video, manifest, peerId, peerTimeoutMs, timeoutStrikes, maxStrikes, maxPeers, uploadSlots, prefetch, p2p, iceServers,
+    Object.assign(this, { server, video, manifest, peerId, cache, peerTimeoutMs, timeoutStrikes, maxStrikes, maxPeers, uploadSlots, prefetch, p2p, iceServers,
                           urgentSeconds });
     this.chunks = manifest.chunks;
     this.n = this.chunks.length;
@@ -44,7 +44,7 @@ export class HybridEngine {
     this.uploads = 0; this.ticks = 0;
     this.playhead = 0;
     this.signal = null; this.signalState = "not needed yet";
-    this.stats = { fromServer: 0, fromNative: 0, fromBrowsers: 0, toNative: 0, toBrowsers: 0, verified: 0,
+    this.stats = { fromServer: 0, fromCache: 0, fromNative: 0, fromBrowsers: 0, toNative: 0, toBrowsers: 0, verified: 0,
                    badChunks: 0, serverRefusals: 0, peerTimeouts: 0, banned: [], segments: [] };
     this.listeners = new Set();
     this.timer = setInterval(() => this.tick(), 500);
@@ -62,7 +62,7 @@ export class HybridEngine {
   }
   onChange(f) { this.listeners.add(f); }
   changed() { for (const f of this.listeners) f(this); }
-  has(i) { return this.store.has(i); }
+  has(i) { return this.store.has(i) || this.cached(i); }
   // Called by the player for each segment handed over (each one verified first): tests read stats.segments.
   delivered(i) { if (!this.stats.segments.includes(i)) this.stats.segments.push(i); this.changed(); }
   peersConnected() {
@@ -83,6 +83,7 @@ export class HybridEngine {
     return this.loading.get(i);
   }
   async load(i, abort) {
+    if (this.cached(i)) { const got = await this.fromCache(i); if (got) return got; }
     for (let attempt = 0; ; attempt++) {
       if (abort && abort.aborted) throw new Error("aborted");
       if (this.waiting.has(i)) {  // a prefetch from a peer is under way: wait for it
@@ -123,11 +124,14 @@ export class HybridEngine {
     this.changed();
     return { data };
   }
+  async verify(i, data) {
+    if (!this.chunks[i] || data.length !== this.chunks[i].size) return false;
+    return hex(await crypto.subtle.digest("SHA-256", data)) === this.chunks[i].id;
+  }
   async accept(i, data) {
-    if (data.length !== this.chunks[i].size) return false;
-    const h = hex(await crypto.subtle.digest("SHA-256", data));
-    if (h !== this.chunks[i].id) return false;
+    if (!(await this.verify(i, data))) return false;
     this.stats.verified++;
+    if (this.cache) this.keep(i, data);
     // Got from elsewhere (the server) while a peer still works on it: release that request, no strike.
     const w = this.waiting.get(i);
     if (w && w.buf === null) {
@@ -145,9 +149,29 @@ export class HybridEngine {
     }
     return true;
   }
+  // IndexedDB (ChunkCache): every verified chunk is written there too; what it evicts and we no longer hold in
+  // memory leaves our bitfield at the signaller.
+  async keep(i, data) {
+    try {
+      const evicted = await this.cache.put(this.chunks[i].id, data);
+      if (evicted.some((id) => this.index.has(id)) && this.signal) this.signal.bitfield(this.bitfieldBase64());
+    } catch { /* quota or a closed database: the memory copy still serves */ }
+  }
+  cached(i) { return !!(this.cache && this.chunks[i] && this.cache.has(this.chunks[i].id)); }
+  // Chunk i from IndexedDB, checked against its id again (a damaged record is dropped and fetched anew).
+  async fromCache(i) {
+    let data;
+    try { data = await this.cache.get(this.chunks[i].id); } catch { data = undefined; }
+    if (!data || !(await this.verify(i, data))) { this.cache.ids.delete(this.chunks[i].id); return null; }
+    this.stats.fromCache += data.length;
+    this.store.put(i, data);
+    this.changed();
+    return data;
+  }
   bitfield() {
     const b = new Uint8Array(wire.bitfieldBytes(this.n));
     for (const i of this.store.keys()) wire.bitfieldSet(b, i);
+    if (this.cache) for (let i = 0; i < this.n; i++) if (this.cached(i)) wire.bitfieldSet(b, i);
     return b;
   }
   bitfieldBase64() { return wire.bitfieldToBase64(this.bitfield()); }
@@ -342,7 +366,8 @@ export class HybridEngine {
   }
   // Upload: pieces of at most 64 KiB, one chunk after another, waiting for the channel to drain.
   async serve(l, i) {
-    const data = i < this.n ? this.store.get(i) : undefined;
+    let data = i < this.n ? this.store.get(i) : undefined;
+    if (!data && i < this.n && this.cached(i)) data = await this.fromCache(i);
     if (!data) return l.send(wire.encodeReject(i, wire.REJECT.notHeld));
     if (this.uploads >= this.uploadSlots) return l.send(wire.encodeReject(i, wire.REJECT.busy));
     this.uploads++;

@@ -4,6 +4,7 @@ export { LiveEngine, LIVE_RING, fetchLiveManifest } from "./live.js";
 export { createHlsLoader } from "./hls-loader.js";
 export { Scheduler } from "./scheduler.js";
 export { ChunkLru } from "./lru.js";
+export { ChunkCache } from "./idb-cache.js";
 export { SignalClient } from "./signal.js";
 export { PeerLink, CHANNEL } from "./link.js";
 export * as wire from "./wire.js";
