@@ -1,5 +1,5 @@
 // The /watch/{id} page: hls.js with the hybrid loader, and the live panel.
-import { HybridEngine, LiveEngine, ChunkCache, fetchManifest, createHlsLoader } from "/src/index.js";
+import { HybridEngine, LiveEngine, ChunkCache, fetchCatalog, fetchManifest, createHlsLoader } from "/src/index.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -18,7 +18,9 @@ async function main() {
   try {
     const manifest = await fetchManifest("", video);
     const cache = params.get("cache") === "0" ? null : await ChunkCache.open();
-    engine = new HybridEngine({ ...opts, manifest, cache });
+    // The catalog entry names the signaller of this video's swarm (joined at once, see HybridEngine).
+    const entry = await fetchCatalog().then((c) => c.videos.find((v) => v.id === video), () => null);
+    engine = new HybridEngine({ ...opts, manifest, cache, signalUrl: entry && entry.signal_url });
   } catch (e) {
     if (!/HTTP 404/.test(e.message)) throw e;
     engine = await LiveEngine.open(opts);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser as a peer (issue 18): a content server with one transfer slot, paced, a signaller and one native
-# seeder (--seed-for=-1); two headless Chromium tabs (separate browsers and profiles) play an H.264 HLS video on
-# /watch/ID to its end through the hls.js loader of web/src (server first, peers on 503). Every tab verifies
+# seeder (--seed-for=-1); three headless Chromium tabs (separate browsers and profiles) play a 30 s H.264 HLS
+# video on /watch/ID to its end through the hls.js loader of web/src (server first, peers on 503). Every tab verifies
 # every segment with crypto.subtle; bytes move native -> browser and browser -> browser (the tabs' own
 # counters), and the native seeder's summary shows the browsers' links.
 source "$(dirname "$0")/lib.sh"
@@ -9,7 +9,7 @@ for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hl
   [[ -e "$need" ]] || fail "$need missing: run scripts/setup.sh"
 done
 "$PY" -c "import selenium" 2>/dev/null || fail "python3-selenium missing: run scripts/setup.sh"
-make_video "$T/clip.mp4" 16 -g 25
+make_video "$T/clip.mp4" 30 -g 25
 "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --hls --segment-seconds 1 >/dev/null || fail "ingest"
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
@@ -24,9 +24,9 @@ BIG=$("$PY" -c "import json,sys; c=json.load(open(sys.argv[1]))['chunks']; print
 ( while [[ ! -e "$T/busy.stop" ]]; do curl -s --limit-rate 40k "$SRV/chunks/$BIG" -o /dev/null; sleep 0.2; done ) &
 BUSY=$!
 HN_PIDS+=("$BUSY")
-note "native seeder ready; two tabs play /watch/clip"
+note "native seeder ready; three tabs play /watch/clip"
 mkdir -p "$T/web"
-timeout 150 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 2 "$T/web" 3 >"$T/tabs.json" 2>"$T/tabs.log" &
+timeout 150 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 3 "$T/web" 3 >"$T/tabs.json" 2>"$T/tabs.log" &
 TABS=$!
 HN_PIDS+=("$TABS")
 for _ in $(seq 1 500); do [[ -e "$T/web/ended" ]] || ! kill -0 "$TABS" 2>/dev/null && break; sleep 0.2; done

@@ -25,7 +25,7 @@ export async function fetchManifest(server, video) {
 
 export class HybridEngine {
   constructor({ server = "", video, manifest, peerId = newPeerId(), cacheBytes = 256 * 1024 * 1024,
-                cache = null, peerTimeoutMs = 4000, timeoutStrikes = 2, maxStrikes = 16, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
+                cache = null, signalUrl = null, peerTimeoutMs = 4000, timeoutStrikes = 2, maxStrikes = 16, maxPeers = 8, uploadSlots = 8, prefetch = 6, p2p = true, iceServers = [],
                 urgentSeconds = 4 }) {
     Object.assign(this, { server, video, manifest, peerId, cache, peerTimeoutMs, timeoutStrikes, maxStrikes, maxPeers, uploadSlots, prefetch, p2p, iceServers,
                           urgentSeconds });
@@ -47,7 +47,11 @@ export class HybridEngine {
     this.stats = { fromServer: 0, fromCache: 0, fromNative: 0, fromBrowsers: 0, toNative: 0, toBrowsers: 0, verified: 0,
                    badChunks: 0, serverRefusals: 0, peerTimeouts: 0, banned: [], segments: [] };
     this.listeners = new Set();
+    this.serverBusyUntil = 0;
     this.timer = setInterval(() => this.tick(), 500);
+    // The catalog names the video's signaller: joining at once links us to holders while the server still
+    // serves, so peers are ready when it refuses (chunks still go to the server first: the policy is unchanged).
+    if (p2p && signalUrl) this.joinSwarm(signalUrl);
   }
   static async open(opts) {
     const manifest = opts.manifest || await fetchManifest(opts.server || "", opts.video);
@@ -92,9 +96,11 @@ export class HybridEngine {
       }
       const held = this.store.get(i);
       if (held) return held;
-      // Far from the playhead and in the swarm already: peers first (one try), the server keeps its slots for
-      // the chunks about to play.
-      if (attempt === 0 && !this.urgent(i) && this.signal && this.signal.up) {
+      // Far from the playhead, or the server refused a chunk less than its Retry-After ago, and in the swarm
+      // already: peers first (one try); the server keeps its slots for the chunks about to play, and a server
+      // that just said it is full is not asked again before it said to.
+      const serverBusy = performance.now() < this.serverBusyUntil;
+      if (attempt === 0 && (!this.urgent(i) || serverBusy) && this.signal && this.signal.up) {
         const got = await this.fromPeers(i, 1);
         if (got) return got;
       }
@@ -115,7 +121,9 @@ export class HybridEngine {
       let body = {};
       try { body = await r.json(); } catch { /* a refusal without JSON */ }
       if (this.p2p && !this.signal && body.signal_url) this.joinSwarm(body.signal_url);
-      return { retryMs: 1000 * (Number(r.headers.get("Retry-After")) || 1) };
+      const retryMs = 1000 * (Number(r.headers.get("Retry-After")) || 1);
+      this.serverBusyUntil = performance.now() + retryMs;
+      return { retryMs };
     }
     if (!r.ok) return { retryMs: 1000 };
     const data = new Uint8Array(await r.arrayBuffer());
