@@ -3,7 +3,7 @@
 # paced at 150 kB/s); one native live viewer and two Chromium windows on /watch/news play it for 20 s through
 # hls.js with the hybrid loader (LiveEngine: live manifest by long poll, ring indexes, peers first for chunks
 # they hold, the server when none does or the player runs short). Each tab's currentTime and decoded frames keep
-# growing, every chunk handed to hls.js is verified, bytes come from peers, and a screenshot of the player
+# growing, every chunk handed to hls.js is verified, most of the tabs' bytes come from peers, and a screenshot of the player
 # (kept as $T/web/live_tab0.png) shows a decoded frame, not a uniform box.
 source "$(dirname "$0")/lib.sh"
 for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
@@ -54,7 +54,10 @@ for k, t in enumerate(r["tabs"]):
     assert s["badChunks"] == 0 and s["verified"] >= s.get("delivered", 0) > 10, s
     tot["server"] += s["fromServer"]; tot["peers"] += s["fromNative"] + s["fromBrowsers"]
 tabs = [t["final"]["stats"] for t in r["tabs"]]
-assert sum(s["fromNative"] for s in tabs) + sum(s["fromBrowsers"] for s in tabs) > 0, "no live bytes from peers to a tab"
+tab_peers = sum(s["fromNative"] + s["fromBrowsers"] for s in tabs); tab_server = sum(s["fromServer"] for s in tabs)
+print(f"  tabs: {tab_server} B from the server, {tab_peers} B from peers ({100 * tab_peers / (tab_server + tab_peers):.0f}% from peers)")
+# Most of the tabs' bytes come from peers (the native viewer, there first, took the server's chunks alone).
+assert tab_peers > tab_server, "most live bytes of the tabs must come from peers"
 shot = r["screenshot"]
 print(f"  screenshot {shot['path']}: {shot['w']}x{shot['h']}, luminance mean {shot['mean']:.0f}, variance {shot['variance']:.0f}, "
       f"{shot['distinct']} distinct levels")
