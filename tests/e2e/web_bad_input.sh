@@ -19,8 +19,10 @@ start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
 start_server srv --store="$T/store" --web-root="$HN_SRC/web" --signal-url="$SIG" --max-transfers=1 --limit-rate=150000
 SRV="http://127.0.0.1:$PORT_srv"
-start_peer bad --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --test-corrupt-uploads
-start_peer good --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1
+# The native seeders upload at 80 kB/s (a slow uplink): their requests stay in flight a while, so the tab spreads
+# its requests over every holder it is linked to, the liars included (a fast honest peer would take them all).
+start_peer bad --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --test-corrupt-uploads --upload-rate=80000
+start_peer good --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --upload-rate=80000
 wait_file "$T/bad.mp4" 40 && wait_file "$T/good.mp4" 40 || fail "native seeders did not complete"
 BIG=$("$PY" -c "import json,sys; c=json.load(open(sys.argv[1]))['chunks']; print(max(c, key=lambda x: x['size'])['id'])" "$T/store/videos/clip.json")
 echo 0.2 >"$T/busy.sleep"
