@@ -38,6 +38,30 @@ try:
     if unexpected:
         raise SystemExit(f"hls.js reported errors: {unexpected}")
 
+    # The player's IndexedDB cache (web/src/idb-cache.js) stays within its byte bound, least recently used out,
+    # and its count survives a reopen: 30 kB chunks under a 100 kB bound.
+    res = drv.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      const pause = () => new Promise((r) => setTimeout(r, 5));  // distinct 'used' times
+      (async () => {
+        const { ChunkCache } = await import('/src/idb-cache.js');
+        const c = await ChunkCache.open({ name: 'bound-test', maxBytes: 100000 });
+        const evicted = [];
+        for (let k = 0; k < 4; k++) { evicted.push(...await c.put('id' + k, new Uint8Array(30000).fill(k))); await pause(); }
+        const touched = await c.get('id1'); await pause();
+        evicted.push(...await c.put('id4', new Uint8Array(30000).fill(4)));
+        const gone = await c.get('id2'), last = await c.get('id4');
+        c.close();
+        const again = await ChunkCache.open({ name: 'bound-test', maxBytes: 100000 });
+        return { evicted, bytes: c.bytes, reopened: again.bytes, ids: [...again.ids].sort(), touched: touched && touched[0],
+                 gone: gone === undefined, last: last && last[0] };
+      })().then(done, (e) => done({ error: String(e) }));
+    """)
+    print(f"IndexedDB cache: {res}")
+    if res != {"evicted": ["id0", "id2"], "bytes": 90000, "reopened": 90000, "ids": ["id1", "id3", "id4"], "touched": 1,
+               "gone": True, "last": 4}:
+        raise SystemExit(f"the IndexedDB cache broke its bound or its LRU order: {res}")
+
     # A page on another origin (another port) reads the manifest and the playlist cross-origin.
     drv.get(f"http://127.0.0.1:{other}/cross.html")
     res = drv.execute_async_script("""

@@ -7,6 +7,7 @@
 // server at once. Links, uploads, SHA-256 checks and bans are HybridEngine's.
 import { HybridEngine } from "./engine.js";
 import { Scheduler } from "./scheduler.js";
+import * as wire from "./wire.js";
 
 export const LIVE_RING = 4096;      // media::kLiveRing
 export const LIVE_KEEP = 64;        // chunks kept behind the newest, as a native viewer keeps its last 64
@@ -89,6 +90,9 @@ export class LiveEngine extends HybridEngine {
     this.changed();
   }
   forget(i) {
+    // A request still out for it is released (cancel, no strike: the peer did nothing wrong).
+    const w = this.waiting.get(i);
+    if (w) { const l = this.links.get(w.peer); if (l) l.send(wire.encodeCancel(i)); this.finishWait(i, null); }
     const had = this.store.delete(i);
     this.index.delete(this.chunks[i].id);
     this.chunks[i] = undefined;
