@@ -4,7 +4,8 @@
 # hls.js with the hybrid loader (LiveEngine: live manifest by long poll, ring indexes, peers first for chunks
 # they hold, the server when none does or the player runs short). Each tab's currentTime and decoded frames keep
 # growing, every chunk handed to hls.js is verified, most of the tabs' bytes come from peers, and a screenshot of the player
-# (kept as $T/web/live_tab0.png) shows a decoded frame, not a uniform box.
+# (kept as test-artifacts/web_live_tab0.png beside the binary, or in $HN_ARTIFACT_DIR) shows a decoded frame,
+# not a uniform box.
 source "$(dirname "$0")/lib.sh"
 for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
   [[ -e "$need" ]] || fail "$need missing: run scripts/setup.sh"
@@ -65,6 +66,9 @@ assert shot["variance"] > 100 and shot["distinct"] > 16, ("the player shows no d
 print(f"  all viewers: {tot['server']} B from the server, {tot['peers']} B from peers "
       f"({100 * tot['peers'] / (tot['server'] + tot['peers']):.0f}% from peers)")
 PY
+# The screenshot outlives $T: kept beside the binary (HN_ARTIFACT_DIR to choose), as the test's artifact.
+ART=${HN_ARTIFACT_DIR:-$(dirname "$HN_BIN")/test-artifacts}
+mkdir -p "$ART" && cp "$T/web/live_tab0.png" "$ART/web_live_tab0.png" && note "screenshot kept: $ART/web_live_tab0.png"
 stop_and_check "$PID_srv" srv
 stop_and_check "$PID_sig" sig
 echo "PASS web_live"
