@@ -6,6 +6,7 @@
 #include "hybridnode/export.h"
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ struct ChunkSource {
 };
 
 inline constexpr const char* kNotFound = "not found: ";
+
+/// A video the store holds and a token that changes whenever its manifest does ("" : unknown, read it again).
+struct ManifestStamp {
+  std::string video_id;
+  std::string stamp;
+};
 
 class HN_API ChunkStore {
  public:
@@ -57,6 +64,14 @@ class HN_API ChunkStore {
   /// A cheap token that changes whenever load_manifests() would answer differently, so a server skips
   /// rebuilding an unchanged catalog. "" (the default) means the store cannot tell: reload every time.
   virtual Result<std::string> catalog_version() { return std::string(); }
+  /// The videos the store holds, each with a stamp, without reading any manifest: a server that holds a
+  /// manifest with the same non-empty stamp keeps it and reads only the new or changed ones. nullopt (the
+  /// default): the store cannot list cheaply, and every catalog change reads all manifests again.
+  virtual Result<std::optional<std::vector<ManifestStamp>>> list_manifests() {
+    return std::optional<std::vector<ManifestStamp>>();
+  }
+  /// The manifests of these videos; ids the store no longer holds (or whose manifest is broken) are left out.
+  virtual Result<std::vector<Manifest>> load_manifests(const std::vector<std::string>& video_ids);
 };
 
 /// The embedded default: a folder holding chunks/\<2 hex\>/\<id\> and videos/\<video_id\>.json.

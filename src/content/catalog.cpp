@@ -34,7 +34,7 @@ Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>
     std::string id = m.video_id;
     auto [it, fresh] = videos_.emplace(std::move(id), std::move(m));
     if (!fresh) continue;
-    for (const auto& c : it->second.chunks) chunks_.emplace(c.id, ChunkInfo{&it->first, c.size});
+    for (const auto& c : it->second.chunks) chunks_.emplace(c.id, ChunkEntry{&it->second, c.size});
   }
   catalog_json_ = std::make_shared<const std::string>(nlohmann::json{{"videos", list}}.dump() + "\n");
 }
@@ -46,7 +46,12 @@ const Manifest* Catalog::video(const std::string& id) const {
 
 const std::string* Catalog::video_of_chunk(const std::string& chunk_id) const {
   auto it = chunks_.find(chunk_id);
-  return it == chunks_.end() ? nullptr : it->second.video;
+  return it == chunks_.end() ? nullptr : &it->second.video->video_id;
+}
+
+const Catalog::ChunkEntry* Catalog::chunk(const std::string& chunk_id) const {
+  auto it = chunks_.find(chunk_id);
+  return it == chunks_.end() ? nullptr : &it->second;
 }
 
 const std::string& Catalog::digest(const std::string& id) const {

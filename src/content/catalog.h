@@ -17,6 +17,14 @@ class Catalog {
   explicit Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers = {});
 
   const Manifest* video(const std::string& id) const;
+  const std::unordered_map<std::string, Manifest>& videos() const { return videos_; }
+  // A chunk some manifest lists: the video (one of them, when several list it) and the chunk's exact size.
+  struct ChunkEntry {
+    const Manifest* video;  // element of videos_ (node-based map: stable)
+    uint64_t size;
+  };
+  // One lookup for everything a chunk request needs; nullptr when no manifest lists the chunk.
+  const ChunkEntry* chunk(const std::string& chunk_id) const;
   // Id of a video holding the chunk, or nullptr when no manifest lists it.
   const std::string* video_of_chunk(const std::string& chunk_id) const;
   // The chunk's size as its manifest lists it (0 when no manifest lists it).
@@ -30,14 +38,10 @@ class Catalog {
   const std::string& digest(const std::string& id) const;
 
  private:
-  struct ChunkInfo {
-    const std::string* video;  // key of videos_ (node-based map: stable)
-    uint64_t size;
-  };
   std::unordered_map<std::string, Manifest> videos_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> manifest_json_;
   std::unordered_map<std::string, std::string> digest_;
-  std::unordered_map<std::string, ChunkInfo> chunks_;
+  std::unordered_map<std::string, ChunkEntry> chunks_;
   std::shared_ptr<const std::string> catalog_json_ = std::make_shared<const std::string>("{\"videos\":[]}");
 };
 

@@ -50,6 +50,7 @@ struct ContentServer::Impl {
   bool refreshing = false;
   uint64_t refresh_started_ms = 0;
   std::string catalog_version;   // the store's token for the catalog we hold ("" : it cannot tell)
+  std::unordered_map<std::string, std::string> manifest_stamps;  // the store's stamp of each manifest held
   bool catalog_loaded = false;   // false until the store has answered once (e.g. MongoDB down at start)
   std::string store_error;       // the last catalog refresh failure, "" when the store answers
   size_t unknown_lookups = 0;    // store lookups in flight for chunk ids the catalog does not list
@@ -57,7 +58,7 @@ struct ContentServer::Impl {
   struct Counters {
     uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
     uint64_t store_errors = 0, not_modified = 0, live_chunks_served = 0, long_polls = 0;
-    uint64_t long_polls_refused = 0, store_timeouts = 0, catalog_reloads = 0;
+    uint64_t long_polls_refused = 0, store_timeouts = 0, catalog_reloads = 0, manifests_loaded = 0;
     uint64_t preflights = 0, playlists = 0;
   } n;
 
@@ -76,13 +77,22 @@ struct ContentServer::Impl {
   void serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
+  // What the catalog says of a listed chunk, copied: a store answer arrives after the catalog may be swapped.
+  struct Listed {
+    uint64_t size;  // exact, from the manifest
+    bool ts;        // an HLS segment (video/mp2t)
+  };
   using SharedSlot = std::shared_ptr<std::unique_ptr<TransferSlot>>;
-  void open_chunk(const std::string& id, uint64_t expected, const RangeAsk& ask, net::HttpServer::Respond respond, SharedSlot slot,
+  void open_chunk(const std::string& id, Listed listed, const RangeAsk& ask, net::HttpServer::Respond respond, SharedSlot slot,
                   bool may_retry);
-  HttpResponse refusal(const std::string& chunk_id) const;
-  // A chunk answer from an open file region, or from a shared in-memory buffer (`mem`) when given.
-  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
-                              std::shared_ptr<const std::string> mem = nullptr);
+  // HEAD of a listed chunk: its length from the store's metadata (GridFS: fs.files), never its bytes.
+  void head_chunk(const std::string& id, Listed listed, const RangeAsk& ask, net::HttpServer::Respond respond);
+  // vid: the video that lists the chunk (nullptr: none known).
+  HttpResponse refusal(const std::string& chunk_id, const std::string* vid) const;
+  // A chunk answer from an open file region, or from a shared in-memory buffer (`mem`) when given, or
+  // (HEAD from metadata) from a source with neither fd nor bytes, only its length.
+  HttpResponse chunk_response(const ChunkSource& src, const std::string& id, bool ts, std::unique_ptr<TransferSlot> slot,
+                              const RangeAsk& ask, std::shared_ptr<const std::string> mem = nullptr);
   std::string metrics() const;
   void refresh_catalog();
   // A JSON object (as text) with the swarm fields appended: manifest_digest (videos) and, with a
@@ -283,11 +293,11 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const Ht
   if (!head) slot = TransferSlot::try_acquire(*policy, c.ref.size);
   if (!head && !slot) {
     n.refusals++;
-    return respond(refusal(c.ref.id));
+    return respond(refusal(c.ref.id, &live->id()));
   }
   if (!head) n.live_chunks_served++;
   // By reference: 40 slow readers of an 8 MiB chunk hold 8 MiB, and HEAD copies nothing.
-  auto r = chunk_response(ChunkSource{}, c.ref.id, std::move(slot), range_ask(req), c.bytes);
+  auto r = chunk_response(ChunkSource{}, c.ref.id, true, std::move(slot), range_ask(req), c.bytes);
   respond(std::move(r));
 }
 
@@ -312,9 +322,7 @@ std::optional<std::string> ContentServer::Impl::viewer_of(const HttpRequest& req
   return viewer;
 }
 
-HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
-  const std::string* vid = catalog->video_of_chunk(chunk_id);
-  if (vid == nullptr && live && live->by_id(chunk_id)) vid = &live->id();
+HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id, const std::string* vid) const {
   nlohmann::json j = {{"error", "content server over capacity; fetch this chunk from the swarm"},
                       {"status", 503},
                       {"chunk_id", chunk_id},
@@ -342,11 +350,12 @@ HttpResponse ContentServer::Impl::refusal(const std::string& chunk_id) const {
   return r;
 }
 
-HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const std::string& id,
+HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const std::string& id, bool ts,
                                                  std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
                                                  std::shared_ptr<const std::string> mem) {
   std::string etag = "\"" + id + "\"";
-  uint64_t size = src.fd >= 0 ? src.length : mem ? mem->size() : src.bytes.size();
+  bool metadata_only = src.fd < 0 && !mem && src.bytes.empty() && src.length > 0;
+  uint64_t size = src.fd >= 0 || metadata_only ? src.length : mem ? mem->size() : src.bytes.size();
   net::ByteRange range;
   if (ask.range && net::if_range_allows(ask.if_range ? &*ask.if_range : nullptr, etag))
     range = net::parse_byte_range(&*ask.range, size);
@@ -363,15 +372,14 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
   uint64_t expected = partial ? range.length : size;
   HttpResponse r;
   r.status = partial ? 206 : 200;
-  const std::string* vid = catalog->video_of_chunk(id);
-  const Manifest* m = vid ? catalog->video(*vid) : nullptr;
-  bool ts = (m && m->is_hls()) || (live && live->by_id(id));
   r.headers.emplace_back("Content-Type", ts ? "video/mp2t" : "application/octet-stream");
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
   r.headers.emplace_back("Accept-Ranges", "bytes");
   if (partial) r.headers.emplace_back("Content-Range", net::content_range(range, size));
-  if (src.fd >= 0) {
+  if (metadata_only) {
+    r.head_length = static_cast<int64_t>(expected);
+  } else if (src.fd >= 0) {
     r.file_fd = src.fd;
     r.file_offset = src.offset + first;
     r.file_length = expected;
@@ -398,7 +406,9 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
   if (const content::LiveChunk* c = live ? live->by_id(id) : nullptr) {
     return serve_live_chunk(*c, req, std::move(respond));
   }
-  if (catalog->video_of_chunk(id) == nullptr) return serve_unknown_chunk(id, std::move(respond));
+  // The one catalog lookup of this request: video, exact size and media kind.
+  const content::Catalog::ChunkEntry* entry = catalog->chunk(id);
+  if (entry == nullptr) return serve_unknown_chunk(id, std::move(respond));
   const std::string* inm = req.header("if-none-match");
   if (inm != nullptr && etag_matches(*inm, id)) {
     n.not_modified++;
@@ -407,22 +417,54 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
     r.headers.emplace_back("ETag", "\"" + id + "\"");
     return respond(std::move(r));
   }
+  Listed listed{entry->size, entry->video->is_hls()};
   bool head = req.method == "HEAD";
   // HEAD moves no body bytes, so it does not take a transfer slot.
   std::unique_ptr<TransferSlot> slot;
   if (!head) {
-    const std::string* vid = catalog->video_of_chunk(id);
-    const Manifest* m = vid ? catalog->video(*vid) : nullptr;
-    slot = TransferSlot::try_acquire(*policy, m ? m->chunk_size : 0);
+    // Charged the chunk's exact size (a last chunk is shorter than chunk_size), not the nominal one.
+    slot = TransferSlot::try_acquire(*policy, listed.size);
     if (!slot) {
       n.refusals++;
-      return respond(refusal(id));
+      return respond(refusal(id, &entry->video->video_id));
     }
   }
   RangeAsk ask = range_ask(req);
-  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, std::move(slot), ask));
-  open_chunk(id, catalog->chunk_size(id), ask, std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)),
-             true);
+  if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, listed.ts, std::move(slot), ask));
+  if (head) return head_chunk(id, listed, ask, std::move(respond));
+  open_chunk(id, listed, ask, std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)), true);
+}
+
+void ContentServer::Impl::head_chunk(const std::string& id, Listed listed, const RangeAsk& ask, net::HttpServer::Respond respond) {
+  std::shared_ptr<ChunkStore> st = store;
+  run_blocking_for<Result<uint64_t>>(
+      loop, opts.store_timeout_ms, [st, id]() { return st->chunk_length(id); },
+      [this, id, listed, ask, respond](Result<uint64_t> len) {
+        if (!len) {
+          bool missing = starts_with(len.error(), kNotFound);
+          if (!missing) {
+            n.store_errors++;
+            log::error("store: " + len.error());
+          }
+          return respond(missing ? HttpResponse::error(404, "chunk " + id + " is listed but not in the store")
+                                 : content::store_failure(len.error()));
+        }
+        if (*len != listed.size) {
+          n.store_errors++;
+          log::error("store: chunk " + id + " has " + std::to_string(*len) + " bytes, its manifest lists " +
+                     std::to_string(listed.size));
+          return respond(HttpResponse::error(500, "chunk " + id + " in the store does not match its manifest"));
+        }
+        ChunkSource meta;
+        meta.length = *len;
+        respond(chunk_response(meta, id, listed.ts, nullptr, ask));
+      },
+      [this, id, respond] {
+        n.store_errors++;
+        n.store_timeouts++;
+        log::error("store: looking up chunk " + id + " timed out after " + std::to_string(opts.store_timeout_ms) + " ms");
+        respond(content::store_failure("looking up chunk " + id + " timed out"));
+      });
 }
 
 namespace {
@@ -431,18 +473,19 @@ bool out_of_fds(const std::string& error) {
 }
 }  // namespace
 
-void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, const RangeAsk& ask, net::HttpServer::Respond respond,
+void ContentServer::Impl::open_chunk(const std::string& id, Listed listed, const RangeAsk& ask, net::HttpServer::Respond respond,
                                      SharedSlot slot, bool may_retry) {
   std::shared_ptr<ChunkStore> st = store;
   run_blocking_for<Result<ChunkSource>>(
       loop, opts.store_timeout_ms, [st, id]() { return st->open_chunk(id); },
-      [this, id, expected, ask, respond, slot, may_retry](Result<ChunkSource> src) {
+      [this, id, listed, ask, respond, slot, may_retry](Result<ChunkSource> src) {
+        uint64_t expected = listed.size;
         if (!src && may_retry && out_of_fds(src.error()) && cache.size() > 0) {
           // Our own open-file cache holds the fds: give half of them back and try once more.
           log::warn("store: out of file descriptors; closing " + std::to_string(cache.size() / 2 + 1) + " cached chunk files");
           cache.set_capacity(std::max<size_t>(16, cache.size() / 2));
           cache.evict(cache.size() / 2 + 1);
-          return open_chunk(id, expected, ask, respond, slot, false);
+          return open_chunk(id, listed, ask, respond, slot, false);
         }
         if (!src) {
           bool missing = starts_with(src.error(), kNotFound);
@@ -464,7 +507,7 @@ void ContentServer::Impl::open_chunk(const std::string& id, uint64_t expected, c
           return;
         }
         cache.put(id, *src);
-        respond(chunk_response(*src, id, std::move(*slot), ask));
+        respond(chunk_response(*src, id, listed.ts, std::move(*slot), ask));
       },
       [this, id, respond, slot] {
         // The pool thread may stay stuck; the client gets an answer and the transfer slot is freed now.
@@ -532,6 +575,8 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_store_timeouts_total", "Store calls answered as timed out (--store-timeout-ms).", n.store_timeouts);
   p.counter("hybridnode_catalog_reloads_total", "Catalog rebuilds (refreshes that found the store changed).",
             n.catalog_reloads);
+  p.counter("hybridnode_catalog_manifests_loaded_total",
+            "Manifests read from the store (a refresh reads only new or changed ones).", n.manifests_loaded);
   p.gauge("hybridnode_open_chunk_cache_capacity", "Chunk files kept open at most.", static_cast<double>(cache.capacity()));
   p.counter("hybridnode_cors_preflights_total", "OPTIONS preflights answered (they take no transfer slot).", n.preflights);
   p.counter("hybridnode_vod_playlists_served_total", "VOD HLS playlists served.", n.playlists);
@@ -557,14 +602,22 @@ std::string ContentServer::Impl::metrics() const {
 }
 
 namespace {
+using Stamps = std::unordered_map<std::string, std::string>;  // video id -> the store's stamp of its manifest
+
 // What a catalog refresh hands back to the loop: parsed and indexed on the pool, only swapped on the loop.
 struct Refreshed {
   std::string error;    // the store failed
   std::string version;  // the store's catalog token
   std::shared_ptr<content::Catalog> catalog;  // null: unchanged since `last`
+  Stamps stamps;        // of the manifests in `catalog`
+  uint64_t loaded = 0;  // manifests read from the store
 };
 
-Refreshed load_catalog(ChunkStore& st, const std::string& last, const std::vector<std::string>& signallers) {
+// Catalog by change: nothing is read while the store's token is unchanged; when it changed, the store
+// lists its videos with stamps (no manifest read), manifests whose stamp is unchanged are taken from the
+// catalog held (`held`), and only new or changed ones are read. Stores that cannot list re-read them all.
+Refreshed load_catalog(ChunkStore& st, const std::string& last, std::shared_ptr<const content::Catalog> held,
+                       const Stamps& held_stamps, const std::vector<std::string>& signallers) {
   Refreshed out;
   auto v = st.catalog_version();
   if (!v) {
@@ -572,13 +625,56 @@ Refreshed load_catalog(ChunkStore& st, const std::string& last, const std::vecto
     return out;
   }
   out.version = *v;
-  if (!v->empty() && *v == last) return out;  // nothing changed: no parse, no rebuild
-  auto r = st.load_manifests();
-  if (!r) {
-    out.error = r.error();
+  if (!v->empty() && *v == last) return out;  // nothing changed: no listing, no read, no rebuild
+  auto listed = st.list_manifests();
+  if (!listed) {
+    out.error = listed.error();
     return out;
   }
-  out.catalog = std::make_shared<content::Catalog>(std::move(*r), signallers);
+  std::vector<Manifest> manifests;
+  if (!listed->has_value()) {
+    auto r = st.load_manifests();
+    if (!r) {
+      out.error = r.error();
+      return out;
+    }
+    out.loaded = r->size();
+    out.catalog = std::make_shared<content::Catalog>(std::move(*r), signallers);
+    return out;
+  }
+  std::vector<std::string> to_read;
+  Stamps listed_stamps;
+  bool removed = false;
+  for (const auto& e : **listed) {
+    listed_stamps[e.video_id] = e.stamp;
+    auto was = held_stamps.find(e.video_id);
+    const Manifest* kept = held ? held->video(e.video_id) : nullptr;
+    if (kept != nullptr && was != held_stamps.end() && !e.stamp.empty() && was->second == e.stamp) {
+      manifests.push_back(*kept);
+      out.stamps[e.video_id] = e.stamp;
+    } else {
+      to_read.push_back(e.video_id);
+    }
+  }
+  if (held)
+    for (const auto& [id, m] : held->videos()) removed = removed || !listed_stamps.count(id);
+  if (to_read.empty() && !removed && held && held->size() == manifests.size()) return out;  // same videos, same stamps
+  if (!to_read.empty()) {
+    // Nothing held yet (a first load): one bulk read instead of one query per video.
+    auto r = manifests.empty() ? st.load_manifests() : st.load_manifests(to_read);
+    if (!r) {
+      out.error = r.error();
+      return out;
+    }
+    out.loaded = r->size();
+    for (auto& m : *r) {
+      auto stamp = listed_stamps.find(m.video_id);
+      if (stamp == listed_stamps.end() || out.stamps.count(m.video_id)) continue;  // not listed, or kept
+      out.stamps[m.video_id] = stamp->second;
+      manifests.push_back(std::move(m));
+    }
+  }
+  out.catalog = std::make_shared<content::Catalog>(std::move(manifests), signallers);
   return out;
 }
 }  // namespace
@@ -598,8 +694,10 @@ void ContentServer::Impl::refresh_catalog() {
   std::shared_ptr<ChunkStore> st = store;
   std::string last = catalog_loaded ? catalog_version : std::string();
   std::vector<std::string> sig = signallers;
+  // The catalog held is immutable once built: the pool reads it while the loop keeps serving from it.
+  std::shared_ptr<const content::Catalog> held = catalog;
   run_blocking<Refreshed>(
-      loop, [st, last, sig]() { return load_catalog(*st, last, sig); },
+      loop, [st, last, held, stamps = manifest_stamps, sig]() { return load_catalog(*st, last, held, stamps, sig); },
       [this](Refreshed r) {
         refreshing = false;
         if (!r.error.empty()) {
@@ -610,8 +708,10 @@ void ContentServer::Impl::refresh_catalog() {
         if (!store_error.empty()) log::info("store is back: " + store->describe());
         store_error.clear();
         catalog_loaded = true;
-        if (!r.catalog) return;
+        n.manifests_loaded += r.loaded;
         catalog_version = r.version;
+        if (!r.catalog) return;
+        manifest_stamps = std::move(r.stamps);
         n.catalog_reloads++;
         if (r.catalog->size() != catalog->size()) log::info("catalog: " + std::to_string(r.catalog->size()) + " videos");
         std::shared_ptr<content::Catalog> old = std::move(catalog);
@@ -636,9 +736,11 @@ Result<void> ContentServer::start() {
     // Over the network the first load may wait a whole server-selection timeout (or a DNS lookup): load
     // it on the pool, answering 503 until it is known, so start() never blocks the caller's loop.
     I.refresh_catalog();
-  } else if (auto initial = load_catalog(*I.store, "", I.signallers); initial.error.empty()) {  // before serving
+  } else if (auto initial = load_catalog(*I.store, "", nullptr, {}, I.signallers); initial.error.empty()) {  // before serving
     I.catalog = std::move(initial.catalog);
     I.catalog_version = initial.version;
+    I.manifest_stamps = std::move(initial.stamps);
+    I.n.manifests_loaded += initial.loaded;
     I.catalog_loaded = true;
     // A misspelt --store serves an empty catalog without a word otherwise.
     if (I.catalog->size() == 0 && I.opts.live_id.empty())

@@ -15,10 +15,15 @@ LiveChannel::LiveChannel(std::string id, size_t window, double target_seconds, u
       max_bytes_(max_bytes) {}
 
 void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
+  std::string id = sha256_hex(chunk.bytes.data(), chunk.bytes.size());
+  publish_hashed(std::move(chunk), std::move(id), wall_ms);
+}
+
+void LiveChannel::publish_hashed(media::TsChunk chunk, std::string id, int64_t wall_ms) {
   if (ended_ || chunk.bytes.empty()) return;
   LiveChunk c;
   c.ref.seq = next_seq_++;
-  c.ref.id = sha256_hex(chunk.bytes.data(), chunk.bytes.size());
+  c.ref.id = std::move(id);
   c.ref.size = chunk.bytes.size();
   c.ref.duration = chunk.duration > 0 ? chunk.duration : target_;
   c.ref.published_ms = wall_ms;

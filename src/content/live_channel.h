@@ -36,6 +36,8 @@ class LiveChannel {
   uint64_t bytes() const { return bytes_; }
 
   void publish(media::TsChunk chunk, int64_t wall_ms);
+  // As publish, with the chunk's id (SHA-256 hex of its bytes) already computed off the loop (LiveSource).
+  void publish_hashed(media::TsChunk chunk, std::string id, int64_t wall_ms);
   void end();  // the source is finished: manifests say so and waiters wake
 
   const LiveChunk* by_seq(uint64_t seq) const;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "media/sha256.h"
+#include "util/blocking_work.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -16,7 +18,8 @@ LiveSource::LiveSource(uv_loop_t* loop, std::string path, std::shared_ptr<LiveCh
     : loop_(loop), path_(std::move(path)), channel_(std::move(channel)), chunker_(target_seconds) {}
 
 LiveSource::~LiveSource() {
-  if (pipe_open_) uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
+  *alive_ = false;
+  if (pipe_open_ && !paused_) uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
   pipe_.reset();
   tail_.reset();
   expiry_.reset();
@@ -65,6 +68,11 @@ Result<void> LiveSource::start() {
   fd_.release();  // the pipe handle owns it now
   pipe_open_ = true;
   pipe_->data = this;
+  start_reading();
+  return {};
+}
+
+void LiveSource::start_reading() {
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(pipe_.get()),
       [](uv_handle_t*, size_t, uv_buf_t* buf) {
@@ -77,12 +85,11 @@ Result<void> LiveSource::start() {
         if (n > 0) self->on_bytes(buf->base, static_cast<size_t>(n));
         else if (n < 0) self->on_end(n == UV_EOF ? "end of stream" : uv_strerror(static_cast<int>(n)));
       });
-  return {};
 }
 
 void LiveSource::tail_file() {
   static thread_local char buf[256 * 1024];
-  for (int i = 0; i < 64; ++i) {  // at most 16 MiB per tick, so a huge file cannot stall the loop
+  for (int i = 0; i < 64 && !paused_; ++i) {  // at most 16 MiB per tick, so a huge file cannot stall the loop
     ssize_t n = ::read(fd_.get(), buf, sizeof buf);
     if (n <= 0) return;  // 0: no more yet (the file may grow)
     on_bytes(buf, static_cast<size_t>(n));
@@ -91,14 +98,59 @@ void LiveSource::tail_file() {
 
 void LiveSource::on_bytes(const char* data, size_t len) {
   bytes_in_ += len;
-  for (auto& c : chunker_.feed(reinterpret_cast<const uint8_t*>(data), len, mono_seconds())) channel_->publish(std::move(c), wall_ms());
+  for (auto& c : chunker_.feed(reinterpret_cast<const uint8_t*>(data), len, mono_seconds())) hash_and_publish(std::move(c));
+}
+
+void LiveSource::hash_and_publish(media::TsChunk chunk) {
+  if (chunk.bytes.empty()) return;
+  auto p = std::make_shared<Pending>();
+  p->wall_ms = wall_ms();
+  p->chunk = std::move(chunk);
+  pending_bytes_ += p->chunk.bytes.size();
+  pending_.push_back(p);
+  if (pending_bytes_ > kMaxPendingBytes && !paused_) {
+    paused_ = true;
+    if (pipe_open_ && !ending_) uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
+  }
+  std::weak_ptr<bool> alive = alive_;
+  // The pool thread touches only `p`; the loop reads it again after the work is done.
+  run_blocking<int>(
+      loop_,
+      [p]() {
+        p->id = sha256_hex(p->chunk.bytes.data(), p->chunk.bytes.size());
+        return 0;
+      },
+      [this, p, alive](int) {
+        auto a = alive.lock();
+        if (!a || !*a) return;
+        p->hashed = true;
+        publish_ready();
+      });
+}
+
+void LiveSource::publish_ready() {
+  while (!pending_.empty() && pending_.front()->hashed) {
+    auto p = std::move(pending_.front());
+    pending_.pop_front();
+    pending_bytes_ -= p->chunk.bytes.size();
+    channel_->publish_hashed(std::move(p->chunk), std::move(p->id), p->wall_ms);
+  }
+  if (paused_ && pending_bytes_ <= kMaxPendingBytes / 2) {
+    paused_ = false;
+    if (pipe_open_ && !ending_) start_reading();
+  }
+  if (ending_ && pending_.empty() && !channel_->ended()) {
+    channel_->end();
+    log::info("live " + channel_->id() + ": source ended (" + end_why_ + ") after " + std::to_string(channel_->next_seq()) + " chunks");
+  }
 }
 
 void LiveSource::on_end(const std::string& why) {
-  if (auto last = chunker_.flush()) channel_->publish(std::move(*last), wall_ms());
-  channel_->end();
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
-  log::info("live " + channel_->id() + ": source ended (" + why + ") after " + std::to_string(channel_->next_seq()) + " chunks");
+  if (auto last = chunker_.flush()) hash_and_publish(std::move(*last));
+  if (pipe_open_ && !paused_) uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_.get()));
+  ending_ = true;
+  end_why_ = why;
+  publish_ready();  // nothing pending: ends now; else once the last chunk is hashed and published
 }
 
 }  // namespace hn::content

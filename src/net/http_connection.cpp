@@ -352,6 +352,7 @@ void HttpConnection::respond(HttpResponse resp) {
   close_after_ = close_after_ || resp.close || !req_.keep_alive || peer_eof_ || req_.upgrade;
   uint64_t body_len = resp.body.size() + (resp.shared_body ? resp.shared_body->size() : 0) +
                       (resp.file_fd >= 0 ? resp.file_length : 0);
+  if (head && resp.head_length >= 0) body_len = static_cast<uint64_t>(resp.head_length);
   std::string& o = out_;
   o.clear();
   o.reserve(256);

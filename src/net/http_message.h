@@ -41,6 +41,9 @@ struct HttpResponse {
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
   std::shared_ptr<void> file_owner;
+  // A HEAD answered from metadata, with no body at hand: the Content-Length a GET would carry (-1: the
+  // length of what is attached, as for any response).
+  int64_t head_length = -1;
   bool close = false;  // close the connection after this response
   // Called exactly once: when the last byte is handed to the kernel, or when the connection dies
   // first. body_bytes counts the body (not headers) actually sent.

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "hybridnode/chunk_store.h"
+#include "media/sha256.h"
 #include "store/mongo_uri.h"
 
 namespace hn {
@@ -46,6 +47,9 @@ using Uri = std::unique_ptr<mongoc_uri_t, Deleter<mongoc_uri_t, mongoc_uri_destr
 
 constexpr int kDuplicateKey = 11000;
 const char* kBucket = "fs";
+// {_id: "videos", version: N}: bumped by every manifest write, read by every server's catalog refresh.
+const char* kCatalog = "catalog";
+const char* kCatalogVersionId = "videos";
 
 Error mongo_error(const std::string& what, const bson_error_t& e) {
   return make_error("mongodb: " + what + ": " + e.message);
@@ -214,14 +218,19 @@ class GridFsStore final : public ChunkStore {
     return src;
   }
 
+  // The manifest document carries its digest (the stamp a server compares to skip re-reading it), and
+  // the catalog version document is bumped after it, so every server's next refresh sees the change.
   Result<void> put_manifest(const Manifest& m) override {
     auto p = pool();
     if (!p) return make_error(p.error());
     Lease c(*p);
     bson_error_t err;
-    Bson manifest(bson_new_from_json(reinterpret_cast<const uint8_t*>(manifest_to_json(m).c_str()), -1, &err));
+    std::string text = manifest_to_json(m);
+    std::string digest = sha256_hex(text.data(), text.size());
+    Bson manifest(bson_new_from_json(reinterpret_cast<const uint8_t*>(text.c_str()), -1, &err));
     if (!manifest) return mongo_error("manifest to BSON", err);
-    Bson doc(BCON_NEW("_id", BCON_UTF8(m.video_id.c_str()), "manifest", BCON_DOCUMENT(manifest.get())));
+    Bson doc(BCON_NEW("_id", BCON_UTF8(m.video_id.c_str()), "manifest", BCON_DOCUMENT(manifest.get()), "digest",
+                      BCON_UTF8(digest.c_str())));
     if (doc.get()->len > kMaxBsonDocument)
       return make_error("mongodb: manifest of " + m.video_id + " is larger than a MongoDB document may be (16 MiB)");
     Bson q(BCON_NEW("_id", BCON_UTF8(m.video_id.c_str())));
@@ -229,16 +238,97 @@ class GridFsStore final : public ChunkStore {
     auto videos = collection(c, "videos");
     if (!mongoc_collection_replace_one(videos.get(), q.get(), doc.get(), opts.get(), nullptr, &err))
       return mongo_error("save manifest " + m.video_id, err);
-    return {};
+    return bump_catalog_version(c);
   }
 
   Result<std::vector<Manifest>> load_manifests() override {
+    Bson all(bson_new());
+    return find_manifests(all.get());
+  }
+
+  Result<std::vector<Manifest>> load_manifests(const std::vector<std::string>& ids) override {
+    std::vector<Manifest> out;
+    // In batches, so the $in list stays far below a BSON document's 16 MiB.
+    constexpr size_t kBatch = 1000;
+    for (size_t i = 0; i < ids.size(); i += kBatch) {
+      Bson q(bson_new());
+      bson_t in_doc, list;
+      bson_append_document_begin(q.get(), "_id", -1, &in_doc);
+      bson_append_array_begin(&in_doc, "$in", -1, &list);
+      for (size_t k = i; k < std::min(ids.size(), i + kBatch); k++) {
+        std::string key = std::to_string(k - i);
+        bson_append_utf8(&list, key.c_str(), -1, ids[k].c_str(), static_cast<int>(ids[k].size()));
+      }
+      bson_append_array_end(&in_doc, &list);
+      bson_append_document_end(q.get(), &in_doc);
+      auto part = find_manifests(q.get());
+      if (!part) return part;
+      for (auto& m : *part) out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  // The version document (bumped by every put_manifest) and the number of video documents (so a video
+  // written or deleted by another tool, which bumps nothing, is still noticed when the count moves): two
+  // small reads instead of a scan of every manifest.
+  Result<std::string> catalog_version() override {
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
+    auto cat = collection(c, kCatalog);
+    Bson q(BCON_NEW("_id", BCON_UTF8(kCatalogVersionId)));
+    Bson opts(BCON_NEW("limit", BCON_INT64(1)));
+    Cursor cur(mongoc_collection_find_with_opts(cat.get(), q.get(), opts.get(), nullptr));
+    int64_t version = 0;
+    const bson_t* doc;
+    if (mongoc_cursor_next(cur.get(), &doc)) {
+      bson_iter_t it;
+      if (bson_iter_init_find(&it, doc, "version") && BSON_ITER_HOLDS_NUMBER(&it)) version = bson_iter_as_int64(&it);
+    }
+    bson_error_t err;
+    if (mongoc_cursor_error(cur.get(), &err)) return mongo_error("read the catalog version", err);
+    auto videos = collection(c, "videos");
+    int64_t count = mongoc_collection_estimated_document_count(videos.get(), nullptr, nullptr, nullptr, &err);
+    if (count < 0) return mongo_error("count videos", err);
+    return "v" + std::to_string(version) + "/n" + std::to_string(count);
+  }
+
+  // _id and digest of every video document (not the manifests): a document without a digest (written by
+  // another tool) has an empty stamp and is read again whenever the catalog changes.
+  Result<std::optional<std::vector<ManifestStamp>>> list_manifests() override {
     auto p = pool();
     if (!p) return make_error(p.error());
     Lease c(*p);
     auto videos = collection(c, "videos");
     Bson all(bson_new());
-    Cursor cur(mongoc_collection_find_with_opts(videos.get(), all.get(), nullptr, nullptr));
+    Bson opts(BCON_NEW("projection", "{", "_id", BCON_INT32(1), "digest", BCON_INT32(1), "}"));
+    Cursor cur(mongoc_collection_find_with_opts(videos.get(), all.get(), opts.get(), nullptr));
+    std::vector<ManifestStamp> out;
+    const bson_t* doc;
+    while (mongoc_cursor_next(cur.get(), &doc)) {
+      bson_iter_t it;
+      if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it)) continue;
+      ManifestStamp e;
+      e.video_id = bson_iter_utf8(&it, nullptr);
+      if (bson_iter_init_find(&it, doc, "digest") && BSON_ITER_HOLDS_UTF8(&it)) e.stamp = bson_iter_utf8(&it, nullptr);
+      out.push_back(std::move(e));
+    }
+    bson_error_t err;
+    if (mongoc_cursor_error(cur.get(), &err)) return mongo_error("list videos", err);
+    return std::optional<std::vector<ManifestStamp>>(std::move(out));
+  }
+
+ private:
+  Collection collection(const Lease& c, const std::string& name) const {
+    return Collection(mongoc_client_get_collection(c.get(), target_.database.c_str(), name.c_str()));
+  }
+
+  Result<std::vector<Manifest>> find_manifests(const bson_t* filter) {
+    auto p = pool();
+    if (!p) return make_error(p.error());
+    Lease c(*p);
+    auto videos = collection(c, "videos");
+    Cursor cur(mongoc_collection_find_with_opts(videos.get(), filter, nullptr, nullptr));
     std::vector<Manifest> out;
     const bson_t* doc;
     while (mongoc_cursor_next(cur.get(), &doc)) {
@@ -259,9 +349,15 @@ class GridFsStore final : public ChunkStore {
     return out;
   }
 
- private:
-  Collection collection(const Lease& c, const std::string& name) const {
-    return Collection(mongoc_client_get_collection(c.get(), target_.database.c_str(), name.c_str()));
+  Result<void> bump_catalog_version(const Lease& c) {
+    auto cat = collection(c, kCatalog);
+    Bson q(BCON_NEW("_id", BCON_UTF8(kCatalogVersionId)));
+    Bson inc(BCON_NEW("$inc", "{", "version", BCON_INT64(1), "}"));
+    Bson opts(BCON_NEW("upsert", BCON_BOOL(true)));
+    bson_error_t err;
+    if (!mongoc_collection_update_one(cat.get(), q.get(), inc.get(), opts.get(), nullptr, &err))
+      return mongo_error("bump the catalog version (the manifest is saved; servers may not list it until the next change)", err);
+    return {};
   }
   // One bucket per pooled client, kept for the store's life (the pool reuses a bounded set of clients):
   // opening a bucket per call made the driver check the GridFS indexes again on every upload.

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <ctime>
 #include <cstring>
 
 #include "hybridnode/chunk_store.h"
@@ -90,6 +92,19 @@ Result<std::string> read_small_file(const std::string& path, size_t max) {
   return text;
 }
 
+// Within a second or two of now (either way: a clock set back): a later change may still carry it.
+bool recent(const struct timespec& t) {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return std::llabs(static_cast<long long>(now.tv_sec) - static_cast<long long>(t.tv_sec)) <= 1;
+}
+
+std::string stamp_of(const struct stat& st) {
+  return std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' + std::to_string(st.st_size) + ':' +
+         std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec) + ':' +
+         std::to_string(st.st_ctim.tv_sec) + '.' + std::to_string(st.st_ctim.tv_nsec);
+}
+
 class LocalStore final : public ChunkStore {
  public:
   explicit LocalStore(std::string dir) : dir_(std::move(dir)) {}
@@ -142,47 +157,58 @@ class LocalStore final : public ChunkStore {
   }
 
   Result<std::vector<Manifest>> load_manifests() override {
+    std::vector<std::string> ids;
+    auto listed = list_manifests();
+    if (!listed) return make_error(listed.error());
+    for (auto& e : **listed) ids.push_back(std::move(e.video_id));
+    return load_manifests(ids);
+  }
+
+  Result<std::vector<Manifest>> load_manifests(const std::vector<std::string>& ids) override {
     std::vector<Manifest> out;
-    std::string vdir = dir_ + "/videos";
-    DIR* d = ::opendir(vdir.c_str());
-    if (d == nullptr) return make_error(errno_text("opendir " + vdir));
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) names.push_back(name);
-    }
-    ::closedir(d);
-    for (const auto& name : names) {
+    for (const auto& id : ids) {
       // Size-checked before reading, and only regular files: /dev/zero or a FIFO named *.json must
       // neither exhaust memory nor wedge the refresh.
-      auto text = read_small_file(vdir + "/" + name, kMaxManifestBytes);
+      auto text = read_small_file(manifest_path(id), kMaxManifestBytes);
       auto m = text ? manifest_from_json(*text) : Result<Manifest>(make_error(text.error()));
       // A broken manifest hides one video, not the whole catalog.
-      if (!m || m->video_id + ".json" != name) continue;
+      if (!m || m->video_id != id) continue;
       out.push_back(std::move(*m));
     }
     return out;
   }
 
-  // Names, inodes, sizes and mtimes of videos/*.json: any write (atomic renames included) changes it.
+  // The videos folder's own stamp: every manifest write is a rename into it (and a removal unlinks from
+  // it), which changes the folder's mtime, so one stat() tells whether anything may have changed. A
+  // timestamp has the kernel's coarse granularity (a few ms): while the folder changed within the last
+  // second, a second change could carry the same mtime, so the token is "" (unknown: list again).
   Result<std::string> catalog_version() override {
+    std::string vdir = dir_ + "/videos";
+    struct stat st {};
+    if (::stat(vdir.c_str(), &st) != 0) return make_error(errno_text("stat " + vdir));
+    if (recent(st.st_mtim)) return std::string();
+    return stamp_of(st);
+  }
+
+  // Names of videos/*.json with inode, size, mtime and ctime: a rewrite (a rename: a new inode) changes the
+  // stamp, and so does an edit in place unless it lands within the same clock tick as this listing and
+  // keeps the size (ingest never edits in place). No manifest is opened.
+  Result<std::optional<std::vector<ManifestStamp>>> list_manifests() override {
     std::string vdir = dir_ + "/videos";
     DIR* d = ::opendir(vdir.c_str());
     if (d == nullptr) return make_error(errno_text("opendir " + vdir));
-    std::vector<std::string> entries;
+    std::vector<ManifestStamp> out;
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
       if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
+      std::string id = name.substr(0, name.size() - 5);
+      if (!is_video_id(id)) continue;
       struct stat st {};
       if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      entries.push_back(name + ' ' + std::to_string(st.st_ino) + ' ' + std::to_string(st.st_size) + ' ' +
-                        std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec) + '\n');
+      out.push_back({std::move(id), stamp_of(st)});
     }
     ::closedir(d);
-    std::sort(entries.begin(), entries.end());
-    std::string all;
-    for (const auto& e : entries) all += e;
-    return sha256_hex(all.data(), all.size());
+    return std::optional<std::vector<ManifestStamp>>(std::move(out));
   }
 
  private:
@@ -190,6 +216,15 @@ class LocalStore final : public ChunkStore {
 };
 
 }  // namespace
+
+Result<std::vector<Manifest>> ChunkStore::load_manifests(const std::vector<std::string>& video_ids) {
+  auto all = load_manifests();
+  if (!all) return all;
+  std::vector<Manifest> out;
+  for (auto& m : *all)
+    if (std::find(video_ids.begin(), video_ids.end(), m.video_id) != video_ids.end()) out.push_back(std::move(m));
+  return out;
+}
 
 Result<std::unique_ptr<ChunkStore>> open_local_store(const std::string& dir) {
   if (dir.empty()) return make_error("store: empty directory path");

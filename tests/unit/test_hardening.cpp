@@ -2,10 +2,12 @@
 // keyless streams cut by time, a local store that opens only regular files, catalog change detection,
 // numeric flags that refuse nan.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 
 #include "config/options.h"
@@ -141,21 +143,52 @@ TEST_CASE("local store: /dev/zero and FIFO manifests are skipped; catalog_versio
   m.media_type = "video/mp4";
   m.chunks.push_back({std::string(64, 'a'), 10});
   REQUIRE(s.put_manifest(m));
+  // The token is the videos folder's stamp; a folder changed within the last second or so has none yet
+  // (a second change in the same clock tick could keep its mtime), so the test ages it.
+  std::string vdir = d.path + "/videos";
+  auto age = [&] {
+    struct timespec old[2];
+    ::clock_gettime(CLOCK_REALTIME, &old[0]);
+    old[0].tv_sec -= 10;
+    old[1] = old[0];
+    REQUIRE(::utimensat(AT_FDCWD, vdir.c_str(), old, 0) == 0);
+  };
+  auto fresh = s.catalog_version();
+  REQUIRE(fresh);
+  CHECK(fresh->empty());  // just written: unknown, the server lists again
+  age();
   auto v1 = s.catalog_version();
   REQUIRE(v1);
   CHECK_FALSE(v1->empty());
   CHECK(*s.catalog_version() == *v1);  // unchanged: the same token
-  REQUIRE(::symlink("/dev/zero", (d.path + "/videos/zero.json").c_str()) == 0);
-  REQUIRE(::mkfifo((d.path + "/videos/fifo.json").c_str(), 0644) == 0);
+  auto l1 = s.list_manifests();
+  REQUIRE(l1);
+  REQUIRE(l1->has_value());
+  REQUIRE((*l1)->size() == 1);
+  CHECK((*l1)->front().video_id == "v");
+  CHECK_FALSE((*l1)->front().stamp.empty());
+  REQUIRE(::symlink("/dev/zero", (vdir + "/zero.json").c_str()) == 0);
+  REQUIRE(::mkfifo((vdir + "/fifo.json").c_str(), 0644) == 0);
   auto all = s.load_manifests();  // returns (a FIFO would block, /dev/zero would never end)
   REQUIRE(all);
   REQUIRE(all->size() == 1);
   CHECK(all->front().video_id == "v");
+  auto some = s.load_manifests(std::vector<std::string>{"v", "zero", "fifo", "gone"});
+  REQUIRE(some);
+  REQUIRE(some->size() == 1);
+  age();
   CHECK(*s.catalog_version() != *v1);
   auto v2 = *s.catalog_version();
   m.title = "changed";
   REQUIRE(s.put_manifest(m));
+  age();
   CHECK(*s.catalog_version() != v2);
+  auto l2 = s.list_manifests();
+  REQUIRE(l2);
+  std::string stamp_v;
+  for (const auto& e : **l2)
+    if (e.video_id == "v") stamp_v = e.stamp;
+  CHECK(stamp_v != (*l1)->front().stamp);  // rewritten (a new inode): a new stamp
 }
 
 TEST_CASE("numeric flags refuse nan and inf") {
