@@ -8,6 +8,7 @@
 #include <string>
 
 #include "content/live_channel.h"
+#include "content/live_source.h"
 #include "hybridnode/ids.h"
 #include "media/hls.h"
 #include "media/live_manifest.h"
@@ -285,4 +286,38 @@ TEST_CASE("live manifest: epoch required and checked; discontinuity optional") {
   std::string not_bool = j;
   not_bool.replace(not_bool.find("\"discontinuity\":true"), 20, "\"discontinuity\":1");
   CHECK_FALSE(media::live_manifest_from_json(not_bool));
+}
+
+TEST_CASE("live source: chunks hashed on the thread pool are published in the order they were cut") {
+  const std::string& ts = sample_ts();
+  auto expected = chunk_all(ts, 1000, 1.0);
+  REQUIRE(expected.size() >= 5);
+  expected.pop_back();  // a growing file never ends: its last chunk is not cut yet
+  TempDir d;
+  std::string path = d.file("src.ts");
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << ts;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  auto ch = std::make_shared<content::LiveChannel>("ch", 64, 1.0);
+  {
+    content::LiveSource src(&loop, path, ch, 1.0);
+    REQUIRE(src.start());
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, [](uv_timer_t*) {}, 5, 5);
+    for (int i = 0; i < 2000 && ch->next_seq() < expected.size(); ++i) uv_run(&loop, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+    REQUIRE(ch->next_seq() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const content::LiveChunk* c = ch->by_seq(i);
+      REQUIRE(c != nullptr);
+      CHECK(c->ref.id == sha256_hex(expected[i].bytes.data(), expected[i].bytes.size()));
+      CHECK(*c->bytes == expected[i].bytes);
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
 }
