@@ -9,12 +9,28 @@
 namespace hn::content {
 
 Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers) {
+  build(std::move(manifests), signallers, nullptr, nullptr);
+}
+
+Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers, const Catalog& previous,
+                 const std::unordered_set<std::string>& unchanged) {
+  build(std::move(manifests), signallers, &previous, &unchanged);
+}
+
+void Catalog::build(std::vector<Manifest> manifests, const std::vector<std::string>& signallers, const Catalog* previous,
+                    const std::unordered_set<std::string>* unchanged) {
   std::sort(manifests.begin(), manifests.end(),
             [](const Manifest& a, const Manifest& b) { return a.video_id < b.video_id; });
   nlohmann::json list = nlohmann::json::array();
   for (auto& m : manifests) {
-    std::string canonical = manifest_to_json(m);
-    std::string digest = sha256_hex(canonical.data(), canonical.size());
+    bool reuse = previous != nullptr && unchanged->count(m.video_id) && previous->manifest_json_.count(m.video_id);
+    if (reuse) {
+      manifest_json_[m.video_id] = previous->manifest_json_.at(m.video_id);
+      digest_[m.video_id] = previous->digest_.at(m.video_id);
+    }
+    std::string digest = reuse ? digest_[m.video_id] : std::string();
+    std::string canonical = reuse ? std::string() : manifest_to_json(m);
+    if (!reuse) digest = sha256_hex(canonical.data(), canonical.size());
     list.push_back({{"id", m.video_id},
                     {"title", m.title},
                     {"media_type", m.media_type},
@@ -28,9 +44,11 @@ Catalog::Catalog(std::vector<Manifest> manifests, const std::vector<std::string>
     }
     if (!signallers.empty()) list.back()["signal_url"] = rendezvous_order(signallers, m.video_id).front();
     // Served as is (shared by every response): the canonical manifest plus its digest.
-    manifest_json_[m.video_id] = std::make_shared<const std::string>(
-        canonical.substr(0, canonical.size() - 1) + ",\"manifest_digest\":\"" + digest + "\"}\n");
-    digest_[m.video_id] = digest;
+    if (!reuse) {
+      manifest_json_[m.video_id] = std::make_shared<const std::string>(
+          canonical.substr(0, canonical.size() - 1) + ",\"manifest_digest\":\"" + digest + "\"}\n");
+      digest_[m.video_id] = digest;
+    }
     std::string id = m.video_id;
     auto [it, fresh] = videos_.emplace(std::move(id), std::move(m));
     if (!fresh) continue;

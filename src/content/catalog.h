@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hybridnode/manifest.h"
@@ -15,6 +16,10 @@ class Catalog {
   Catalog() = default;
   // signallers: the swarm signallers; each catalog entry names its video's owner (rendezvous hashing).
   explicit Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers = {});
+  // As above, taking the serialised manifest and digest of the videos in `unchanged` from `previous`
+  // (their manifests are the same): a refresh that found one new video does not re-serialise the others.
+  Catalog(std::vector<Manifest> manifests, const std::vector<std::string>& signallers, const Catalog& previous,
+          const std::unordered_set<std::string>& unchanged);
 
   const Manifest* video(const std::string& id) const;
   const std::unordered_map<std::string, Manifest>& videos() const { return videos_; }
@@ -38,6 +43,8 @@ class Catalog {
   const std::string& digest(const std::string& id) const;
 
  private:
+  void build(std::vector<Manifest> manifests, const std::vector<std::string>& signallers, const Catalog* previous,
+             const std::unordered_set<std::string>* unchanged);
   std::unordered_map<std::string, Manifest> videos_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> manifest_json_;
   std::unordered_map<std::string, std::string> digest_;

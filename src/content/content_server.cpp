@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_set>
 
 #include "content/catalog.h"
 #include "content/chunk_cache.h"
@@ -643,6 +644,7 @@ Refreshed load_catalog(ChunkStore& st, const std::string& last, std::shared_ptr<
     return out;
   }
   std::vector<std::string> to_read;
+  std::unordered_set<std::string> unchanged;  // kept from `held` as they are
   Stamps listed_stamps;
   bool removed = false;
   for (const auto& e : **listed) {
@@ -652,6 +654,7 @@ Refreshed load_catalog(ChunkStore& st, const std::string& last, std::shared_ptr<
     if (kept != nullptr && was != held_stamps.end() && !e.stamp.empty() && was->second == e.stamp) {
       manifests.push_back(*kept);
       out.stamps[e.video_id] = e.stamp;
+      unchanged.insert(e.video_id);
     } else {
       to_read.push_back(e.video_id);
     }
@@ -674,7 +677,8 @@ Refreshed load_catalog(ChunkStore& st, const std::string& last, std::shared_ptr<
       manifests.push_back(std::move(m));
     }
   }
-  out.catalog = std::make_shared<content::Catalog>(std::move(manifests), signallers);
+  out.catalog = held ? std::make_shared<content::Catalog>(std::move(manifests), signallers, *held, unchanged)
+                     : std::make_shared<content::Catalog>(std::move(manifests), signallers);
   return out;
 }
 }  // namespace
@@ -697,7 +701,12 @@ void ContentServer::Impl::refresh_catalog() {
   // The catalog held is immutable once built: the pool reads it while the loop keeps serving from it.
   std::shared_ptr<const content::Catalog> held = catalog;
   run_blocking<Refreshed>(
-      loop, [st, last, held, stamps = manifest_stamps, sig]() { return load_catalog(*st, last, held, stamps, sig); },
+      loop,
+      [st, last, held, stamps = manifest_stamps, sig]() mutable {
+        auto r = load_catalog(*st, last, held, stamps, sig);
+        held.reset();  // dropped here, so a catalog swapped out meanwhile is never freed on the loop
+        return r;
+      },
       [this](Refreshed r) {
         refreshing = false;
         if (!r.error.empty()) {

@@ -67,6 +67,17 @@ db = pymongo.MongoClient(sys.argv[1])[sys.argv[2]]
 ix = {tuple(v["key"]): v.get("unique", False) for v in db["fs.chunks"].index_information().values()}
 assert ix.get((("files_id", 1), ("n", 1))) is True, ix
 PY
+"$PY" - "$URI" "$DB" <<'PY' || fail "catalog version document or manifest digest missing"
+import pymongo, sys
+db = pymongo.MongoClient(sys.argv[1])[sys.argv[2]]
+v = db["catalog"].find_one({"_id": "videos"})
+assert v is not None and v["version"] >= 1, v
+assert len(db["videos"].find_one({"_id": "movie"})["digest"]) == 64
+PY
+note "HEAD of a listed chunk: its length, from fs.files"
+first_size=$(json "$T/a.manifest" 'j["chunks"][0]["size"]')
+curl -sI "http://127.0.0.1:$PORT_a/chunks/${ids%% *}" | tr -d '\r' | grep -qi "^content-length: $first_size$" ||
+  fail "HEAD of a listed chunk does not give its length"
 
 note "an ingest killed mid-upload (GridFS chunks without fs.files, a file missing its last GridFS chunk) is repaired by the next ingest"
 first=${ids%% *}
