@@ -4,9 +4,16 @@
 # re-reads a rewritten one. hybridnode_catalog_manifests_loaded_total counts the manifests read.
 source "$(dirname "$0")/lib.sh"
 head -c 20000 /dev/urandom >"$T/v.bin"
-for i in $(seq 1 12); do
-  "$HN_BIN" ingest "$T/v.bin" --store "$T/s" --chunk-size 4096 --id "v$i" --title "video $i" >/dev/null
-done
+"$HN_BIN" ingest "$T/v.bin" --store "$T/s" --chunk-size 4096 --id v1 --title "video 1" >/dev/null
+# Eleven more videos over the same chunks: copies of that manifest under other ids (one ingest each is slow
+# on a loaded machine, and the server cannot tell the difference).
+"$PY" - "$T/s/videos" <<'PY'
+import json, sys
+m = json.load(open(f"{sys.argv[1]}/v1.json"))
+for i in range(2, 13):
+    m["video_id"], m["title"] = f"v{i}", f"video {i}"
+    open(f"{sys.argv[1]}/v{i}.json", "w").write(json.dumps(m))
+PY
 start_server s --store="$T/s" --catalog-refresh-ms=100
 S=http://127.0.0.1:$PORT_s
 code() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
