@@ -29,7 +29,7 @@ inline constexpr const char* kNotFound = "not found: ";
 /// A video the store holds and a token that changes whenever its manifest does ("" : unknown, read it again).
 struct ManifestStamp {
   std::string video_id;
-  std::string stamp;
+  std::string stamp;  ///< local store: device, inode, size, mtime, ctime; GridFS: the manifest's digest
 };
 
 class HN_API ChunkStore {
