@@ -17,10 +17,12 @@ namespace hn {
 
 /// A readable chunk: either an open file region (sent with sendfile, no userspace copy) or bytes.
 struct ChunkSource {
-  int fd = -1;  ///< owned by `owner`; -1 when the bytes are in `bytes`
+  int fd = -1;  ///< owned by `owner`; -1 when the bytes are in `bytes` or `shared_bytes`
   uint64_t offset = 0;
   uint64_t length = 0;
   std::string bytes;
+  /// Bytes shared with the store's memory cache (GridFS), sent by reference; used instead of `bytes` when set.
+  std::shared_ptr<const std::string> shared_bytes;
   std::shared_ptr<void> owner;  ///< keeps fd open while a transfer uses it
 };
 

@@ -355,6 +355,7 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
                                                  std::unique_ptr<TransferSlot> slot, const RangeAsk& ask,
                                                  std::shared_ptr<const std::string> mem) {
   std::string etag = "\"" + id + "\"";
+  if (!mem && src.fd < 0 && src.shared_bytes) mem = src.shared_bytes;  // a store's shared buffer: by reference
   bool metadata_only = src.fd < 0 && !mem && src.bytes.empty() && src.length > 0;
   uint64_t size = src.fd >= 0 || metadata_only ? src.length : mem ? mem->size() : src.bytes.size();
   net::ByteRange range;
@@ -498,7 +499,7 @@ void ContentServer::Impl::open_chunk(const std::string& id, Listed listed, const
                           : content::store_failure(src.error()));
           return;
         }
-        uint64_t have = src->fd >= 0 ? src->length : src->bytes.size();
+        uint64_t have = src->fd >= 0 ? src->length : src->shared_bytes ? src->shared_bytes->size() : src->bytes.size();
         if (expected != 0 && have != expected) {
           // Never send what the manifest does not promise (a truncated or replaced file).
           n.store_errors++;

@@ -184,9 +184,9 @@ class GridFsStore final : public ChunkStore {
 
   Result<ChunkSource> open_chunk(const std::string& id) override {
     ChunkSource src;
-    if (auto hit = hot_.get(id)) {
-      src.bytes = *hit;
-      src.length = src.bytes.size();
+    if (auto hit = hot_.get(id)) {  // shared with the cache and every response: no copy
+      src.length = hit->size();
+      src.shared_bytes = std::move(hit);
       return src;
     }
     auto p = pool();
@@ -214,7 +214,9 @@ class GridFsStore final : public ChunkStore {
       if (src.bytes.size() > kMaxChunkSize) return make_error("mongodb: chunk " + id + " is larger than any chunk may be");
     }
     src.length = src.bytes.size();
-    hot_.put(id, std::make_shared<const std::string>(src.bytes));
+    src.shared_bytes = std::make_shared<const std::string>(std::move(src.bytes));
+    src.bytes.clear();
+    hot_.put(id, src.shared_bytes);
     return src;
   }
 

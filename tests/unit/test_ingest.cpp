@@ -41,7 +41,7 @@ TEST_CASE("ingest splits a file into sha256-addressed chunks and a consistent ma
     REQUIRE(src);
     CHECK(src->length == m->chunks[i].size);
     // The bytes themselves, as the server would send them (a file region or in-memory bytes).
-    std::string got = src->bytes;
+    std::string got = src->shared_bytes ? *src->shared_bytes : src->bytes;
     if (src->fd >= 0) {
       got.resize(src->length);
       REQUIRE(::pread(src->fd, got.data(), got.size(), static_cast<off_t>(src->offset)) == static_cast<ssize_t>(got.size()));

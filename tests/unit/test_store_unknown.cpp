@@ -189,9 +189,9 @@ class VersionedStore final : public ChunkStore {
     if (c_->down) return make_error("mongodb: download " + id + ": No suitable servers found");
     auto it = c_->chunks.find(id);
     if (it == c_->chunks.end()) return make_error(std::string(kNotFound) + "chunk " + id);
-    ChunkSource src;
-    src.bytes = it->second;
-    src.length = src.bytes.size();
+    ChunkSource src;  // as GridFS answers: a buffer shared with its memory cache
+    src.shared_bytes = std::make_shared<const std::string>(it->second);
+    src.length = it->second.size();
     return src;
   }
   Result<void> put_manifest(const Manifest&) override { return make_error("read-only"); }
