@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTPS on the content server: versions and ALPN (openssl s_client), a CA made here, an untrusted
 # certificate, garbage instead of a ClientHello, a handshake never finished (timed out, no slot held),
-# and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one).
+# and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one);
+# an idle connection after a slowly read body does not spin.
 source "$(dirname "$0")/lib.sh"
 
 make_tls_certs "$T/a"
@@ -85,6 +86,13 @@ kill -HUP "$PID_srv"
 for _ in $(seq 1 50); do grep -q "keeping the old certificate" "$T/srv.log" && break; sleep 0.02; done
 grep -q "keeping the old certificate" "$T/srv.log" || fail "broken certificate not reported"
 command curl -sf --cacert "$T/b/ca.pem" "$base/healthz" >/dev/null || fail "server stopped serving after a bad reload"
+
+note "an idle HTTPS keep-alive connection after a slowly read body costs no CPU (no stale want-write poll)"
+mkdir -p "$T/web"
+head -c 6000000 /dev/urandom >"$T/web/big.bin"
+start_server web --store="$T/store" --web-root="$T/web" --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" idle-spin "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "idle HTTPS connection"
+stop_and_check "$PID_web" web
 
 note "wss: the signaller with the same flags; python websockets over ssl; a peer joins over wss with --ca"
 start_role sig signal --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
