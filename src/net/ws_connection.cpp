@@ -29,7 +29,9 @@ struct WsCallbacks {
       }
       return static_cast<ssize_t>(n);
     }
-    if (self->read_this_wakeup_ >= self->limits_.read_budget_bytes) {
+    // Past the budget, stop; but not with bytes TLS already holds (at most one record): the poll would
+    // never fire for them.
+    if (self->read_this_wakeup_ >= self->limits_.read_budget_bytes && !(self->tls_ && self->tls_->pending() > 0)) {
       wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);  // budget spent: the poll fires again next turn
       return -1;
     }
@@ -163,6 +165,7 @@ void WsConnection::on_poll(uv_poll_t* h, int status, int events) {
     self->finish(kWsGoingAway, "socket error");
     return;
   }
+  self->read_this_wakeup_ = 0;  // per wakeup: a reply sent from inside a read (send_text) must not renew it
   self->pump((events & (UV_READABLE | UV_DISCONNECT)) != 0, (events & UV_WRITABLE) != 0);
 }
 
@@ -176,7 +179,6 @@ void WsConnection::account() {
 
 void WsConnection::pump(bool readable, bool writable) {
   if (!open()) return;
-  read_this_wakeup_ = 0;
   if (draining_) return drain();
   if (readable && wslay_event_want_read(ctx_)) {
     int rc = wslay_event_recv(ctx_);

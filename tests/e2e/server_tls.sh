@@ -2,7 +2,7 @@
 # HTTPS on the content server: versions and ALPN (openssl s_client), a CA made here, an untrusted
 # certificate, garbage instead of a ClientHello, a handshake never finished (timed out, no slot held),
 # and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one);
-# an idle connection after a slowly read body does not spin.
+# an idle connection after a slowly read body does not spin; a wss burst is read to its last message.
 source "$(dirname "$0")/lib.sh"
 
 make_tls_certs "$T/a"
@@ -123,6 +123,8 @@ done
 [[ $(command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_sig/metrics" | awk '$1=="hybridnode_signal_members" {print $2}') == 1 ]] ||
   fail "peer did not join over wss: $(tail -3 "$T/p3.log")"
 kill "$p3"; wait "$p3" 2>/dev/null || true
+note "a burst of wss messages that lands at once is read to its end (bytes held by TLS, not the socket)"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" wss-burst "$PORT_sig" "$T/a/ca.pem" "$PID_sig" || fail "wss burst"
 make_tls_certs "$T/c"
 start_role sig2 signal --tls-cert="$T/c/srv.pem" --tls-key="$T/c/srv.key"
 "$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p4.mp4" --ca="$T/b/ca.pem" --seed-for=30 \

@@ -1,7 +1,10 @@
 # TLS-specific abuse, run by server_tls.sh against the real binary.
 #   idle-spin PORT CA PID: a keep-alive HTTPS client that read a large body slowly (the server's SSL_write
 #     returned WANT_WRITE on the way) then idles; the server must sleep, not poll for writable in a loop.
-import os, socket, ssl, sys, time
+#   wss-burst PORT CA PID: a burst of WebSocket messages that lands in one piece must all be answered over
+#     wss: decrypted bytes waiting in OpenSSL (the socket is not readable for them) must not be left there
+#     when the per-wakeup read budget runs out inside a record.
+import base64, json, os, select, signal, socket, ssl, sys, time
 
 mode, port, ca, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 
@@ -40,4 +43,95 @@ def idle_spin():
     s.close()
 
 
-{"idle-spin": idle_spin}[mode]()
+class Tls:
+    def __init__(self):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ssl.create_default_context(cafile=ca).wrap_bio(self.inc, self.out, server_hostname="localhost")
+        self.buf = b""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.pump(2)
+        self.flush()
+
+    def flush(self):
+        d = self.out.read()
+        if d:
+            self.sock.sendall(d)
+
+    def pump(self, timeout):
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            return False
+        d = self.sock.recv(65536)
+        if not d:
+            raise SystemExit("FAIL: the server closed the connection")
+        self.inc.write(d)
+        return True
+
+    def read_until(self, what, timeout):
+        end = time.monotonic() + timeout
+        while what not in self.buf:
+            try:
+                self.buf += self.tls.read(65536)
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            left = end - time.monotonic()
+            if left <= 0 or not self.pump(left):
+                return False
+        return True
+
+
+def frame(payload):
+    mask = os.urandom(4)
+    n = len(payload)
+    head = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def message(kind, size):
+    m = {"type": kind, "id": "x", "chunks": [], "pad": ""}
+    m["pad"] = "x" * (size - 4 - len(json.dumps(m)))
+    return frame(json.dumps(m).encode())
+
+
+def wss_burst():
+    stalled = []
+    # Records of ~4.8 kB, read 4 KiB at a time: for some sizes the 64 KiB budget runs out inside the last one.
+    for size in (4700, 4800, 4900, 5000):
+        c = Tls()
+        key = base64.b64encode(os.urandom(16)).decode()
+        c.tls.write((f"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        c.flush()
+        assert c.read_until(b"\r\n\r\n", 5) and c.buf.startswith(b"HTTP/1.1 101"), c.buf[:80]
+        c.buf = b""
+        c.tls.write(frame(json.dumps({"type": "join", "video": "v", "peer": f"b{size}", "chunk_count": 4}).encode()))
+        c.flush()
+        assert c.read_until(b'"joined"', 5), c.buf
+        c.buf = b""
+        for _ in range(13):  # "have" gets no reply; one TLS record each
+            c.tls.write(message("have", size))
+        c.tls.write(message("ping", size))
+        burst = c.out.read()
+        # The whole burst must be in the server's socket before it reads: hold the server still meanwhile.
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            c.sock.sendall(burst)
+            time.sleep(0.2)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        if not c.read_until(b'"pong"', 3):
+            stalled.append(size)
+        c.sock.close()
+    if stalled:
+        raise SystemExit(f"FAIL: the last message of a wss burst was never read (record sizes {stalled})")
+    print("bursts over wss answered in full")
+
+
+{"idle-spin": idle_spin, "wss-burst": wss_burst}[mode]()
