@@ -139,12 +139,16 @@ bool WsConnection::send_text(std::string_view text) {
 void WsConnection::close(uint16_t code, std::string_view reason) {
   if (!open()) return;
   auto keep = shared_from_this();
-  if (!wslay_event_get_close_sent(ctx_))
-    wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason.data()), std::min<size_t>(reason.size(), 120));
-  // Reading goes on until the peer's close frame (RFC 6455 5.5.1): closing with unread data would
-  // reset the connection and lose the close frame and any error we queued before it.
-  // A peer that never reads our close frame does not keep the socket forever.
-  uv_timer_start(close_timer_.get(), on_close_timer, 2000, 0);
+  if (!closing_) {
+    closing_ = true;
+    if (!wslay_event_get_close_sent(ctx_))
+      wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason.data()), std::min<size_t>(reason.size(), 120));
+    // Reading goes on until the peer's close frame (RFC 6455 5.5.1): closing with unread data would
+    // reset the connection and lose the close frame and any error we queued before it.
+    // A peer that never reads our close frame does not keep the socket forever: started once, as a
+    // close() repeated for each message of a flood would otherwise push the deadline back for ever.
+    uv_timer_start(close_timer_.get(), on_close_timer, 2000, 0);
+  }
   pump(false, true);
 }
 
@@ -186,6 +190,14 @@ void WsConnection::pump(bool readable, bool writable) {
     if (rc != 0) {
       uint16_t code = peer_eof_ ? static_cast<uint16_t>(kWsGoingAway) : wslay_event_get_status_code_sent(ctx_);
       finish(code, peer_eof_ ? "connection closed" : "protocol error");
+      return;
+    }
+    // The pongs wslay queued for pings bypass send_text(): the same limits hold for them, or a client that
+    // pings and never reads grows the queue without bound (206 MB in 8 s before).
+    size_t queued = queued_bytes();
+    size_t others = limits_.budget ? limits_.budget->used - std::min(limits_.budget->used, accounted_) : 0;
+    if (open() && (queued > limits_.max_queued_bytes || (limits_.budget && queued > 0 && others + queued > limits_.budget->cap))) {
+      close(kWsPolicyViolation, "too slow: outgoing queue full");
       return;
     }
   }
