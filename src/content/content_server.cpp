@@ -553,6 +553,8 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", s.timeouts);
   p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
             s.tls_handshake_failures);
+  p.counter("hybridnode_tls_handshakes_displaced_total", "Unfinished TLS handshakes closed for a newer one (over 1024 at once).",
+            s.tls_handshakes_displaced);
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
   for (const auto& [code, count] : s.responses_by_status)
     p.sample("hybridnode_http_responses_total", count, "code=\"" + std::to_string(code) + "\"");

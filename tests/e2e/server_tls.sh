@@ -2,7 +2,8 @@
 # HTTPS on the content server: versions and ALPN (openssl s_client), a CA made here, an untrusted
 # certificate, garbage instead of a ClientHello, a handshake never finished (timed out, no slot held),
 # and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one);
-# an idle connection after a slowly read body does not spin; a wss burst is read to its last message.
+# an idle connection after a slowly read body does not spin; a wss burst is read to its last message;
+# unfinished handshakes are capped (the oldest is displaced).
 source "$(dirname "$0")/lib.sh"
 
 make_tls_certs "$T/a"
@@ -92,6 +93,9 @@ mkdir -p "$T/web"
 head -c 6000000 /dev/urandom >"$T/web/big.bin"
 start_server web --store="$T/store" --web-root="$T/web" --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
 "$PY" "$HN_SRC/tests/e2e/tls_abuse.py" idle-spin "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "idle HTTPS connection"
+note "unfinished handshakes are capped: 3000 half ClientHellos displace each other, the server keeps serving"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" half-hello "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "half-open TLS flood"
+command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_web/healthz" >/dev/null || fail "not serving after the flood"
 stop_and_check "$PID_web" web
 
 note "wss: the signaller with the same flags; python websockets over ssl; a peer joins over wss with --ca"
