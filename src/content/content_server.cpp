@@ -282,6 +282,9 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
 
 ContentServer::Impl::RangeAsk ContentServer::Impl::range_ask(const HttpRequest& req) {
   RangeAsk a;
+  // RFC 9110 14.2: ranges are defined for GET only. HEAD answers as for the whole body, and so never copies a
+  // live chunk's range only to drop it (up to 8 MiB per pipelined HEAD, no transfer slot).
+  if (req.method != "GET") return a;
   if (const std::string* r = req.header("range")) a.range = *r;
   if (const std::string* r = req.header("if-range")) a.if_range = *r;
   return a;
@@ -597,6 +600,8 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", s.timeouts);
   p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
             s.tls_handshake_failures);
+  p.counter("hybridnode_tls_handshakes_displaced_total", "Unfinished TLS handshakes closed for a newer one (over 1024 at once).",
+            s.tls_handshakes_displaced);
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
   for (const auto& [code, count] : s.responses_by_status)
     p.sample("hybridnode_http_responses_total", count, "code=\"" + std::to_string(code) + "\"");

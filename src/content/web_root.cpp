@@ -58,7 +58,8 @@ Opened open_file(int root, const WebPath& p, const std::string& raw_path) {
   if (::fstat(f.get(), &st) != 0) return o;
   if (S_ISDIR(st.st_mode)) {  // "/docs" names a directory: its index lives at "/docs/"
     o.status = 301;
-    o.location = raw_path + "/";
+    // One leading slash: "//docs" would send the browser to the host "docs" (a protocol-relative URL).
+    o.location = "/" + raw_path.substr(raw_path.find_first_not_of('/')) + "/";
     return o;
   }
   if (!S_ISREG(st.st_mode)) {  // FIFOs, devices, sockets: never

@@ -45,6 +45,8 @@ void HttpConnection::start() {
   if (server_.tls_ctx_) {
     // The handshake has the header timeout: a client that never finishes it holds no slot for long.
     tls_ = std::make_unique<TlsStream>(server_.tls_ctx_.get(), fd_.get());
+    handshake_ = server_.handshakes_.insert(server_.handshakes_.end(), this);
+    handshaking_ = true;
     arm_timer(server_.limits_.header_timeout_ms);
   } else {
     arm_timer(server_.limits_.idle_timeout_ms);
@@ -55,6 +57,7 @@ void HttpConnection::start() {
 void HttpConnection::continue_handshake() {
   switch (tls_->handshake()) {
     case TlsStream::Step::done:
+      handshake_over();
       arm_timer(server_.limits_.idle_timeout_ms);
       update_poll();
       return;
@@ -70,9 +73,16 @@ void HttpConnection::continue_handshake() {
   }
 }
 
+void HttpConnection::handshake_over() {
+  if (!handshaking_) return;
+  handshaking_ = false;
+  server_.handshakes_.erase(handshake_);
+}
+
 void HttpConnection::close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
+  handshake_over();
   poll_.reset();
   timer_.reset();
   drain_.release_all();

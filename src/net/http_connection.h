@@ -4,6 +4,7 @@
 #include <http_parser.h>
 #include <uv.h>
 
+#include <list>
 #include <memory>
 #include <string>
 
@@ -80,6 +81,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   uint64_t pause_ms_ = 0;
   bool parsing_ = false;  // parse_input() is on the stack: a nested call leaves the work to its loop
   std::unique_ptr<TlsStream> tls_;  // HTTPS: all bytes go through it instead of the socket
+  std::list<HttpConnection*>::iterator handshake_;  // our entry in server_.handshakes_ while handshaking
+  bool handshaking_ = false;
+  void handshake_over();
   SendDrain drain_;  // last: destroyed first, while fd_ is still open
 };
 

@@ -57,6 +57,12 @@ void HttpServer::accept(UniqueFd fd, std::string remote) {
     return;  // fd closes here
   }
   stats_.connections_total++;
+  if (tls_ctx_ && handshakes_.size() >= std::max<size_t>(1, limits_.max_tls_handshakes)) {
+    // A flood of unfinished handshakes displaces itself; an honest one completes in a round trip or two.
+    stats_.tls_handshakes_displaced++;
+    auto oldest = conns_.at(handshakes_.front());
+    oldest->close();
+  }
   auto c = std::make_shared<HttpConnection>(*this, std::move(fd), std::move(remote));
   conns_.emplace(c.get(), c);
   c->start();

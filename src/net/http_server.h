@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +30,9 @@ struct HttpLimits {
   uint64_t send_timeout_ms = 30000;     // no write progress for this long: closed
   uint64_t limit_rate = 0;              // body bytes/s per response, file or memory (nginx's limit_rate); 0: off
   uint64_t uplink_rate = 0;             // body bytes/s shared by all responses (an uplink); 0: off
+  // TLS handshakes in progress at once; past it a new connection displaces the oldest. OpenSSL holds ~49 KB
+  // for a connection that sent half a ClientHello (a plain one ~2 KB): 10 000 of those would pin ~490 MB.
+  size_t max_tls_handshakes = 1024;
 };
 
 struct HttpStats {
@@ -38,6 +42,7 @@ struct HttpStats {
   uint64_t bad_requests = 0;          // answered 4xx by the parser layer (malformed, too large, timeout)
   uint64_t timeouts = 0;
   uint64_t tls_handshake_failures = 0;  // garbage instead of a ClientHello, no shared version/cipher, ...
+  uint64_t tls_handshakes_displaced = 0;  // closed unfinished for a newer one, over max_tls_handshakes
   std::map<int, uint64_t> responses_by_status;
 };
 
@@ -95,6 +100,7 @@ class HttpServer {
   UpgradeHandler upgrade_;
   TcpListener listener_;
   std::map<HttpConnection*, std::shared_ptr<HttpConnection>> conns_;
+  std::list<HttpConnection*> handshakes_;  // TLS connections still in their handshake, oldest first
   HttpStats stats_;
 };
 

@@ -125,7 +125,10 @@ ssize_t TlsStream::read(void* buf, size_t len) {
   ERR_clear_error();
   size_t n = 0;
   int rc = SSL_read_ex(ssl_, buf, len, &n);
-  if (rc == 1) return static_cast<ssize_t>(n);
+  if (rc == 1) {
+    want_write_ = false;  // whatever write was wanted has happened: a stale flag polls for writable forever
+    return static_cast<ssize_t>(n);
+  }
   return result(rc);
 }
 
@@ -138,6 +141,7 @@ ssize_t TlsStream::write(const void* buf, size_t len) {
   int rc = SSL_write_ex(ssl_, buf, len, &n);
   if (rc == 1) {
     pending_write_ = 0;
+    want_write_ = false;
     return static_cast<ssize_t>(n);
   }
   ssize_t r = result(rc);

@@ -42,6 +42,8 @@ class TlsStream {
   // A new response body starts: bytes buffered from an earlier file are stale (fds are reused).
   void reset_file() { buf_len_ = 0; buf_fd_ = -1; }
   bool wants_write() const { return want_write_; }
+  // Decrypted bytes waiting in OpenSSL: the socket will not become readable for them.
+  size_t pending() const { return ssl_ != nullptr ? static_cast<size_t>(SSL_pending(ssl_)) : 0; }
   void shutdown();  // close_notify, best effort
   const std::string& error() const { return error_; }
 

@@ -29,7 +29,9 @@ struct WsCallbacks {
       }
       return static_cast<ssize_t>(n);
     }
-    if (self->read_this_wakeup_ >= self->limits_.read_budget_bytes) {
+    // Past the budget, stop; but not with bytes TLS already holds (at most one record): the poll would
+    // never fire for them.
+    if (self->read_this_wakeup_ >= self->limits_.read_budget_bytes && !(self->tls_ && self->tls_->pending() > 0)) {
       wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);  // budget spent: the poll fires again next turn
       return -1;
     }
@@ -137,12 +139,16 @@ bool WsConnection::send_text(std::string_view text) {
 void WsConnection::close(uint16_t code, std::string_view reason) {
   if (!open()) return;
   auto keep = shared_from_this();
-  if (!wslay_event_get_close_sent(ctx_))
-    wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason.data()), std::min<size_t>(reason.size(), 120));
-  // Reading goes on until the peer's close frame (RFC 6455 5.5.1): closing with unread data would
-  // reset the connection and lose the close frame and any error we queued before it.
-  // A peer that never reads our close frame does not keep the socket forever.
-  uv_timer_start(close_timer_.get(), on_close_timer, 2000, 0);
+  if (!closing_) {
+    closing_ = true;
+    if (!wslay_event_get_close_sent(ctx_))
+      wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason.data()), std::min<size_t>(reason.size(), 120));
+    // Reading goes on until the peer's close frame (RFC 6455 5.5.1): closing with unread data would
+    // reset the connection and lose the close frame and any error we queued before it.
+    // A peer that never reads our close frame does not keep the socket forever: started once, as a
+    // close() repeated for each message of a flood would otherwise push the deadline back for ever.
+    uv_timer_start(close_timer_.get(), on_close_timer, 2000, 0);
+  }
   pump(false, true);
 }
 
@@ -163,6 +169,7 @@ void WsConnection::on_poll(uv_poll_t* h, int status, int events) {
     self->finish(kWsGoingAway, "socket error");
     return;
   }
+  self->read_this_wakeup_ = 0;  // per wakeup: a reply sent from inside a read (send_text) must not renew it
   self->pump((events & (UV_READABLE | UV_DISCONNECT)) != 0, (events & UV_WRITABLE) != 0);
 }
 
@@ -176,7 +183,6 @@ void WsConnection::account() {
 
 void WsConnection::pump(bool readable, bool writable) {
   if (!open()) return;
-  read_this_wakeup_ = 0;
   if (draining_) return drain();
   if (readable && wslay_event_want_read(ctx_)) {
     int rc = wslay_event_recv(ctx_);
@@ -184,6 +190,14 @@ void WsConnection::pump(bool readable, bool writable) {
     if (rc != 0) {
       uint16_t code = peer_eof_ ? static_cast<uint16_t>(kWsGoingAway) : wslay_event_get_status_code_sent(ctx_);
       finish(code, peer_eof_ ? "connection closed" : "protocol error");
+      return;
+    }
+    // The pongs wslay queued for pings bypass send_text(): the same limits hold for them, or a client that
+    // pings and never reads grows the queue without bound (206 MB in 8 s before).
+    size_t queued = queued_bytes();
+    size_t others = limits_.budget ? limits_.budget->used - std::min(limits_.budget->used, accounted_) : 0;
+    if (open() && (queued > limits_.max_queued_bytes || (limits_.budget && queued > 0 && others + queued > limits_.budget->cap))) {
+      close(kWsPolicyViolation, "too slow: outgoing queue full");
       return;
     }
   }

@@ -97,6 +97,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   std::unique_ptr<TlsStream> tls_;
   bool too_big_ = false;  // a frame header declared more than max_message_bytes
   bool draining_ = false;  // 1009 sent; reading and discarding until EOF or the close timer
+  bool closing_ = false;   // close() ran: its close frame is queued and the close timer runs
 };
 
 }  // namespace hn::net

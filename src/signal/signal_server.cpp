@@ -335,13 +335,14 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
         return send_error(id, {"not_introduced", "no lookup named " + m.to + " to you and it has not signalled you"},
                           m.type_name, m.id);
       }
-      intros.introduce(*to, id);  // the receiver may answer
       m.relay["from"] = self->peer;
       relays++;
       if (signal::Federation::is_remote(*to)) {
+        // Its signaller checks its answers, not us; a table here would outlive the remote (ids are never reused).
         if (federation) federation->relay(*to, std::move(m.relay));
         return;
       }
+      intros.introduce(*to, id);  // the receiver may answer
       send(*to, m.relay.dump());
       return;
     }
@@ -419,6 +420,8 @@ std::string SignalServer::Impl::metrics() const {
   p.counter("hybridnode_signal_token_expired_total", "Joins, renewals and members refused for an expired token.",
             static_cast<double>(token_expired));
   p.counter("hybridnode_signal_renewals_total", "Join tokens renewed.", static_cast<double>(renewals));
+  p.gauge("hybridnode_signal_introduction_tables", "Members' introduction tables held (at most one per local member).",
+          static_cast<double>(intros.size()));
   p.counter("hybridnode_signal_not_introduced_total", "Relays refused between members never introduced.",
             static_cast<double>(not_introduced));
   p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));

@@ -135,6 +135,10 @@ code() { curl -s --path-as-is -o "$T/body" -w '%{http_code} %{content_type}' "$W
 [[ $(code /js/app.js) == "200 text/javascript; charset=utf-8" ]] || fail "/js/app.js"
 [[ $(code /sub/) == "200 text/html; charset=utf-8" ]] && grep -q 'sub index' "$T/body" || fail "/sub/"
 [[ $(code /sub | cut -d' ' -f1) == 301 ]] || fail "/sub not redirected"
+for p in /sub //sub ///sub; do  # "//sub/" would be the host "sub" to a browser (open redirect)
+  loc=$(curl -s --path-as-is -D - -o /dev/null "$W$p" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+  [[ $loc == /sub/ ]] || fail "$p redirected to $loc, not /sub/"
+done
 [[ $(code /videos/clip.m3u8 | cut -d' ' -f1) == 200 ]] || fail "API shadowed by the web root"
 for p in /../secret.txt /js/../../secret.txt /%2e%2e/secret.txt /%2E%2E/secret.txt /js/%2e%2e/%2e%2e/secret.txt \
          /js%2f..%2f..%2fsecret.txt /..%5csecret.txt /a%00b /%zz; do

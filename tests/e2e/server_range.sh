@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Range requests on /chunks/{id} and live segments: 206 + Content-Range, suffix, open-ended, 416,
-# If-Range, Accept-Ranges, several ranges -> 200 whole; a range transfer holds a capacity slot.
+# If-Range, Accept-Ranges, several ranges -> 200 whole; HEAD ignores Range; a range transfer holds a capacity slot.
 source "$(dirname "$0")/lib.sh"
 
 make_video "$T/clip.mp4" 2 -qp 0   # lossless: chunks big enough to outlast the 64 KiB pacing burst
@@ -91,6 +91,15 @@ code=$("${CURL[@]}" -D "$T/h" -o "$T/part" -w '%{http_code}' -H "Range: bytes=0-
 [[ $code == 206 && $(stat -c %s "$T/part") == 188 ]] || fail "live segment range: $code, $(stat -c %s "$T/part") bytes"
 grep -qi "^content-type: video/mp2t" "$T/h" || fail "live range lost its content type"
 [[ $(od -An -tx1 -N1 "$T/part" | tr -d " ") == 47 ]] || fail "live range does not start with a TS sync byte"
+
+note "HEAD ignores Range (RFC 9110: GET only): 200 and the whole length, for chunks and live segments"
+for url in "$base/chunks/$id" "$base/live/$seg"; do
+  whole=$("${CURL[@]}" -I "$url" | awk 'tolower($1)=="content-length:" {print $2+0}')
+  "${CURL[@]}" -I -H "Range: bytes=1-" "$url" >"$T/h"
+  head -1 "$T/h" | grep -q " 200" || fail "HEAD with Range on $url: $(head -1 "$T/h")"
+  ! grep -qi "^content-range:" "$T/h" || fail "HEAD with Range on $url: Content-Range sent"
+  [[ $(awk 'tolower($1)=="content-length:" {print $2+0}' "$T/h") == "$whole" ]] || fail "HEAD with Range on $url: not the whole length"
+done
 
 idle
 note "a range transfer holds the one slot (--max-transfers=1, paced at 200 kB/s)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTPS on the content server: versions and ALPN (openssl s_client), a CA made here, an untrusted
 # certificate, garbage instead of a ClientHello, a handshake never finished (timed out, no slot held),
-# and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one).
+# and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one);
+# an idle connection after a slowly read body does not spin; a wss burst is read to its last message;
+# unfinished handshakes are capped (the oldest is displaced).
 source "$(dirname "$0")/lib.sh"
 
 make_tls_certs "$T/a"
@@ -86,6 +88,16 @@ for _ in $(seq 1 50); do grep -q "keeping the old certificate" "$T/srv.log" && b
 grep -q "keeping the old certificate" "$T/srv.log" || fail "broken certificate not reported"
 command curl -sf --cacert "$T/b/ca.pem" "$base/healthz" >/dev/null || fail "server stopped serving after a bad reload"
 
+note "an idle HTTPS keep-alive connection after a slowly read body costs no CPU (no stale want-write poll)"
+mkdir -p "$T/web"
+head -c 6000000 /dev/urandom >"$T/web/big.bin"
+start_server web --store="$T/store" --web-root="$T/web" --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" idle-spin "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "idle HTTPS connection"
+note "unfinished handshakes are capped: 3000 half ClientHellos displace each other, the server keeps serving"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" half-hello "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "half-open TLS flood"
+command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_web/healthz" >/dev/null || fail "not serving after the flood"
+stop_and_check "$PID_web" web
+
 note "wss: the signaller with the same flags; python websockets over ssl; a peer joins over wss with --ca"
 start_role sig signal --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
 "$PY" - "$PORT_sig" "$T/a/ca.pem" <<'PY'
@@ -115,6 +127,8 @@ done
 [[ $(command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_sig/metrics" | awk '$1=="hybridnode_signal_members" {print $2}') == 1 ]] ||
   fail "peer did not join over wss: $(tail -3 "$T/p3.log")"
 kill "$p3"; wait "$p3" 2>/dev/null || true
+note "a burst of wss messages that lands at once is read to its end (bytes held by TLS, not the socket)"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" wss-burst "$PORT_sig" "$T/a/ca.pem" "$PID_sig" || fail "wss burst"
 make_tls_certs "$T/c"
 start_role sig2 signal --tls-cert="$T/c/srv.pem" --tls-key="$T/c/srv.key"
 "$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p4.mp4" --ca="$T/b/ca.pem" --seed-for=30 \

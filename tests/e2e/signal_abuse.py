@@ -1,5 +1,5 @@
 """Abuse of the signaller a remote can do today (issue 22): deep JSON in a relay, a flood closed with RST,
-a client streaming large messages, clients that never read, huge lookup replies and bitfields.
+a client streaming large messages, clients that never read, huge lookup replies and bitfields, a ping flood.
 Raw sockets where the attack needs them (one write of many frames, RST), python3-websockets elsewhere."""
 import asyncio, base64, json, os, socket, struct, sys, time, urllib.request
 import websockets
@@ -200,6 +200,29 @@ async def amplification():
     await asker.close()
 
 
+def ping_flood():
+    # Pings are answered by wslay, outside send_text(): a client that pings and never reads must meet the same
+    # queue limits (8 MiB per connection, --max-queued-total) and be closed, not fill memory with pongs.
+    s, _ = raw_connect(rcvbuf=4096)
+    s.settimeout(3)
+    ping = bytes([0x89, 0x80 | 125]) + b"\0\0\0\0" + b"p" * 125
+    sent, closed, t0 = 0, False, time.monotonic()
+    while time.monotonic() - t0 < 6:
+        try:
+            s.sendall(ping * 4000)
+            sent += 4000
+        except OSError:  # reset, or no room left within 3 s: the signaller stopped reading us
+            closed = True
+            break
+    peak = metric("hybridnode_signal_queued_bytes_peak") or 0
+    print(f"{sent} pings from a client that never reads: closed after {time.monotonic() - t0:.1f} s, "
+          f"queued at most {peak / 2**20:.1f} MiB")
+    check(closed, "a client that pings and never reads is closed")
+    check(peak <= 3 * 2**20, "its pongs stay under --max-queued-total (2 MiB here) + one message")
+    rst_close(s)
+    check(alive(), "the signaller still serves")
+
+
 async def main():
     if WHAT in ("all", "big"):
         await big_messages()
@@ -209,6 +232,8 @@ async def main():
         await deep_json()
     if WHAT in ("all", "rst"):
         flood_rst()
+    if WHAT in ("all", "pings"):
+        ping_flood()
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         sys.exit(1)

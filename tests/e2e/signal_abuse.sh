@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Attacks on the signaller from issue 22 (deep JSON relayed, flood + RST, large-message streams, readers
-# that never read, amplifying lookups and bitfields): each must leave the signaller serving everyone.
+# that never read, amplifying lookups and bitfields, pings from a client that never reads): each must leave
+# the signaller serving everyone.
 source "$(dirname "$0")/lib.sh"
 
 start_role sig signal --member-timeout-ms=60000 --max-queued-total=2097152
