@@ -9,7 +9,7 @@ if [[ $(id -u) -ne 0 ]] || ! command -v tc >/dev/null; then
   exit 77
 fi
 
-HN_BIN="$HN_BIN" bash "$HN_SRC/scripts/swarm.sh" --no-build --peers 8 --cap 1 --rate 0 --seconds 12 \
+HN_BIN="$HN_BIN" bash "$HN_SRC/scripts/swarm.sh" --no-build --peers 8 --cap 1 --rate 0 --seconds 6 \
   --shaped "8mbit 20mbit 5mbit" --dir "$T/swarm" | tee "$T/swarm.out"
 for i in $(seq 1 8); do
   cmp "$T/swarm/video.mp4" "$T/swarm/peer$i.mp4" || fail "peer$i output differs from the source"
