@@ -5,7 +5,9 @@
 # the server is loaded when its uplink queue is. For each swarm size, each policy (POLICIES) against the
 # unlimited server with P2P off, in the same run. Per run: lag behind the source (chunk cut -> handed to
 # the player) p50 / worst viewer's p95, missed deadlines, stalls, server bytes, share of bytes from peers.
-# Writes bench/results/live.csv.
+# Writes bench/results/live.csv. HN_BIN_BEFORE=/path/to/old/hybridnode runs every point with it too, right
+# before the same point with HN_BIN (policy "NAME@before" / "NAME"): a before/after in one run. KEEP=DIR keeps
+# every run's logs and summaries there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -17,17 +19,20 @@ connections-1|--max-transfers=1|--max-links=6
 bandwidth-1MB/s|--policy=bandwidth --egress-bytes-per-sec=1000000|--max-links=6
 adaptive-300ms|--policy=adaptive --target-ms=300 --max-transfers=16|--max-links=6"}
 H=${HN_BIN:-$PWD/build/hybridnode}
+VARIANTS=("|$H"); [[ -z ${HN_BIN_BEFORE:-} ]] || VARIANTS=("@before|$HN_BIN_BEFORE" "|$H")
 D=$(mktemp -d /tmp/hn-blive-XXXXXX)
 source bench/shaped_net.sh
 PIDS=()
-trap 'kill ${PIDS[@]:-} 2>/dev/null || true; wait 2>/dev/null; shaped_down; rm -rf "$D"' EXIT
+trap 'kill ${PIDS[@]:-} 2>/dev/null || true; wait 2>/dev/null; shaped_down; [[ -n ${KEEP:-} ]] && cp -r "$D"/. "$KEEP"/; rm -rf "$D"' EXIT
 mkdir -p bench/results
-csv=bench/results/live.csv
+csv=${CSV:-bench/results/live.csv}
 echo "peers,policy,chunks,lag_p50_ms,lag_p95_ms,lag_max_ms,missed_deadlines,stall_s,bytes_server,bytes_peers,share_peers,refusals" >"$csv"
 for n in $SIZES; do
   shaped_up "$n" "$SHAPE"
-  while IFS='|' read -r pol sflags vflags; do
-    [[ -n "$pol" ]] || continue
+  while IFS='|' read -r pol0 sflags vflags; do
+    [[ -n "$pol0" ]] || continue
+    for variant in "${VARIANTS[@]}"; do
+    pol=$pol0${variant%%|*}; H=${variant#*|}
     R=$D/run$n-${pol//\//_}; mkdir -p "$R"
     # ip netns exec (not a shell function) so that $! is the process itself, which the kill below reaches.
     ip netns exec "$SNS-srv" "$H" --role=signal --listen="$SRV_IP:0" --port-file="$R/sig.port" --log-level=warn >"$R/sig.log" 2>&1 &
@@ -67,6 +72,7 @@ print(f"{len(s)},{pol},{max(x['edge_seq'] for x in s)},{p50:.0f},{p95:.0f},{max(
       f"{peers / max(1, srv + peers):.3f},{refusals}")
 PY
     tail -n 1 "$csv"
+    done
   done <<<"$POLICIES"
   shaped_down
 done

@@ -366,18 +366,20 @@ void PeerLink::flush() {
   while (!out_.empty() && sctp_ && sctp_->connected()) {
     if (!sctp_->send(out_.front())) return;  // on_writable will call again
     queued_bytes_ -= out_.front().size();
+    handed_to_sctp_ += out_.front().size();
     piece_left(out_.front());
     out_.pop_front();
-    send_progress_at_ = uv_now(hub_.loop());
   }
 }
 
 uint64_t PeerLink::send_stalled_ms() {
   uint64_t now = uv_now(hub_.loop());
   size_t buffered = sctp_ && !closed_ ? sctp_->buffered() : 0;
-  if ((out_.empty() && buffered == 0) || buffered < sctp_buffered_seen_ || send_progress_at_ == 0)
-    send_progress_at_ = now;
-  sctp_buffered_seen_ = buffered;
+  // What the remote has acknowledged: handed to SCTP minus what SCTP still holds. Only that is progress;
+  // SCTP taking more (a live viewer's small `have`s into a buffer with room) says nothing of the remote.
+  int64_t acked = static_cast<int64_t>(handed_to_sctp_) - static_cast<int64_t>(buffered);
+  if ((out_.empty() && buffered == 0) || acked > acked_seen_ || send_progress_at_ == 0) send_progress_at_ = now;
+  acked_seen_ = acked;
   return now - send_progress_at_;
 }
 

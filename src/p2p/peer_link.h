@@ -81,8 +81,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t queued_bytes() const { return queued_bytes_; }
   // Queued here plus what SCTP holds unacknowledged: what the remote has yet to take from us.
   size_t backlog() const { return queued_bytes_ + (sctp_ ? sctp_->buffered() : 0); }
-  // How long the remote has had data of ours waiting without taking any: no message left the queue for
-  // SCTP and SCTP's unacknowledged bytes did not shrink. 0 while nothing waits. Sampled by the caller.
+  // How long the remote has had data of ours waiting without acknowledging any of it (SCTP's buffer did
+  // not shrink beyond what it took from our queue). 0 while nothing waits. Sampled by the caller.
   uint64_t send_stalled_ms();
   // Pieces of chunk `index` still queued here (not yet taken by SCTP): an upload in progress.
   bool sending(uint32_t index) const { return !closed_ && pieces_queued_.count(index) > 0; }
@@ -136,7 +136,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t largest_chunk_ = 0;
   bool overrun_ = false;  // queue cap hit: the link is being dropped
   uint64_t send_progress_at_ = 0;  // loop ms: last time the remote took data (or nothing was waiting)
-  size_t sctp_buffered_seen_ = 0;
+  uint64_t handed_to_sctp_ = 0;  // bytes SCTP took from out_
+  int64_t acked_seen_ = 0;       // handed_to_sctp_ - SCTP's buffered bytes, when send_stalled_ms() last looked
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::string pair_;
   size_t block_ = wire::kBlockSize;  // piece data per message, within the remote's a=max-message-size

@@ -46,6 +46,15 @@ constexpr uint64_t kKeepBehind = 64;   // delivered chunks kept to serve other v
 // announcing thousands of new chunks per poll) is skipped to, not tracked entry by entry: memory and the
 // schedule() walk stay bounded.
 constexpr uint64_t kAheadWindow = 256;
+// Uploads (see serve()): the next chunk starts when the one going out has this much left to leave.
+constexpr size_t kUploadLowWater = 64u << 10;
+// A request waits for our uplink at most this many chunk-durations (by the measured upload rate);
+// later ones are refused at once (busy), so the asker turns to another holder or the server in time.
+constexpr double kUploadWaitTargets = 1.5;
+constexpr size_t kUploadQueuePerLink = 8, kUploadQueueMax = 64;
+// A remote that has taken none of our bytes for this long (and kLiveSendStallTargets chunk-durations)
+// is dropped with what we queued for it: live data that late is useless to it, and its queue blocks ours.
+constexpr double kLiveSendStallS = 4, kLiveSendStallTargets = 4;
 }  // namespace
 
 struct LivePeer::Impl {
@@ -56,6 +65,7 @@ struct LivePeer::Impl {
     std::shared_ptr<const std::string> data;
     double learned = 0, holdoff = 0;
     bool peer_failed = false;
+    std::string failed_peer;  // the last peer that timed out on it: asked again only when no other holder is
     bool gone = false;  // the server answered 404: it slid out of the server's window
   };
   // A segment handed to the player. The local endpoint numbers them itself (`local`), so its playlist
@@ -80,6 +90,26 @@ struct LivePeer::Impl {
   std::map<uint64_t, Entry> chunks;                // by seq
   std::unordered_map<uint32_t, uint64_t> held_idx;  // ring index -> seq held
   std::map<uint64_t, std::pair<std::string, double>> peer_requests;  // seq -> (peer, deadline)
+  // A peer request whose link is still bringing bytes gets more time, up to `cap` (see check_deadlines).
+  struct Progress {
+    uint64_t bytes_in;
+    double cap;
+  };
+  std::map<uint64_t, Progress> request_progress;  // seq -> the link's bytes_in when last looked at
+  std::map<std::string, double> link_busy_until;  // remote -> it refused a request as busy: not asked till then
+  // Our uploads: one chunk on the uplink at a time, the rest wait in a short queue (see serve()).
+  struct Upload {
+    std::string remote;
+    uint32_t idx;
+    uint64_t bytes;
+  };
+  std::deque<Upload> upload_wait;
+  std::string up_remote;  // the link the current upload went to; "" = none
+  uint64_t up_bytes = 0;
+  double up_started = 0, up_rate = 0;  // up_rate: bytes/s of recent uploads (EWMA), 0 = not measured yet
+  void pump_uploads();
+  void start_upload(PeerLink& l, uint32_t idx);
+  void check_send_stalls();
   net::UvHandle<uv_timer_t> tick;
   net::UvHandle<uv_timer_t> poll_retry;
   std::FILE* out = nullptr;
@@ -106,6 +136,7 @@ struct LivePeer::Impl {
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, uploaded = 0, refusals = 0, missed = 0, skipped = 0, bad_chunks = 0;
     uint64_t delivered = 0, peer_timeouts = 0, server_errors = 0, server_gone = 0, epochs = 0;
+    uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0;
   } n;
 
   void poll_manifest();
@@ -114,7 +145,7 @@ struct LivePeer::Impl {
   void new_epoch(const media::LiveManifest& m);
   void skip_to(uint64_t seq, const std::string& why);
   void schedule();
-  PeerLink* best_holder(uint32_t idx);
+  PeerLink* best_holder(uint32_t idx, const std::string& avoid);
   void fetch_from_server(uint64_t seq);
   void accept(uint64_t seq, std::string data, const std::string& from_peer);
   void deliver();
@@ -267,6 +298,7 @@ void LivePeer::Impl::new_epoch(const media::LiveManifest& m) {
   chunks.clear();
   held_idx.clear();
   peer_requests.clear();
+  upload_wait.clear();  // asked for by the old run's viewers
   peer_links.close_all("the channel restarted (new epoch)");  // their swarm is the old run's
   server_refusing = false;
   server_retry_at = 0;
@@ -290,12 +322,15 @@ void LivePeer::Impl::skip_to(uint64_t seq, const std::string& why) {
   deliver();
 }
 
-PeerLink* LivePeer::Impl::best_holder(uint32_t idx) {
+PeerLink* LivePeer::Impl::best_holder(uint32_t idx, const std::string& avoid) {
   PeerLink* best = nullptr;
   double best_cost = 0;
+  double now = mono_seconds();
   for (auto& [id, l] : links) {
     if (!l->ready() || !l->remote_has(idx) || l->in_flight() >= static_cast<size_t>(opts.requests_per_link)) continue;
-    double cost = static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms());
+    if (auto b = link_busy_until.find(id); b != link_busy_until.end() && now < b->second) continue;
+    // The peer that just timed out on this chunk, only when nobody else has it.
+    double cost = static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms()) * (id == avoid ? 1000 : 1);
     if (best == nullptr || cost < best_cost) {
       best = l.get();
       best_cost = cost;
@@ -320,20 +355,27 @@ void LivePeer::Impl::schedule() {
     if (e.state != St::missing) continue;
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     bool urgent = my_deadline - now < static_cast<double>(opts.urgent_chunks) * target;
-    PeerLink* holder = e.peer_failed ? nullptr : best_holder(idx);
+    PeerLink* holder = best_holder(idx, e.failed_peer);
     // Gone from the server: only a peer can still give it; when none can and the player needs it, skip it.
     if (e.gone && holder == nullptr && seq == play_seq) gone_at_play = seq + 1;
     bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + e.holdoff);
-    if (holder != nullptr && !(urgent && server_now)) {
+    // After a peer failed it, the server gets it when it can take it; while the server refuses, another peer.
+    if (holder != nullptr && !((urgent || e.peer_failed) && server_now)) {
       holder->request(idx);
       e.state = St::peer;
-      // A peer gets until half a chunk before the deadline (the server can still make it), at least 0.3 s.
+      // A peer gets until half a chunk before the deadline (the server can still make it), but never
+      // less than a busy peer needs: its turn on its uplink (up to kUploadWaitTargets chunk-durations) and
+      // the chunk's own time there. Shorter, and a viewer that is already late (deadline passed) cancels
+      // every peer request before it can arrive, then wastes the uploads it cancelled (their bytes are in
+      // SCTP by then) and turns to a server that refuses: measured on 5 Mbit/s uplinks, lag only grew.
       double limit = std::min(static_cast<double>(opts.peer_timeout_ms) / 1000.0, 2 * target);
-      double by = std::max(now + 0.3, std::min(now + limit, my_deadline - 0.5 * target));
+      double floor = std::min(limit, (kUploadWaitTargets + 0.5) * target);
+      double by = std::max(now + std::max(0.3, floor), std::min(now + limit, my_deadline - 0.5 * target));
       peer_requests[seq] = {holder->remote(), by};
+      request_progress[seq] = {holder->bytes_in(), now + std::max(limit, 4 * target)};
     } else if (server_now && holder == nullptr) {
       fetch_from_server(seq);
-    } else if (server_now && urgent) {
+    } else if (server_now && (urgent || e.peer_failed)) {
       fetch_from_server(seq);
     }
   }
@@ -478,11 +520,21 @@ void LivePeer::Impl::run_clock() {
 void LivePeer::Impl::check_deadlines() {
   double now = mono_seconds();
   run_clock();
+  for (auto it = request_progress.begin(); it != request_progress.end();)
+    it = peer_requests.count(it->first) ? std::next(it) : request_progress.erase(it);
   for (auto it = peer_requests.begin(); it != peer_requests.end();) {
     auto c = chunks.find(it->first);
     if (c == chunks.end() || c->second.state != St::peer) {
       it = peer_requests.erase(it);
       continue;
+    }
+    auto pr = request_progress.find(it->first);
+    auto pl = links.find(it->second.first);
+    if (now >= it->second.second && pr != request_progress.end() && pl != links.end() && now < pr->second.cap &&
+        pl->second->bytes_in() > pr->second.bytes_in) {
+      // Bytes still coming on that link (most likely this chunk): the server would have to start over.
+      pr->second.bytes_in = pl->second->bytes_in();
+      it->second.second = std::min(pr->second.cap, now + std::max(0.25, 0.25 * target));
     }
     if (now < it->second.second) {
       ++it;
@@ -491,6 +543,7 @@ void LivePeer::Impl::check_deadlines() {
     n.peer_timeouts++;
     c->second.state = St::missing;
     c->second.peer_failed = true;  // the server gets it next
+    c->second.failed_peer = it->second.first;
     auto l = links.find(it->second.first);
     auto link = l == links.end() ? nullptr : l->second;
     uint32_t idx = static_cast<uint32_t>(it->first % kLiveRing);
@@ -565,7 +618,12 @@ PeerLinks::Hooks LivePeer::Impl::link_hooks() {
   };
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
   h.on_have = [this](PeerLink&, uint32_t) { schedule(); };
-  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason) {
+  h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason why) {
+    if (why == p2p::wire::RejectReason::busy) {
+      // Its uplink is full: leave it alone for a while rather than asking again at the next tick.
+      n.peer_busy++;
+      link_busy_until[l.remote()] = mono_seconds() + std::max(0.2, 0.5 * target);
+    }
     for (auto it = peer_requests.begin(); it != peer_requests.end(); ++it)
       if (it->first % kLiveRing == idx && it->second.first == l.remote()) {
         if (auto c = chunks.find(it->first); c != chunks.end() && c->second.state == St::peer) c->second.state = St::missing;
@@ -577,6 +635,7 @@ PeerLinks::Hooks LivePeer::Impl::link_hooks() {
   h.on_closed = [this](PeerLink& l, const std::string& why) {
     log::info("live link to " + l.remote() + " closed: " + why);
     record(l, why);
+    link_busy_until.erase(l.remote());
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
       if (it->second.first == l.remote()) {
         if (auto c = chunks.find(it->first); c != chunks.end() && c->second.state == St::peer) c->second.state = St::missing;
@@ -598,19 +657,92 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
     l.reject(idx, p2p::wire::RejectReason::not_held);
     return;
   }
-  // Live chunks are sent from memory at once; what bounds uploads is each link's queue (SCTP back-pressure).
-  if (l.queued_bytes() > p2p::PeerLink::kServeQueueBytes || opts.upload_slots == 0) {
+  if (opts.upload_slots == 0) {
     l.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
-  const std::string& bytes = *c->second.data;
-  if (opts.test_corrupt_uploads && !bytes.empty()) {  // TEST ONLY
-    std::string bad = bytes;
-    bad[bad.size() / 2] ^= 0x5a;
-    if (l.send_chunk(idx, bad)) n.uploaded += bytes.size();
+  // One uplink serves every link. Handed to all askers at once, N chunks would share it and each arrive
+  // N times later than one would, past most askers' deadlines (they cancel, but the bytes already in SCTP
+  // still go: measured on 5 Mbit/s uplinks, 90% of uploaded bytes were wasted that way). So one chunk goes
+  // out at a time and the others wait their turn; a request whose turn would come too late is refused
+  // now, while the asker still has time to get it elsewhere.
+  uint64_t ahead = up_remote.empty() ? 0 : [&] {
+    auto u = links.find(up_remote);
+    return u == links.end() ? uint64_t{0} : static_cast<uint64_t>(u->second->backlog());
+  }();
+  size_t mine = 0;
+  for (const auto& w : upload_wait) {
+    ahead += w.bytes;
+    mine += w.remote == l.remote() ? 1 : 0;
+  }
+  uint64_t size = c->second.data->size();
+  bool too_late = up_rate > 0 ? static_cast<double>(ahead + size) / up_rate > kUploadWaitTargets * target
+                              : upload_wait.size() >= 2;  // not measured yet: a short queue
+  if (up_remote.empty() && upload_wait.empty()) too_late = false;  // an idle uplink takes anything
+  if (too_late || mine >= kUploadQueuePerLink || upload_wait.size() >= kUploadQueueMax) {
+    n.busy_refused++;
+    l.reject(idx, p2p::wire::RejectReason::busy);
     return;
   }
-  if (l.send_chunk(idx, bytes)) n.uploaded += bytes.size();
+  upload_wait.push_back({l.remote(), idx, size});
+  pump_uploads();
+}
+
+void LivePeer::Impl::pump_uploads() {
+  double now = mono_seconds();
+  if (!up_remote.empty()) {
+    auto u = links.find(up_remote);
+    bool gone = u == links.end() || u->second->closed();
+    size_t left = gone ? 0 : u->second->backlog();
+    double took = now - up_started;
+    // Not done, and not so slow that it is better to let the next one start beside it.
+    if (left > kUploadLowWater && !(up_rate > 0 && took > 2 * static_cast<double>(up_bytes) / up_rate + target)) return;
+    if (!gone && left <= kUploadLowWater && up_bytes >= 4 * kUploadLowWater && took > 0) {
+      double r = static_cast<double>(up_bytes - left) / took;
+      up_rate = up_rate > 0 ? 0.7 * up_rate + 0.3 * r : r;
+    }
+    up_remote.clear();
+  }
+  while (up_remote.empty() && !upload_wait.empty()) {
+    Upload w = upload_wait.front();
+    upload_wait.pop_front();
+    auto l = links.find(w.remote);
+    if (l == links.end() || !l->second->ready()) continue;
+    auto link = l->second;  // a failed send closes the link and erases it from `links`
+    start_upload(*link, w.idx);
+  }
+}
+
+void LivePeer::Impl::start_upload(PeerLink& l, uint32_t idx) {
+  auto h = held_idx.find(idx);
+  auto c = h == held_idx.end() ? chunks.end() : chunks.find(h->second);
+  if (c == chunks.end() || c->second.state != St::have) return l.reject(idx, p2p::wire::RejectReason::not_held);
+  const std::string& bytes = *c->second.data;
+  std::string bad;
+  if (opts.test_corrupt_uploads && !bytes.empty()) {  // TEST ONLY
+    bad = bytes;
+    bad[bad.size() / 2] ^= 0x5a;
+  }
+  if (!l.send_chunk(idx, bad.empty() ? bytes : bad)) return;  // the asker cancelled while it waited
+  n.uploaded += bytes.size();
+  if (l.closed()) return;
+  up_remote = l.remote();
+  up_bytes = bytes.size();
+  up_started = mono_seconds();
+}
+
+void LivePeer::Impl::check_send_stalls() {
+  uint64_t limit = static_cast<uint64_t>(1000 * std::max(kLiveSendStallS, kLiveSendStallTargets * target));
+  for (auto& l : peer_links.snapshot()) {
+    if (l->closed()) continue;
+    uint64_t ms = l->send_stalled_ms();
+    if (ms < limit) continue;
+    n.stalled_links++;
+    log::warn("live link to " + l->remote() + ": the remote took none of " + std::to_string(l->backlog()) +
+              " bytes waiting for it in " + std::to_string(ms / 1000) + " s; dropping it");
+    l->close("stopped taking data (" + std::to_string(ms / 1000) + " s without progress)");
+  }
+  pump_uploads();
 }
 
 void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond respond) {
@@ -716,6 +848,9 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   uv_timer_start(I.tick.get(), [](uv_timer_t* t) {
     auto* self = static_cast<Impl*>(t->data);
     self->check_deadlines();
+    if (self->stopping) return;
+    self->pump_uploads();
+    if (self->ticks % 10 == 0) self->check_send_stalls();
     if (++self->ticks % 50 == 0)
       for (auto& l : self->peer_links.snapshot()) l->ping();
     if (self->opts.live_seconds > 0 && mono_seconds() - self->t0 >= self->opts.live_seconds)
@@ -756,6 +891,10 @@ std::string LivePeer::summary_json() const {
                       {"tracked_chunks", I.chunks.size()},
                       {"bad_chunks", I.n.bad_chunks},
                       {"peer_timeouts", I.n.peer_timeouts},
+                      {"peer_busy", I.n.peer_busy},
+                      {"uploads_refused_busy", I.n.busy_refused},
+                      {"stalled_links", I.n.stalled_links},
+                      {"upload_rate_bytes_per_sec", I.up_rate},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},
                       {"lag_ms_max", percentile(I.lags_ms, 1.0)},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Live viewers recover (issue 27): one that falls behind the server's window (SIGSTOPped 4 s with a
 # 1 s window) skips to the edge and plays on; a content server SIGKILLed and restarted on the same port
-# (a new epoch whose seqs start again at 0) has its viewers delivering its chunks within seconds.
+# (a new epoch whose seqs start again at 0) has its viewers delivering its chunks within seconds. A remote
+# that stops taking a viewer's uploads is cut (issue 20).
 source "$(dirname "$0")/lib.sh"
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SRV=http://127.0.0.1:$PORT
@@ -52,6 +53,17 @@ until_ok 5 "s['skipped_chunks'] > 0 and s['edge_seq'] - s['next_seq'] <= 8 and s
   fail "v1 did not catch up after falling behind: $(summary v1)"
 summary v1 | "$PY" -c "import json,sys; s=json.load(sys.stdin); print(f\"v1 caught up: skipped {s['skipped_chunks']}, next {s['next_seq']} of edge {s['edge_seq']}, stall {s['stall_seconds']:.1f} s (longest {s['longest_stall_seconds']:.1f} s), server 404s {s['server_gone']}, errors {s['server_errors']}\")"
 [[ $(field v1 server_errors) -le 2 ]] || fail "v1 took evicted chunks for server errors: $(summary v1)"
+
+note "a remote that asks v2 for chunks and then takes none of the bytes is cut (no progress for 4 s)"
+"$PY" "$HN_SRC/tests/e2e/peer_dos.py" livestall "ws://127.0.0.1:$PORT_sig/ws" "$SRV" news v2 20 >"$T/stall.log" 2>&1 &
+HN_PIDS+=($!)
+for _ in $(seq 1 100); do grep -q "requests sent" "$T/stall.log" && break; sleep 0.1; done
+grep -q "requests sent" "$T/stall.log" || fail "the stalling remote did not get going: $(tail -n 20 "$T/stall.log")"
+d=$(field v2 chunks_delivered)
+until_ok 10 "s.get('stalled_links', 0) >= 1 and s['chunks_delivered'] > $d + 10" v2 ||
+  fail "v2 kept a remote that takes no data: $(grep -i 'py[0-9]' "$T/v2.log" | tail -n 3) $(summary v2 | grep -E 'stalled|delivered|upload')"
+grep -m1 "took none of" "$T/v2.log"
+grep -q "live link to py[0-9]* closed: stopped taking data" "$T/v2.log" || fail "v2 did not close the stalled link"
 
 note "the server is SIGKILLed and restarted on the same port"
 old_epoch=$(curl -sf "$SRV/live/news" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['epoch'])")

@@ -3,6 +3,9 @@
 chunk, then drops every SCTP DATA chunk it receives (neither delivered nor acknowledged; HEARTBEATs are still
 answered, so the association stays up) and stays SECONDS. Prints "requests sent" once the requests are out,
 and "closed" if the seeder drops the link.
+peer_dos.py livestall SIG SERVER CHANNEL VIEWER SECONDS: the same against a live viewer: joins the channel's
+swarm (its current epoch), asks VIEWER for the ring index of every chunk in the server's window, then drops
+every DATA chunk.
 peer_dos.py channels SIG SERVER VIDEO SEEDER N: dials SEEDER with N extra data channels it must refuse, then
 the real one; prints "open" once the real channel opened.
 peer_dos.py badsdp SIG SERVER VIDEO SEEDER: offers SEEDER a description with two a=ice-ufrag lines (the
@@ -35,6 +38,43 @@ async def stall(sig_url, server, video, seeder, secs):
     for i in range(n):
         ch.send(bytes([1]) + struct.pack(">I", i))
     W.log("requests sent", n)
+    for _ in range(int(secs)):
+        await asyncio.sleep(1)
+        if pc.sctp.state == "closed" or pc.connectionState in ("closed", "failed"):
+            W.log("closed")
+            return
+
+
+async def livestall(sig_url, server, channel, viewer, secs):
+    import base64
+    import json
+    import urllib.request
+    import websockets
+    with urllib.request.urlopen(f"{server}/live/{channel}") as r:
+        m = json.load(r)
+    ring = 4096  # media::kLiveRing: chunk seq S is index S % 4096 on the wire and at the signaller
+    idx = [c["seq"] % ring for c in m["chunks"]]
+    W.DIGEST[channel] = m["epoch"]  # the hello's swarm key is CHANNEL.EPOCH16 for live
+    sig = W.Signal(sig_url, channel, ring, False)
+    sig.ws = await websockets.connect(sig_url)
+    await sig.ws.send(json.dumps({"type": "join", "video": channel, "peer": W.ME, "chunk_count": ring,
+                                  "epoch": m["epoch"], "have": base64.b64encode(bytes(ring // 8)).decode()}))
+    asyncio.ensure_future(sig._read())
+    pc, ch = await W.dial(sig, viewer, lookup=idx)
+    w = W.Wire(ch, channel, ring, False)
+    assert await W.wait_open(ch), "channel did not open"
+    w.send_hello()
+    await asyncio.wait_for(w.got_hello.wait(), 10)
+    ch.remove_all_listeners("message")
+    ch.on("close", lambda: W.log("closed"))
+
+    async def drop(chunk):
+        return
+
+    pc.sctp._receive_data_chunk = drop
+    for i in idx:
+        ch.send(bytes([1]) + struct.pack(">I", i))
+    W.log("requests sent", len(idx))
     for _ in range(int(secs)):
         await asyncio.sleep(1)
         if pc.sctp.state == "closed" or pc.connectionState in ("closed", "failed"):
@@ -85,6 +125,8 @@ if __name__ == "__main__":
     mode, *args = sys.argv[1:]
     if mode == "stall":
         asyncio.run(stall(*args[:4], float(args[4])))
+    elif mode == "livestall":
+        asyncio.run(livestall(*args[:4], float(args[4])))
     elif mode == "channels":
         asyncio.run(channels(*args[:4], int(args[4])))
     elif mode == "badsdp":

@@ -151,7 +151,7 @@ class Wire:
         return self.done.pop(idx)
 
 
-async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybridnode/1"):
+async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybridnode/1", lookup=(0,)):
     pc = RTCPeerConnection()
     ch = pc.createDataChannel(label, protocol=protocol, ordered=True)
     await pc.setLocalDescription(await pc.createOffer())
@@ -159,7 +159,7 @@ async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybri
     if mutate_sdp:
         sdp = mutate_sdp(sdp)
     # Relays reach only members a lookup named (same connection: handled before the offer).
-    await sig.send({"type": "lookup", "chunks": [0], "max": 50})
+    await sig.send({"type": "lookup", "chunks": list(lookup), "max": 50})
     await sig.send({"type": "offer", "to": seeder, "sdp": sdp})
     early = []
     while True:
