@@ -43,6 +43,10 @@ struct ContentServerOptions {
   /// manifest and 503 answer carries a "token" valid for token_ttl_seconds; empty: open swarms.
   std::string swarm_secret;
   int64_t token_ttl_seconds = 600;
+  /// Event loops serving HTTP, each on its own thread with its own listening socket on `listen`
+  /// (SO_REUSEPORT). The capacity policy, --max-connections, the uplink budget, the TLS context and
+  /// /metrics stay the whole process's (docs/scaling.md). 1: the caller's loop only.
+  size_t workers = 1;
 };
 
 class HN_API ContentServer {

@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -22,10 +23,12 @@
 #include "hybridnode/ids.h"
 #include "net/byte_range.h"
 #include "net/http_server.h"
+#include "policy/shared_policy.h"
 #include "signal/join_token.h"
 #include "util/blocking_work.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/loop_thread.h"
 #include "util/prometheus.h"
 #include "util/rendezvous.h"
 
@@ -34,11 +37,28 @@ namespace hn {
 using net::HttpRequest;
 using net::HttpResponse;
 
+// One Impl per loop. With --workers=N the caller's loop runs the first (the primary: it also refreshes
+// the catalog and reads the live source) and N-1 more run on their own threads, each with its own
+// listening socket on the same address (SO_REUSEPORT), connections, open-file cache, catalog snapshot
+// and live-channel copy; the store, the capacity policy, the TLS context, the uplink budget and the
+// counters are the process's (docs/scaling.md).
 struct ContentServer::Impl {
   uv_loop_t* loop;
   ContentServerOptions opts;
   std::shared_ptr<ChunkStore> store;
-  std::unique_ptr<CapacityPolicy> policy;
+  std::shared_ptr<CapacityPolicy> policy;
+  // What every worker of the process sees: the workers themselves (for /metrics; fixed while they
+  // run) and the long polls parked on all of them (--max-long-polls is per process).
+  struct Shared {
+    std::vector<Impl*> workers;
+    std::atomic<size_t> long_polls_waiting{0};
+  };
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  size_t index = 0;  // this loop's worker number; 0: the primary
+  struct Worker;     // another loop on its own thread (primary only)
+  std::vector<std::unique_ptr<Worker>> extra;
+  net::UvHandle<uv_timer_t> live_expiry;  // workers: expires the long polls parked on their channel copy
+  std::atomic<size_t> cache_capacity{0};   // mirrors cache.capacity() for /metrics on another loop
   std::shared_ptr<content::Catalog> catalog = std::make_shared<content::Catalog>();
   std::vector<std::string> signallers;  // --signal-url split at commas
   content::ChunkCache cache;
@@ -56,15 +76,32 @@ struct ContentServer::Impl {
   std::string store_error;       // the last catalog refresh failure, "" when the store answers
   size_t unknown_lookups = 0;    // store lookups in flight for chunk ids the catalog does not list
 
+  // Atomic: /metrics, answered on any worker, sums every worker's.
   struct Counters {
-    uint64_t chunks_served = 0, chunk_bytes = 0, transfers_aborted = 0, refusals = 0, not_found = 0;
-    uint64_t store_errors = 0, not_modified = 0, live_chunks_served = 0, long_polls = 0;
-    uint64_t long_polls_refused = 0, store_timeouts = 0, catalog_reloads = 0, manifests_loaded = 0;
-    uint64_t preflights = 0, playlists = 0;
+    using C = std::atomic<uint64_t>;
+    C chunks_served{0}, chunk_bytes{0}, transfers_aborted{0}, refusals{0}, not_found{0};
+    C store_errors{0}, not_modified{0}, live_chunks_served{0}, long_polls{0};
+    C long_polls_refused{0}, store_timeouts{0}, catalog_reloads{0}, manifests_loaded{0};
+    C preflights{0}, playlists{0};
   } n;
 
-  Impl(uv_loop_t* l, ContentServerOptions o, std::unique_ptr<ChunkStore> s, std::unique_ptr<CapacityPolicy> p)
+  Impl(uv_loop_t* l, ContentServerOptions o, std::shared_ptr<ChunkStore> s, std::shared_ptr<CapacityPolicy> p)
       : loop(l), opts(std::move(o)), store(std::move(s)), policy(std::move(p)), cache(opts.open_chunk_cache) {}
+  ~Impl();
+
+  Result<void> start_http(const net::HostPort& where, std::shared_ptr<net::HttpShared> http_shared);
+  Result<void> start_workers(const net::HostPort& where);
+  void stop_workers();
+  void stop();
+  // Primary: hands the catalog (and whether the store answers) to every other worker.
+  void share_catalog();
+  // Sum of a counter over every worker.
+  template <class F>
+  uint64_t total(F f) const {
+    uint64_t sum = 0;
+    for (const Impl* w : shared->workers) sum += f(*w);
+    return sum;
+  }
 
   void handle_with_cors(HttpRequest& req, net::HttpServer::Respond respond);
   void handle(HttpRequest& req, net::HttpServer::Respond respond);
@@ -75,6 +112,9 @@ struct ContentServer::Impl {
     std::optional<std::string> range, if_range;
   };
   static RangeAsk range_ask(const HttpRequest& req);
+  // A Range no byte of a `size`-byte chunk satisfies: the 416 to answer, before any capacity check
+  // (a bad request is the client's error whatever the load).
+  static std::optional<HttpResponse> unsatisfiable(const RangeAsk& ask, const std::string& id, uint64_t size);
   void serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
@@ -266,18 +306,33 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   // hears of the new epoch now rather than after waiting for a seq this run may reach much later.
   if (live->other_run(from_seq, epoch)) return answer();
   if (live->ended() || from_seq < live->next_seq()) return answer();
-  if (live->waiters() >= opts.max_long_polls) {
+  if (shared->long_polls_waiting.load() >= opts.max_long_polls) {
     n.long_polls_refused++;
     auto r = HttpResponse::error(503, "too many long polls waiting; poll again later");
     r.headers.emplace_back("Retry-After", "1");
     return respond(std::move(r));
   }
-  uint64_t token = live->wait(from_seq, static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, answer);
+  // Counted for the whole process (every worker parks its own): released when it runs or is cancelled.
+  std::shared_ptr<Shared> sh = shared;
+  sh->long_polls_waiting++;
+  uint64_t token = live->wait(from_seq, static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, [sh, answer] {
+    sh->long_polls_waiting--;
+    answer();
+  });
   // The waiter dies with its connection: a client that resets leaves nothing behind.
   std::weak_ptr<content::LiveChannel> weak = live;
-  req.on_abandon = [weak, token] {
-    if (auto l = weak.lock()) l->cancel(token);
+  req.on_abandon = [weak, token, sh] {
+    if (auto l = weak.lock(); l && l->cancel(token)) sh->long_polls_waiting--;
   };
+}
+
+std::optional<HttpResponse> ContentServer::Impl::unsatisfiable(const RangeAsk& ask, const std::string& id, uint64_t size) {
+  if (!ask.range || !net::if_range_allows(ask.if_range ? &*ask.if_range : nullptr, "\"" + id + "\"")) return std::nullopt;
+  net::ByteRange range = net::parse_byte_range(&*ask.range, size);
+  if (range.kind != net::ByteRange::Kind::unsatisfiable) return std::nullopt;
+  auto r = HttpResponse::error(416, "range not satisfiable: the chunk has " + std::to_string(size) + " bytes");
+  r.headers.emplace_back("Content-Range", net::content_range(range, size));
+  return r;
 }
 
 ContentServer::Impl::RangeAsk ContentServer::Impl::range_ask(const HttpRequest& req) {
@@ -293,6 +348,8 @@ ContentServer::Impl::RangeAsk ContentServer::Impl::range_ask(const HttpRequest& 
 void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req,
                                            net::HttpServer::Respond respond) {
   bool head = req.method == "HEAD";
+  RangeAsk ask = range_ask(req);
+  if (auto bad = unsatisfiable(ask, c.ref.id, c.ref.size)) return respond(std::move(*bad));
   std::unique_ptr<TransferSlot> slot;
   if (!head) slot = TransferSlot::try_acquire(*policy, c.ref.size);
   if (!head && !slot) {
@@ -301,7 +358,7 @@ void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const Ht
   }
   if (!head) n.live_chunks_served++;
   // By reference: 40 slow readers of an 8 MiB chunk hold 8 MiB, and HEAD copies nothing.
-  auto r = chunk_response(ChunkSource{}, c.ref.id, true, std::move(slot), range_ask(req), c.bytes);
+  auto r = chunk_response(ChunkSource{}, c.ref.id, true, std::move(slot), ask, c.bytes);
   respond(std::move(r));
 }
 
@@ -361,17 +418,15 @@ HttpResponse ContentServer::Impl::chunk_response(const ChunkSource& src, const s
   if (!mem && src.fd < 0 && src.shared_bytes) mem = src.shared_bytes;  // a store's shared buffer: by reference
   bool metadata_only = src.fd < 0 && !mem && src.bytes.empty() && src.length > 0;
   uint64_t size = src.fd >= 0 || metadata_only ? src.length : mem ? mem->size() : src.bytes.size();
-  net::ByteRange range;
-  if (ask.range && net::if_range_allows(ask.if_range ? &*ask.if_range : nullptr, etag))
-    range = net::parse_byte_range(&*ask.range, size);
-  if (range.kind == net::ByteRange::Kind::unsatisfiable) {
-    auto r = HttpResponse::error(416, "range not satisfiable: the chunk has " + std::to_string(size) + " bytes");
-    r.headers.emplace_back("Content-Range", net::content_range(range, size));
+  if (auto bad = unsatisfiable(ask, id, size)) {  // the store's size differs from the manifest's
     // Given back now: a by-value parameter would live until the caller's respond() returns, and that
     // may already dispatch the next pipelined request.
     slot.reset();
-    return r;
+    return std::move(*bad);
   }
+  net::ByteRange range;
+  if (ask.range && net::if_range_allows(ask.if_range ? &*ask.if_range : nullptr, etag))
+    range = net::parse_byte_range(&*ask.range, size);
   bool partial = range.kind == net::ByteRange::Kind::partial;
   uint64_t first = partial ? range.first : 0;
   uint64_t expected = partial ? range.length : size;
@@ -424,6 +479,8 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
   }
   Listed listed{entry->size, entry->video->is_hls()};
   bool head = req.method == "HEAD";
+  RangeAsk ask = range_ask(req);
+  if (auto bad = unsatisfiable(ask, id, listed.size)) return respond(std::move(*bad));
   // HEAD moves no body bytes, so it does not take a transfer slot.
   std::unique_ptr<TransferSlot> slot;
   if (!head) {
@@ -434,7 +491,6 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
       return respond(refusal(id, &entry->video->video_id));
     }
   }
-  RangeAsk ask = range_ask(req);
   if (const ChunkSource* hit = cache.get(id)) return respond(chunk_response(*hit, id, listed.ts, std::move(slot), ask));
   if (head) return head_chunk(id, listed, ask, std::move(respond));
   open_chunk(id, listed, ask, std::move(respond), std::make_shared<std::unique_ptr<TransferSlot>>(std::move(slot)), true);
@@ -489,6 +545,7 @@ void ContentServer::Impl::open_chunk(const std::string& id, Listed listed, const
           // Our own open-file cache holds the fds: give half of them back and try once more.
           log::warn("store: out of file descriptors; closing " + std::to_string(cache.size() / 2 + 1) + " cached chunk files");
           cache.set_capacity(std::max<size_t>(16, cache.size() / 2));
+          cache_capacity = cache.capacity();
           cache.evict(cache.size() / 2 + 1);
           return open_chunk(id, listed, ask, respond, slot, false);
         }
@@ -564,47 +621,64 @@ void ContentServer::Impl::serve_unknown_chunk(const std::string& id, net::HttpSe
 
 std::string ContentServer::Impl::metrics() const {
   PrometheusText p;
-  const auto& s = http->stats();
-  p.counter("hybridnode_chunks_served_total", "Chunk transfers completed.", n.chunks_served);
-  p.counter("hybridnode_chunk_bytes_served_total", "Chunk body bytes handed to the kernel.", n.chunk_bytes);
-  p.counter("hybridnode_chunk_transfers_aborted_total", "Chunk transfers cut short by the client.", n.transfers_aborted);
-  p.counter("hybridnode_refusals_total", "Chunk requests refused by the capacity policy (503).", n.refusals);
-  p.counter("hybridnode_chunk_not_found_total", "Chunk requests for ids no manifest lists.", n.not_found);
-  p.counter("hybridnode_store_errors_total", "Store failures while opening a chunk.", n.store_errors);
-  p.counter("hybridnode_live_chunks_served_total", "Live chunks sent (to peers and HLS players).", n.live_chunks_served);
-  p.counter("hybridnode_live_long_polls_total", "Live manifest long polls received.", n.long_polls);
+  // Counters are the process's: the sum over every worker loop, whichever one answers.
+#define HN_SUM(field) static_cast<double>(total([](const Impl& w) { return w.n.field.load(); }))
+#define HN_HTTP(field) static_cast<double>(total([](const Impl& w) { return w.http->stats().field.load(); }))
+  p.counter("hybridnode_chunks_served_total", "Chunk transfers completed.", HN_SUM(chunks_served));
+  p.counter("hybridnode_chunk_bytes_served_total", "Chunk body bytes handed to the kernel.", HN_SUM(chunk_bytes));
+  p.counter("hybridnode_chunk_transfers_aborted_total", "Chunk transfers cut short by the client.", HN_SUM(transfers_aborted));
+  p.counter("hybridnode_refusals_total", "Chunk requests refused by the capacity policy (503).", HN_SUM(refusals));
+  p.counter("hybridnode_chunk_not_found_total", "Chunk requests for ids no manifest lists.", HN_SUM(not_found));
+  p.counter("hybridnode_store_errors_total", "Store failures while opening a chunk.", HN_SUM(store_errors));
+  p.counter("hybridnode_live_chunks_served_total", "Live chunks sent (to peers and HLS players).", HN_SUM(live_chunks_served));
+  p.counter("hybridnode_live_long_polls_total", "Live manifest long polls received.", HN_SUM(long_polls));
   p.counter("hybridnode_live_long_polls_refused_total", "Long polls refused over --max-long-polls (503).",
-            n.long_polls_refused);
-  p.gauge("hybridnode_live_long_polls_waiting", "Long polls parked now.", live ? static_cast<double>(live->waiters()) : 0);
+            HN_SUM(long_polls_refused));
+  p.gauge("hybridnode_live_long_polls_waiting", "Long polls parked now.", static_cast<double>(shared->long_polls_waiting.load()));
   p.gauge("hybridnode_live_window_bytes", "Bytes of live chunks held in memory.", live ? static_cast<double>(live->bytes()) : 0);
-  p.counter("hybridnode_store_timeouts_total", "Store calls answered as timed out (--store-timeout-ms).", n.store_timeouts);
+  p.counter("hybridnode_store_timeouts_total", "Store calls answered as timed out (--store-timeout-ms).", HN_SUM(store_timeouts));
   p.counter("hybridnode_catalog_reloads_total", "Catalog rebuilds (refreshes that found the store changed).",
-            n.catalog_reloads);
+            HN_SUM(catalog_reloads));
   p.counter("hybridnode_catalog_manifests_loaded_total",
-            "Manifests read from the store (a refresh reads only new or changed ones).", n.manifests_loaded);
-  p.gauge("hybridnode_open_chunk_cache_capacity", "Chunk files kept open at most.", static_cast<double>(cache.capacity()));
-  p.counter("hybridnode_cors_preflights_total", "OPTIONS preflights answered (they take no transfer slot).", n.preflights);
-  p.counter("hybridnode_vod_playlists_served_total", "VOD HLS playlists served.", n.playlists);
+            "Manifests read from the store (a refresh reads only new or changed ones).", HN_SUM(manifests_loaded));
+  p.gauge("hybridnode_open_chunk_cache_capacity", "Chunk files kept open at most (all workers).",
+          static_cast<double>(total([](const Impl& w) { return w.cache_capacity.load(); })));
+  p.counter("hybridnode_cors_preflights_total", "OPTIONS preflights answered (they take no transfer slot).", HN_SUM(preflights));
+  p.counter("hybridnode_vod_playlists_served_total", "VOD HLS playlists served.", HN_SUM(playlists));
   p.gauge("hybridnode_live_chunks_published", "Live chunks cut so far.", live ? static_cast<double>(live->next_seq()) : 0);
   p.gauge("hybridnode_active_transfers", "Chunk transfers in progress.", static_cast<double>(policy->active()));
   p.gauge("hybridnode_capacity_limit", "Current cap on concurrent transfers (-1: unlimited).",
           static_cast<double>(policy->limit()));
   p.gauge("hybridnode_videos", "Videos in the catalog.", static_cast<double>(catalog->size()));
-  p.gauge("hybridnode_http_connections_open", "Open HTTP connections.", static_cast<double>(http->open_connections()));
-  p.counter("hybridnode_http_connections_total", "HTTP connections accepted.", s.connections_total);
+  p.gauge("hybridnode_http_connections_open", "Open HTTP connections.", HN_HTTP(connections_open));
+  p.counter("hybridnode_http_connections_total", "HTTP connections accepted.", HN_HTTP(connections_total));
   p.counter("hybridnode_http_connections_rejected_total", "Connections closed at once over max-connections.",
-            s.connections_rejected);
-  p.counter("hybridnode_http_requests_total", "HTTP requests parsed.", s.requests_total);
+            HN_HTTP(connections_rejected));
+  p.counter("hybridnode_http_requests_total", "HTTP requests parsed.", HN_HTTP(requests_total));
   p.counter("hybridnode_http_bad_requests_total", "Requests rejected as malformed, too large or too slow.",
-            s.bad_requests);
-  p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", s.timeouts);
+            HN_HTTP(bad_requests));
+  p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", HN_HTTP(timeouts));
   p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
-            s.tls_handshake_failures);
-  p.counter("hybridnode_tls_handshakes_displaced_total", "Unfinished TLS handshakes closed for a newer one (over 1024 at once).",
-            s.tls_handshakes_displaced);
+            HN_HTTP(tls_handshake_failures));
+  p.counter("hybridnode_tls_handshakes_displaced_total", "Unfinished TLS handshakes closed for a newer one (over 1024 at once per worker loop).",
+            HN_HTTP(tls_handshakes_displaced));
+#undef HN_SUM
+#undef HN_HTTP
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
-  for (const auto& [code, count] : s.responses_by_status)
-    p.sample("hybridnode_http_responses_total", count, "code=\"" + std::to_string(code) + "\"");
+  for (size_t code = 100; code < 600; ++code) {
+    uint64_t count = total([code](const Impl& w) { return w.http->stats().responses_by_status[code].load(); });
+    if (count != 0) p.sample("hybridnode_http_responses_total", static_cast<double>(count), "code=\"" + std::to_string(code) + "\"");
+  }
+  // Per worker loop (--workers): how the kernel spread the connections.
+  p.gauge("hybridnode_workers", "Event loops serving (--workers).", static_cast<double>(shared->workers.size()));
+  p.family("hybridnode_worker_connections_total", "counter", "HTTP connections accepted, by worker loop.");
+  for (const Impl* w : shared->workers)
+    p.sample("hybridnode_worker_connections_total", static_cast<double>(w->http->stats().connections_total.load()),
+             "worker=\"" + std::to_string(w->index) + "\"");
+  p.family("hybridnode_worker_requests_total", "counter", "HTTP requests parsed, by worker loop.");
+  for (const Impl* w : shared->workers)
+    p.sample("hybridnode_worker_requests_total", static_cast<double>(w->http->stats().requests_total.load()),
+             "worker=\"" + std::to_string(w->index) + "\"");
   return p.str();
 }
 
@@ -696,6 +770,7 @@ void ContentServer::Impl::refresh_catalog() {
     if (stuck > opts.store_timeout_ms && store_error.empty()) {
       store_error = "catalog refresh has not finished after " + std::to_string(stuck) + " ms";
       log::error("store: " + store_error);
+      share_catalog();
     }
     return;
   }
@@ -718,6 +793,7 @@ void ContentServer::Impl::refresh_catalog() {
         if (!r.error.empty()) {
           if (store_error.empty()) log::error("store unavailable: " + r.error + " (serving the last catalog; retrying)");
           store_error = r.error;
+          share_catalog();
           return;
         }
         if (!store_error.empty()) log::info("store is back: " + store->describe());
@@ -725,7 +801,7 @@ void ContentServer::Impl::refresh_catalog() {
         catalog_loaded = true;
         n.manifests_loaded += r.loaded;
         catalog_version = r.version;
-        if (!r.catalog) return;
+        if (!r.catalog) return share_catalog();
         manifest_stamps = std::move(r.stamps);
         n.catalog_reloads++;
         if (r.catalog->size() != catalog->size()) log::info("catalog: " + std::to_string(r.catalog->size()) + " videos");
@@ -733,7 +809,102 @@ void ContentServer::Impl::refresh_catalog() {
         catalog = std::move(r.catalog);
         // Freeing a million chunk ids takes a while too: not on the loop.
         run_blocking<int>(loop, [old]() mutable { old.reset(); return 0; }, [](int) {});
+        share_catalog();
       });
+}
+
+// Another worker loop: its thread and its Impl (which lives until every worker's thread has ended, so
+// that /metrics on one never reads a worker already gone).
+struct ContentServer::Impl::Worker {
+  LoopThread thread;
+  std::unique_ptr<Impl> impl;
+};
+
+ContentServer::Impl::~Impl() { stop_workers(); }
+
+void ContentServer::Impl::share_catalog() {
+  for (auto& w : extra) {
+    w->thread.post([i = w->impl.get(), cat = catalog, loaded = catalog_loaded, err = store_error] {
+      std::shared_ptr<content::Catalog> old = std::move(i->catalog);
+      i->catalog = cat;
+      i->catalog_loaded = loaded;
+      i->store_error = err;
+      if (old != cat) run_blocking<int>(i->loop, [old]() mutable { old.reset(); return 0; }, [](int) {});
+    });
+  }
+}
+
+// Each worker: the same routes and limits on its own loop, its listening socket bound to the primary's
+// address and port with SO_REUSEPORT (the kernel spreads connections by their addresses), the
+// primary's TLS context, catalog and live channel (a copy it is told of every change).
+Result<void> ContentServer::Impl::start_workers(const net::HostPort& where) {
+  net::HostPort bound = where;
+  bound.port = http->port();  // port 0 was asked: the workers join the one chosen
+  for (size_t i = 1; i < opts.workers; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->impl = std::make_unique<Impl>(w->thread.loop(), opts, store, policy);
+    Impl& W = *w->impl;
+    W.index = i;
+    W.shared = shared;
+    W.signallers = signallers;
+    W.catalog = catalog;
+    W.catalog_version = catalog_version;
+    W.catalog_loaded = catalog_loaded;
+    W.store_error = store_error;
+    W.cache.set_capacity(cache.capacity());
+    W.cache_capacity = cache.capacity();
+    // Set up from this thread: the worker's loop does not run until thread.start().
+    if (auto ok = W.start_http(bound, http->shared()); !ok) {
+      extra.push_back(std::move(w));  // stopped and drained with the others
+      return make_error("worker " + std::to_string(i) + ": " + ok.error());
+    }
+    if (live) {
+      W.live = live->replica();
+      uv_timer_init(W.loop, W.live_expiry.get());
+      W.live_expiry->data = &W;
+      uv_timer_start(W.live_expiry.get(), [](uv_timer_t* t) {
+        auto* self = static_cast<Impl*>(t->data);
+        if (self != nullptr) self->live->expire(static_cast<double>(uv_now(t->loop)) / 1000.0);
+      }, 100, 100);
+    }
+    shared->workers.push_back(&W);
+    extra.push_back(std::move(w));
+  }
+  if (live) {
+    live->set_on_change([this](const content::LiveChunk* c) {
+      for (auto& w : extra) {
+        Impl* W = w->impl.get();
+        if (c != nullptr) w->thread.post([W, chunk = *c] { W->live->add(chunk); });
+        else w->thread.post([W] { W->live->end(); });
+      }
+    });
+  }
+  for (auto& w : extra) w->thread.start();
+  return {};
+}
+
+void ContentServer::Impl::stop_workers() {
+  if (extra.empty()) return;
+  if (live) live->set_on_change(nullptr);
+  // All stop first (each closes its listener and connections), then all are joined: until every thread
+  // has ended, any of them may still be answering /metrics over the others' counters.
+  for (auto& w : extra) w->thread.stop([W = w->impl.get()] { W->stop(); });
+  for (auto& w : extra) w->thread.join();
+  shared->workers.resize(1);
+  for (auto& w : extra) {
+    w->impl.reset();      // on this thread now: the worker's thread has ended
+    w->thread.drain();    // the close callbacks of its handles
+  }
+  extra.clear();
+}
+
+void ContentServer::Impl::stop() {
+  stop_workers();
+  refresh_timer.reset();
+  live_expiry.reset();
+  live_source.reset();
+  if (live) live->end();  // answers pending long polls before the connections close
+  if (http) http->close();
 }
 
 ContentServer::ContentServer(uv_loop_t* loop, ContentServerOptions opts, std::unique_ptr<ChunkStore> store,
@@ -766,39 +937,25 @@ Result<void> ContentServer::start() {
     log::error("store unavailable at start: " + initial.error + " (answering 503 until it returns)");
     if (I.opts.catalog_refresh_ms == 0) return make_error("store: " + initial.error);
   }
-  // A quarter of the fd limit for cached chunk files; the rest is for connections and the store.
+  // A quarter of the fd limit for cached chunk files, split between the workers; the rest is for
+  // connections and the store.
+  size_t workers = std::max<size_t>(1, I.opts.workers);
   struct rlimit nofile {};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
-    I.cache.set_capacity(std::min<size_t>(I.opts.open_chunk_cache, static_cast<size_t>(nofile.rlim_cur / 4)));
-  net::HttpLimits limits;
-  limits.max_connections = I.opts.max_connections;
-  limits.max_header_bytes = I.opts.max_header_bytes;
-  limits.header_timeout_ms = I.opts.header_timeout_ms;
-  limits.idle_timeout_ms = I.opts.idle_timeout_ms;
-  limits.send_timeout_ms = I.opts.send_timeout_ms;
-  limits.max_body_bytes = 0;
-  // Bounded so pacing arithmetic cannot overflow (1 TB/s is "unpaced" on any link).
-  limits.limit_rate = std::min<uint64_t>(I.opts.limit_rate, 1000000000000ull);
-  limits.uplink_rate = std::min<uint64_t>(I.opts.uplink_rate, 1000000000000ull);
-  I.http = std::make_unique<net::HttpServer>(I.loop, limits,
-                                             [&I](HttpRequest& req, net::HttpServer::Respond r) { I.handle_with_cors(req, std::move(r)); });
-  if (!I.opts.web_root.empty()) {
-    auto w = content::WebRoot::open(I.opts.web_root);
-    if (!w) return make_error(w.error());
-    I.web_root = std::move(*w);
-  }
-  if (!I.opts.tls_cert.empty() || !I.opts.tls_key.empty()) {
-    if (I.opts.tls_cert.empty() || I.opts.tls_key.empty()) return make_error("--tls-cert and --tls-key go together");
-    if (auto tls = I.http->enable_tls(I.opts.tls_cert, I.opts.tls_key); !tls) return make_error(tls.error());
-  }
-  auto ok = I.http->listen(*where);
-  if (!ok) return ok;
+    I.cache.set_capacity(std::min<size_t>(I.opts.open_chunk_cache, static_cast<size_t>(nofile.rlim_cur / 4) / workers));
+  I.cache_capacity = I.cache.capacity();
+  if (workers > 1) I.policy = make_shared_policy(std::move(I.policy));  // one policy, every loop asks it
+  if (auto ok = I.start_http(*where, nullptr); !ok) return ok;
+  I.shared->workers.push_back(&I);
   if (!I.opts.live_id.empty()) {
     if (!is_video_id(I.opts.live_id)) return make_error("--live: invalid channel id " + I.opts.live_id);
     I.live = std::make_shared<content::LiveChannel>(I.opts.live_id, I.opts.live_window, I.opts.live_chunk_seconds);
     I.live_source = std::make_unique<content::LiveSource>(I.loop, I.opts.live_source, I.live, I.opts.live_chunk_seconds);
     if (auto s = I.live_source->start(); !s) return s;
     log::info("live channel " + I.opts.live_id + " from " + I.opts.live_source);
+  }
+  if (workers > 1) {
+    if (auto ok = I.start_workers(*where); !ok) return ok;
   }
   uv_timer_init(I.loop, I.refresh_timer.get());
   I.refresh_timer->data = &I;
@@ -807,16 +964,44 @@ Result<void> ContentServer::start() {
                    I.opts.catalog_refresh_ms, I.opts.catalog_refresh_ms);
   log::info(std::string("content server on ") + (I.http->tls() ? "https://" : "http://") + where->host + ":" + std::to_string(I.http->port()) + ", store " +
             I.store->describe() + ", " + std::to_string(I.catalog->size()) + " videos, policy " + I.policy->name() +
-            " (limit " + std::to_string(I.policy->limit()) + ")");
+            " (limit " + std::to_string(I.policy->limit()) + ")" +
+            (workers > 1 ? ", " + std::to_string(workers) + " worker loops" : std::string()));
   return {};
 }
 
+// The HTTP side of one worker: limits, routes, web root, TLS (the primary loads it; the others share
+// its context through `http_shared`) and the listening socket.
+Result<void> ContentServer::Impl::start_http(const net::HostPort& where, std::shared_ptr<net::HttpShared> http_shared) {
+  net::HttpLimits limits;
+  limits.max_connections = opts.max_connections;
+  limits.max_header_bytes = opts.max_header_bytes;
+  limits.header_timeout_ms = opts.header_timeout_ms;
+  limits.idle_timeout_ms = opts.idle_timeout_ms;
+  limits.send_timeout_ms = opts.send_timeout_ms;
+  limits.max_body_bytes = 0;
+  // Bounded so pacing arithmetic cannot overflow (1 TB/s is "unpaced" on any link).
+  limits.limit_rate = std::min<uint64_t>(opts.limit_rate, 1000000000000ull);
+  limits.uplink_rate = std::min<uint64_t>(opts.uplink_rate, 1000000000000ull);
+  bool primary = http_shared == nullptr;
+  http = std::make_unique<net::HttpServer>(loop, limits, [this](HttpRequest& req, net::HttpServer::Respond r) { handle_with_cors(req, std::move(r)); },
+                                           std::move(http_shared));
+  // Answers the HTTP layer gives itself (400 malformed, 408, 413, 431, 505) carry the CORS headers too:
+  // a page must be able to read why its request failed.
+  http->set_error_decorator([this](const HttpRequest& req, HttpResponse& r) { content::add_cors_headers(cors, req.header("origin"), r); });
+  if (!opts.web_root.empty()) {
+    auto w = content::WebRoot::open(opts.web_root);
+    if (!w) return make_error(w.error());
+    web_root = std::move(*w);
+  }
+  if (primary && (!opts.tls_cert.empty() || !opts.tls_key.empty())) {
+    if (opts.tls_cert.empty() || opts.tls_key.empty()) return make_error("--tls-cert and --tls-key go together");
+    if (auto tls = http->enable_tls(opts.tls_cert, opts.tls_key); !tls) return make_error(tls.error());
+  }
+  return http->listen(where, opts.workers > 1);
+}
+
 void ContentServer::stop() {
-  if (!impl_) return;
-  impl_->refresh_timer.reset();
-  impl_->live_source.reset();
-  if (impl_->live) impl_->live->end();  // answers pending long polls before the connections close
-  if (impl_->http) impl_->http->close();
+  if (impl_) impl_->stop();
 }
 
 int ContentServer::port() const { return impl_->http ? impl_->http->port() : 0; }

@@ -22,7 +22,7 @@ void LiveChannel::publish(media::TsChunk chunk, int64_t wall_ms) {
 void LiveChannel::publish_hashed(media::TsChunk chunk, std::string id, int64_t wall_ms) {
   if (ended_ || chunk.bytes.empty()) return;
   LiveChunk c;
-  c.ref.seq = next_seq_++;
+  c.ref.seq = next_seq_;
   c.ref.id = std::move(id);
   c.ref.size = chunk.bytes.size();
   c.ref.duration = chunk.duration > 0 ? chunk.duration : target_;
@@ -30,10 +30,17 @@ void LiveChannel::publish_hashed(media::TsChunk chunk, std::string id, int64_t w
   c.ref.keyframe = chunk.starts_with_keyframe;
   c.ref.discontinuity = chunk.discontinuity;
   c.bytes = std::make_shared<const std::string>(std::move(chunk.bytes));
+  add(c);
+  if (on_change_) on_change_(&c);
+}
+
+void LiveChannel::add(const LiveChunk& c) {
+  if (ended_) return;
+  next_seq_ = c.ref.seq + 1;
   // Identical bytes twice (a frozen source) share an id: the newest seq answers for it.
   seq_of_id_[c.ref.id] = c.ref.seq;
   bytes_ += c.ref.size;
-  chunks_.push_back(std::move(c));
+  chunks_.push_back(c);
   while (chunks_.size() > window_ || (bytes_ > max_bytes_ && chunks_.size() > 2)) {
     auto it = seq_of_id_.find(chunks_.front().ref.id);
     if (it != seq_of_id_.end() && it->second == chunks_.front().ref.seq) seq_of_id_.erase(it);
@@ -46,11 +53,25 @@ void LiveChannel::publish_hashed(media::TsChunk chunk, std::string id, int64_t w
   wake_ready();
 }
 
+std::shared_ptr<LiveChannel> LiveChannel::replica() const {
+  auto r = std::make_shared<LiveChannel>(id_, window_, target_, max_bytes_);
+  r->epoch_ = epoch_;
+  r->discontinuity_seq_ = discontinuity_seq_;
+  r->bytes_ = bytes_;
+  r->next_seq_ = next_seq_;
+  r->ended_ = ended_;
+  r->chunks_ = chunks_;
+  r->seq_of_id_ = seq_of_id_;
+  return r;
+}
+
 void LiveChannel::end() {
+  if (ended_) return;
   ended_ = true;
   manifest_.reset();
   playlist_.reset();
   wake_ready();
+  if (on_change_) on_change_(nullptr);
 }
 
 const LiveChunk* LiveChannel::by_seq(uint64_t seq) const {
@@ -107,7 +128,7 @@ std::function<void()> LiveChannel::take(uint64_t token) {
   return wake;
 }
 
-void LiveChannel::cancel(uint64_t token) { take(token); }
+bool LiveChannel::cancel(uint64_t token) { return take(token) != nullptr; }
 
 void LiveChannel::run(std::vector<std::function<void()>>& wakes) {
   // Collected first: a wake may answer a request whose handler registers a new waiter.

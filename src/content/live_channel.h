@@ -40,6 +40,13 @@ class LiveChannel {
   void publish_hashed(media::TsChunk chunk, std::string id, int64_t wall_ms);
   void end();  // the source is finished: manifests say so and waiters wake
 
+  // Worker loops (--workers): each loop keeps its own copy of the channel (its waiters wake on that
+  // loop); the source's loop tells the others of every change. replica(): same epoch, chunks and state,
+  // no waiters. on_change: runs after each publish (the chunk) and at the end (nullptr).
+  std::shared_ptr<LiveChannel> replica() const;
+  void set_on_change(std::function<void(const LiveChunk*)> f) { on_change_ = std::move(f); }
+  void add(const LiveChunk& c);  // a chunk cut on the source's loop, with its seq, id and shared bytes
+
   const LiveChunk* by_seq(uint64_t seq) const;
   const LiveChunk* by_id(const std::string& id) const;
   // Serialised once per change and shared by every response (and every woken long poll).
@@ -53,7 +60,7 @@ class LiveChannel {
   // `deadline` (caller's clock) passes in expire(). Returns 0 when it ran at once, else a token for
   // cancel() (the request's connection died: the waiter goes with it and never runs).
   uint64_t wait(uint64_t from_seq, double deadline, std::function<void()> wake);
-  void cancel(uint64_t token);
+  bool cancel(uint64_t token);  // false: it had already run
   // A long poll that must be answered at once: its client knows another run of the channel (its epoch
   // differs, or it waits for a seq beyond our edge, which only a previous run could have told it).
   bool other_run(uint64_t from_seq, const std::string& epoch) const {
@@ -91,6 +98,7 @@ class LiveChannel {
   std::set<std::pair<uint64_t, uint64_t>> by_seq_;     // (from_seq, token)
   std::set<std::pair<double, uint64_t>> by_deadline_;  // (deadline, token)
   uint64_t next_token_ = 1;
+  std::function<void(const LiveChunk*)> on_change_;
 };
 
 }  // namespace hn::content

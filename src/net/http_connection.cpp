@@ -42,9 +42,10 @@ void HttpConnection::start() {
   uv_timer_init(server_.loop_, timer_.get());
   timer_->data = this;
   drain_.start();
-  if (server_.tls_ctx_) {
+  if (SslCtxPtr ctx = server_.shared_->tls_ctx()) {
     // The handshake has the header timeout: a client that never finishes it holds no slot for long.
-    tls_ = std::make_unique<TlsStream>(server_.tls_ctx_.get(), fd_.get());
+    // The SSL takes its own reference to the context: a reload (SIGHUP) leaves this connection alone.
+    tls_ = std::make_unique<TlsStream>(ctx.get(), fd_.get());
     handshake_ = server_.handshakes_.insert(server_.handshakes_.end(), this);
     handshaking_ = true;
     arm_timer(server_.limits_.header_timeout_ms);
@@ -351,12 +352,17 @@ void HttpConnection::reject(int status, const std::string& message) {
   state_ = State::waiting;
   auto resp = HttpResponse::error(status, message);
   resp.close = true;
+  if (server_.decorate_error_) {
+    // Header names are lowered once the headers are complete; an error may come before.
+    for (auto& [k, v] : req_.headers) k = lower(std::move(k));
+    server_.decorate_error_(req_, resp);
+  }
   respond(std::move(resp));
 }
 
 void HttpConnection::respond(HttpResponse resp) {
   req_.on_abandon = nullptr;  // answered: nothing is parked any more
-  server_.stats_.responses_by_status[resp.status]++;
+  if (resp.status >= 100 && resp.status < 600) server_.stats_.responses_by_status[static_cast<size_t>(resp.status)]++;
   bool head = req_.method == "HEAD";
   // After an Upgrade request the parser accepts no further requests on this connection.
   close_after_ = close_after_ || resp.close || !req_.keep_alive || peer_eof_ || req_.upgrade;
@@ -493,7 +499,7 @@ uint64_t HttpConnection::pace(uint64_t want) {
   }
   if (uint64_t uplink = server_.limits_.uplink_rate; uplink && wait_ms == 0) {
     // All responses share one uplink: take bytes from the server-wide budget, or wait for it.
-    want = server_.uplink_grant(want, slice);
+    want = server_.shared_->uplink_grant(uplink, want, slice);
     if (want == 0) wait_ms = 1 + slice * 1000 / uplink + static_cast<uint64_t>(uv_hrtime() % 3);  // jitter spreads wakeups
   }
   if (wait_ms == 0) return want;
@@ -507,7 +513,7 @@ uint64_t HttpConnection::pace(uint64_t want) {
 // Returns to the shared uplink budget what was granted but not sent.
 void HttpConnection::unpace(uint64_t granted, ssize_t sent) {
   uint64_t n = static_cast<uint64_t>(std::max<ssize_t>(sent, 0));
-  if (server_.limits_.uplink_rate && n < granted) server_.uplink_refund(granted - n);
+  if (server_.limits_.uplink_rate && n < granted) server_.shared_->uplink_refund(granted - n);
 }
 
 void HttpConnection::finish_response(bool complete) {

@@ -9,15 +9,16 @@
 
 namespace hn::net {
 
-HttpServer::HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler)
+HttpServer::HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler, std::shared_ptr<HttpShared> shared)
     : loop_(loop),
+      shared_(shared ? std::move(shared) : std::make_shared<HttpShared>()),
       limits_(limits),
       handler_(std::move(handler)),
       listener_(loop, [this](UniqueFd fd, std::string remote) { accept(std::move(fd), std::move(remote)); }) {}
 
 HttpServer::~HttpServer() { close(); }
 
-Result<void> HttpServer::listen(const HostPort& where) { return listener_.listen(where); }
+Result<void> HttpServer::listen(const HostPort& where, bool reuse_port) { return listener_.listen(where, 1024, reuse_port); }
 
 Result<void> HttpServer::enable_tls(const std::string& cert_pem, const std::string& key_pem) {
   tls_cert_ = cert_pem;
@@ -39,7 +40,7 @@ Result<void> HttpServer::enable_tls(const std::string& cert_pem, const std::stri
 Result<void> HttpServer::reload_tls() {
   auto ctx = make_server_tls_context(tls_cert_, tls_key_);
   if (!ctx) return make_error(ctx.error());
-  tls_ctx_ = std::move(*ctx);  // open connections hold their own reference to the old context
+  shared_->set_tls_ctx(std::move(*ctx));  // open connections hold their own reference to the old context
   return {};
 }
 
@@ -48,16 +49,19 @@ void HttpServer::close() {
   listener_.close();
   auto conns = conns_;  // close() removes entries from conns_
   for (auto& [raw, c] : conns) c->close();
+  shared_->connections -= conns_.size();
+  stats_.connections_open -= conns_.size();
   conns_.clear();
 }
 
 void HttpServer::accept(UniqueFd fd, std::string remote) {
-  if (conns_.size() >= limits_.max_connections) {
+  // The cap is the process's: with several loops, their connections count together.
+  if (shared_->connections.load() >= limits_.max_connections) {
     stats_.connections_rejected++;
     return;  // fd closes here
   }
   stats_.connections_total++;
-  if (tls_ctx_ && handshakes_.size() >= std::max<size_t>(1, limits_.max_tls_handshakes)) {
+  if (handshakes_.size() >= std::max<size_t>(1, limits_.max_tls_handshakes) && shared_->tls_ctx()) {
     // A flood of unfinished handshakes displaces itself; an honest one completes in a round trip or two.
     stats_.tls_handshakes_displaced++;
     auto oldest = conns_.at(handshakes_.front());
@@ -65,14 +69,21 @@ void HttpServer::accept(UniqueFd fd, std::string remote) {
   }
   auto c = std::make_shared<HttpConnection>(*this, std::move(fd), std::move(remote));
   conns_.emplace(c.get(), c);
+  shared_->connections++;
+  stats_.connections_open++;
   c->start();
 }
 
-void HttpServer::forget(HttpConnection* c) { conns_.erase(c); }
+void HttpServer::forget(HttpConnection* c) {
+  if (conns_.erase(c) == 0) return;
+  shared_->connections--;
+  stats_.connections_open--;
+}
 
-uint64_t HttpServer::uplink_grant(uint64_t want, uint64_t min) {
+uint64_t HttpShared::uplink_grant(uint64_t rate_bps, uint64_t want, uint64_t min) {
+  std::lock_guard<std::mutex> g(mu_);
   uint64_t now = uv_hrtime();
-  double rate = static_cast<double>(limits_.uplink_rate);
+  double rate = static_cast<double>(rate_bps);
   if (uplink_last_ns_ == 0) uplink_tokens_ = 65536;
   else uplink_tokens_ = std::min(65536.0, uplink_tokens_ + static_cast<double>(now - uplink_last_ns_) * 1e-9 * rate);
   uplink_last_ns_ = now;
@@ -80,6 +91,11 @@ uint64_t HttpServer::uplink_grant(uint64_t want, uint64_t min) {
   uint64_t grant = std::min<uint64_t>(want, static_cast<uint64_t>(uplink_tokens_));
   uplink_tokens_ -= static_cast<double>(grant);
   return grant;
+}
+
+void HttpShared::uplink_refund(uint64_t n) {
+  std::lock_guard<std::mutex> g(mu_);
+  uplink_tokens_ += static_cast<double>(n);
 }
 
 }  // namespace hn::net

@@ -3,11 +3,14 @@
 #pragma once
 #include <uv.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,15 +38,43 @@ struct HttpLimits {
   size_t max_tls_handshakes = 1024;
 };
 
+// Atomic: with several worker loops (--workers) /metrics, answered on any of them, sums every server's.
 struct HttpStats {
-  uint64_t connections_total = 0;
-  uint64_t connections_rejected = 0;  // over max_connections
-  uint64_t requests_total = 0;
-  uint64_t bad_requests = 0;          // answered 4xx by the parser layer (malformed, too large, timeout)
-  uint64_t timeouts = 0;
-  uint64_t tls_handshake_failures = 0;  // garbage instead of a ClientHello, no shared version/cipher, ...
-  uint64_t tls_handshakes_displaced = 0;  // closed unfinished for a newer one, over max_tls_handshakes
-  std::map<int, uint64_t> responses_by_status;
+  using Counter = std::atomic<uint64_t>;
+  Counter connections_total{0};
+  Counter connections_rejected{0};  // over max_connections
+  Counter connections_open{0};
+  Counter requests_total{0};
+  Counter bad_requests{0};          // answered 4xx by the parser layer (malformed, too large, timeout)
+  Counter timeouts{0};
+  Counter tls_handshake_failures{0};  // garbage instead of a ClientHello, no shared version/cipher, ...
+  Counter tls_handshakes_displaced{0};  // closed unfinished for a newer one, over max_tls_handshakes (per loop)
+  std::array<Counter, 600> responses_by_status{};  // by status code (100-599)
+};
+
+// What the HttpServers of one listener share when several loops serve it (--workers): one TLS context
+// (a SIGHUP reload reaches every loop; one session cache), one uplink budget and one connection count,
+// so --uplink-rate and --max-connections stay per process. Thread-safe.
+class HttpShared {
+ public:
+  SslCtxPtr tls_ctx() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return tls_ctx_;
+  }
+  void set_tls_ctx(SslCtxPtr ctx) {
+    std::lock_guard<std::mutex> g(mu_);
+    tls_ctx_ = std::move(ctx);
+  }
+  // Shared uplink budget (token bucket at `rate` bytes/s): up to `want` bytes, 0 when fewer than `min` are left.
+  uint64_t uplink_grant(uint64_t rate, uint64_t want, uint64_t min);
+  void uplink_refund(uint64_t n);
+  std::atomic<size_t> connections{0};
+
+ private:
+  mutable std::mutex mu_;
+  SslCtxPtr tls_ctx_;
+  double uplink_tokens_ = 0;
+  uint64_t uplink_last_ns_ = 0;
 };
 
 class HttpConnection;
@@ -59,10 +90,15 @@ class HttpServer {
   // the HTTP answer (e.g. 400 for a bad handshake). Without a handler, upgrades are answered as plain HTTP.
   using UpgradeHandler = std::function<std::optional<HttpResponse>(HttpRequest&, UniqueFd& fd, std::string& leftover)>;
 
-  HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler);
+  // `shared`: state of the listener shared with other loops' servers (--workers); none: its own.
+  HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler, std::shared_ptr<HttpShared> shared = nullptr);
   ~HttpServer();
 
   void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  // Applied to the answers this layer gives by itself (malformed request, too large, too slow): e.g.
+  // the CORS headers the handler adds to its own answers. `req` holds what was parsed of the request.
+  using ErrorDecorator = std::function<void(const HttpRequest& req, HttpResponse& resp)>;
+  void set_error_decorator(ErrorDecorator d) { decorate_error_ = std::move(d); }
   // Inside the upgrade handler of a TLS connection: the established TLS stream over `fd`, to be moved
   // along with it (wss). Null on plain connections. What the handler leaves stays with the connection.
   std::unique_ptr<TlsStream> take_upgrade_tls() { return std::move(upgrading_tls_); }
@@ -70,34 +106,32 @@ class HttpServer {
   // re-reads both files; new connections get the new certificate, open ones keep theirs.
   Result<void> enable_tls(const std::string& cert_pem, const std::string& key_pem);
   Result<void> reload_tls();
-  bool tls() const { return tls_ctx_ != nullptr; }
-  Result<void> listen(const HostPort& where);
+  bool tls() const { return shared_->tls_ctx() != nullptr; }
+  const std::shared_ptr<HttpShared>& shared() const { return shared_; }
+  // reuse_port: SO_REUSEPORT, so that other loops' servers bind the same address (--workers).
+  Result<void> listen(const HostPort& where, bool reuse_port = false);
   int port() const { return listener_.port(); }
   void close();  // stops listening and closes every connection
   // Serves an already-connected socket (socket activation, tests, fuzzing) like an accepted one.
   void adopt(UniqueFd fd, std::string remote) { accept(std::move(fd), std::move(remote)); }
 
   const HttpStats& stats() const { return stats_; }
-  size_t open_connections() const { return conns_.size(); }
+  size_t open_connections() const { return stats_.connections_open; }
 
  private:
   friend class HttpConnection;
   void accept(UniqueFd fd, std::string remote);
   void forget(HttpConnection* c);
-  // Shared uplink budget: grants up to `want` bytes (0 when fewer than `min` are available).
-  uint64_t uplink_grant(uint64_t want, uint64_t min);
-  void uplink_refund(uint64_t n) { uplink_tokens_ += static_cast<double>(n); }
-  double uplink_tokens_ = 0;
-  uint64_t uplink_last_ns_ = 0;
 
   uv_loop_t* loop_;
-  SslCtxPtr tls_ctx_;
+  std::shared_ptr<HttpShared> shared_;
   std::unique_ptr<TlsStream> upgrading_tls_;
   std::string tls_cert_, tls_key_;
   UvHandle<uv_signal_t> sighup_;
   HttpLimits limits_;
   Handler handler_;
   UpgradeHandler upgrade_;
+  ErrorDecorator decorate_error_;
   TcpListener listener_;
   std::map<HttpConnection*, std::shared_ptr<HttpConnection>> conns_;
   std::list<HttpConnection*> handshakes_;  // TLS connections still in their handshake, oldest first

@@ -22,7 +22,7 @@ TcpListener::TcpListener(uv_loop_t* loop, OnAccept on_accept) : loop_(loop), on_
 
 TcpListener::~TcpListener() { close(); }
 
-Result<void> TcpListener::listen(const HostPort& where, int backlog) {
+Result<void> TcpListener::listen(const HostPort& where, int backlog, bool reuse_port) {
   auto sa = to_sockaddr(where);
   if (!sa) return make_error(sa.error());
   int family = sa->ss_family;
@@ -30,6 +30,8 @@ Result<void> TcpListener::listen(const HostPort& where, int backlog) {
   if (!fd_.valid()) return make_error(std::string("socket: ") + std::strerror(errno));
   int one = 1;
   ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port && ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    return make_error(std::string("SO_REUSEPORT: ") + std::strerror(errno));
   socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
   if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&*sa), len) != 0)
     return make_error("cannot listen on " + where.str() + ": " + std::strerror(errno));

@@ -20,7 +20,9 @@ class TcpListener {
   TcpListener(uv_loop_t* loop, OnAccept on_accept);
   ~TcpListener();
 
-  Result<void> listen(const HostPort& where, int backlog = 1024);
+  // reuse_port: SO_REUSEPORT, so several listeners (one per worker loop) share the address and the
+  // kernel spreads new connections over them.
+  Result<void> listen(const HostPort& where, int backlog = 1024, bool reuse_port = false);
   int port() const { return port_; }
   void close();
 

@@ -50,6 +50,7 @@ config::ParseSpec server_spec() {
               {"swarm-secret", Type::string, "", "sign join tokens with this secret (shared with the signallers, docs/security.md); none: open swarms"},
               {"swarm-secret-file", Type::string, "", "read the swarm secret from the first line of this file"},
               {"token-ttl", Type::integer, "600", "seconds a join token is valid (members renew before)", 30, 86400},
+              {"workers", Type::integer, "1", "event loops (threads) serving HTTP on one SO_REUSEPORT address; the capacity policy and /metrics stay per process (docs/scaling.md)", 1, 256},
               {"port-file", Type::string, "", "write the bound port here once listening (for scripts using port 0)"},
           }};
 }
@@ -123,6 +124,7 @@ int run_server(const std::vector<std::string>& args) {
   so.cors_origin = o.str("cors-origin") == "none" ? "" : o.str("cors-origin");
   so.web_root = o.str("web-root");
   so.live_chunk_seconds = static_cast<double>(o.integer("live-chunk-ms")) / 1000.0;
+  so.workers = static_cast<size_t>(o.integer("workers"));
 
   // Every open chunk, connection and store socket is an fd: use what the hard limit allows (the open
   // chunk cache is sized from the result).

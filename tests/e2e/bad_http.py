@@ -109,6 +109,20 @@ print(f"{'ok ' if codes == [404, 200] else 'BAD'} pipelined: {codes}")
 if codes != [404, 200]:
     failures.append(f"pipelining: {codes}")
 
+# Answers the HTTP layer gives by itself carry the CORS headers like the routes' answers do, so that a
+# page can read why its request failed (the server runs with the default --cors-origin=*).
+O = "Origin: http://page.example\r\n"
+for name, raw, want in [
+    ("CORS on 505", f"GET / HTTP/9.9\r\n{O}\r\n".encode(), 505),
+    ("CORS on 431", f"GET /videos HTTP/1.1\r\n{H}{O}X-Big: {'a' * 20000}\r\n\r\n".encode(), 431),
+    ("CORS on 413", f"POST /videos HTTP/1.1\r\n{H}{O}Content-Length: 100000000\r\n\r\n".encode(), 413),
+    ("CORS on 400", f"GET /videos HTTP/1.1\r\n{H}{O}Content-Length: x\r\n\r\n".encode(), 400),
+    ("CORS on 404", f"GET /videos/nope HTTP/1.1\r\n{H}{O}Connection: close\r\n\r\n".encode(), 404),
+]:
+    head = expect(name, raw, want).split(b"\r\n\r\n")[0].lower()
+    if b"\r\naccess-control-allow-origin: *" not in head:
+        failures.append(f"{name}: no Access-Control-Allow-Origin: {head[:300]!r}")
+
 # A client that disconnects mid-request must not disturb anything.
 s = socket.create_connection(("127.0.0.1", PORT))
 s.sendall(b"GET /chu")

@@ -106,9 +106,14 @@ note "a range transfer holds the one slot (--max-transfers=1, paced at 200 kB/s)
 "${CURL[@]}" -o /dev/null -H "Range: bytes=0-131071" "$base/chunks/$id" &
 slow=$!
 for _ in $(seq 1 50); do [[ $(metric "$PORT_srv" hybridnode_active_transfers) == 1 ]] && break; sleep 0.02; done
-code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' -H "Range: bytes=0-9" "$base/chunks/$id")
+# One curl, three requests on one connection, while the slot is taken: a satisfiable range is refused
+# (503); an unsatisfiable one is the client's error whatever the load (416), on a chunk and a live segment.
+codes=$("${CURL[@]}" -o /dev/null -w '%{http_code} ' -H "Range: bytes=0-9" "$base/chunks/$id" \
+  --next -s ${HN_CA:+--cacert "$HN_CA"} -o /dev/null -w '%{http_code} ' -H "Range: bytes=999999-" "$base/chunks/$id" \
+  --next -s ${HN_CA:+--cacert "$HN_CA"} -o /dev/null -w '%{http_code}' -H "Range: bytes=99999999-" "$base/live/$seg")
+kill -0 $slow 2>/dev/null || fail "the slow range transfer ended before the checks: they prove nothing"
 wait $slow
-[[ $code == 503 ]] || fail "second transfer during a range transfer gave $code, not 503"
+[[ $codes == "503 416 416" ]] || fail "during a range transfer (one slot): $codes, not 503 416 416"
 [[ $(metric "$PORT_srv" hybridnode_active_transfers) == 0 ]] || fail "slot not given back"
 
 stop_and_check "$PID_srv" srv
