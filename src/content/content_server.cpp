@@ -59,6 +59,7 @@ struct ContentServer::Impl {
   std::vector<std::unique_ptr<Worker>> extra;
   net::UvHandle<uv_timer_t> live_expiry;  // workers: expires the long polls parked on their channel copy
   std::atomic<size_t> cache_capacity{0};   // mirrors cache.capacity() for /metrics on another loop
+  std::atomic<size_t> long_polls_here{0};  // parked on this loop (a part of shared->long_polls_waiting)
   std::shared_ptr<content::Catalog> catalog = std::make_shared<content::Catalog>();
   std::vector<std::string> signallers;  // --signal-url split at commas
   content::ChunkCache cache;
@@ -314,15 +315,21 @@ void ContentServer::Impl::handle_live(HttpRequest& req, const std::string& rest,
   }
   // Counted for the whole process (every worker parks its own): released when it runs or is cancelled.
   std::shared_ptr<Shared> sh = shared;
+  std::atomic<size_t>* here = &long_polls_here;  // the Impl outlives its loop's waiters
   sh->long_polls_waiting++;
-  uint64_t token = live->wait(from_seq, static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, [sh, answer] {
+  (*here)++;
+  uint64_t token = live->wait(from_seq, static_cast<double>(uv_now(loop)) / 1000.0 + wait_s, [sh, here, answer] {
     sh->long_polls_waiting--;
+    (*here)--;
     answer();
   });
   // The waiter dies with its connection: a client that resets leaves nothing behind.
   std::weak_ptr<content::LiveChannel> weak = live;
-  req.on_abandon = [weak, token, sh] {
-    if (auto l = weak.lock(); l && l->cancel(token)) sh->long_polls_waiting--;
+  req.on_abandon = [weak, token, sh, here] {
+    if (auto l = weak.lock(); l && l->cancel(token)) {
+      sh->long_polls_waiting--;
+      (*here)--;
+    }
   };
 }
 
@@ -678,6 +685,10 @@ std::string ContentServer::Impl::metrics() const {
   p.family("hybridnode_worker_requests_total", "counter", "HTTP requests parsed, by worker loop.");
   for (const Impl* w : shared->workers)
     p.sample("hybridnode_worker_requests_total", static_cast<double>(w->http->stats().requests_total.load()),
+             "worker=\"" + std::to_string(w->index) + "\"");
+  p.family("hybridnode_worker_long_polls_waiting", "gauge", "Live long polls parked now, by worker loop.");
+  for (const Impl* w : shared->workers)
+    p.sample("hybridnode_worker_long_polls_waiting", static_cast<double>(w->long_polls_here.load()),
              "worker=\"" + std::to_string(w->index) + "\"");
   return p.str();
 }
