@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hybridnode vs nginx serving the very same chunk files (256 KiB) to wrk on loopback, in one run; then the
-# same over HTTPS (HTTPS=0 skips it): hybridnode (one loop) vs nginx with 1 worker, and nginx with 2 for reference.
+# same over HTTPS (HTTPS=0 skips it). hybridnode runs with --workers=1 and --workers=2 side by side (plain
+# and https), nginx with 2 workers (plain) and 1 and 2 workers (https), all rounds interleaved.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -15,6 +16,9 @@ head -c $((64 << 20)) /dev/urandom >"$T/blob.bin"
 ./build/hybridnode ingest "$T/blob.bin" --store "$T/store" --id blob --chunk-size 262144 >/dev/null
 ./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hn.port" \
   --max-transfers=0 --log-level=warn >"$T/hn.log" 2>&1 &
+pids+=($!)
+./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hn2.port" \
+  --max-transfers=0 --log-level=warn --workers=2 >"$T/hn2.log" 2>&1 &
 pids+=($!)
 cat >"$T/nginx.conf" <<NGINX
 worker_processes 2;
@@ -32,8 +36,9 @@ http {
 NGINX
 nginx -c "$T/nginx.conf" -g "daemon off;" &
 pids+=($!)
-for _ in $(seq 1 100); do [[ -s "$T/hn.port" ]] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [[ -s "$T/hn.port" && -s "$T/hn2.port" ]] && break; sleep 0.05; done
 HN="http://127.0.0.1:$(cat "$T/hn.port")"
+HN2="http://127.0.0.1:$(cat "$T/hn2.port")"
 NG="http://127.0.0.1:18181"
 python3 -c '
 import json,sys
@@ -58,6 +63,7 @@ run() {  # name url round
 }
 for r in $(seq 1 "$ROUNDS"); do   # interleaved so drift on a noisy machine hits both alike
   run hybridnode "$HN" "$r"
+  run hybridnode-2w "$HN2" "$r"
   run nginx "$NG" "$r"
 done
 if [[ ${HTTPS:-1} == 1 ]]; then
@@ -67,6 +73,9 @@ if [[ ${HTTPS:-1} == 1 ]]; then
   ./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hns.port" \
     --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" >"$T/hns.log" 2>&1 &
   pids+=($!)
+  ./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hns2.port" \
+    --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" --workers=2 >"$T/hns2.log" 2>&1 &
+  pids+=($!)
   for w in 1 2; do  # nginx https, w workers; ssl_sendfile/kTLS needs the kernel's tls module, absent here
     sed -e "s/worker_processes 2;/worker_processes $w;/" -e "s|$T/nginx.pid|$T/nginx$w.pid|" \
         -e "s|listen 127.0.0.1:18181;|listen 127.0.0.1:1844$w ssl; ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem; ssl_protocols TLSv1.2 TLSv1.3;|" \
@@ -74,10 +83,11 @@ if [[ ${HTTPS:-1} == 1 ]]; then
     nginx -c "$T/nginx$w.conf" -g "daemon off;" &
     pids+=($!)
   done
-  for _ in $(seq 1 100); do [[ -s "$T/hns.port" ]] && break; sleep 0.05; done
+  for _ in $(seq 1 100); do [[ -s "$T/hns.port" && -s "$T/hns2.port" ]] && break; sleep 0.05; done
   sleep 0.3
   for r in $(seq 1 "$ROUNDS"); do
     run hybridnode-https "https://127.0.0.1:$(cat "$T/hns.port")" "$r"
+    run hybridnode-https-2w "https://127.0.0.1:$(cat "$T/hns2.port")" "$r"
     run nginx-https-1w "https://127.0.0.1:18441" "$r"
     run nginx-https-2w "https://127.0.0.1:18442" "$r"
   done
@@ -90,8 +100,11 @@ med = {s: statistics.median(float(r["requests_per_s"]) for r in rows if r["serve
 mb = {s: statistics.median(float(r["mb_per_s"]) for r in rows if r["server"] == s) for s in names}
 print(f"median: hybridnode {med['hybridnode']:.0f} req/s {mb['hybridnode']:.0f} MB/s; "
       f"nginx {med['nginx']:.0f} req/s {mb['nginx']:.0f} MB/s; ratio {med['hybridnode']/med['nginx']:.2f}x")
+print(f"http: hybridnode --workers=2 {med['hybridnode-2w']:.0f} req/s vs --workers=1 {med['hybridnode']:.0f} req/s: "
+      f"{med['hybridnode-2w']/med['hybridnode']:.2f}x; vs nginx (2 workers) {med['hybridnode-2w']/med['nginx']:.2f}x")
 if "hybridnode-https" in med:
-    for n in ("nginx-https-1w", "nginx-https-2w"):
-        print(f"https: hybridnode (1 loop) {med['hybridnode-https']:.0f} req/s {mb['hybridnode-https']:.0f} MB/s; "
-              f"{n} {med[n]:.0f} req/s {mb[n]:.0f} MB/s; ratio {med['hybridnode-https']/med[n]:.2f}x")
+    for hn, n in (("hybridnode-https", "nginx-https-1w"), ("hybridnode-https-2w", "nginx-https-2w")):
+        print(f"https at equal workers: {hn} {med[hn]:.0f} req/s {mb[hn]:.0f} MB/s; "
+              f"{n} {med[n]:.0f} req/s {mb[n]:.0f} MB/s; ratio {med[hn]/med[n]:.2f}x")
+    print(f"https: hybridnode --workers=2 vs --workers=1: {med['hybridnode-https-2w']/med['hybridnode-https']:.2f}x (target >= 1.6x)")
 PY
