@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "hybridnode/capacity_policy.h"
+#include "policy/shared_policy.h"
+#include "util/loop_thread.h"
 
 TEST_CASE("connection cap admits up to the cap and frees slots exactly once") {
   auto p = hn::make_connection_cap(2, 3);
@@ -195,4 +199,48 @@ TEST_CASE("upload preference: reciprocating peers, then low RTT, then longest wa
   CHECK(hn::pick_upload(w, 3, 2) == 2);
   CHECK(hn::pick_upload(w, 7, 1) == 1);
   CHECK(hn::pick_upload(w, 4, 2) == 0);
+}
+
+TEST_CASE("shared policy: one cap for several threads (--workers); admissions never exceed it") {
+  auto p = hn::make_shared_policy(hn::make_connection_cap(3));
+  std::atomic<int> inside{0}, most{0}, admitted{0}, refused{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        auto slot = hn::TransferSlot::try_acquire(*p, 1000);
+        if (!slot) {
+          refused++;
+          continue;
+        }
+        admitted++;
+        int now = ++inside;
+        int m = most.load();
+        while (now > m && !most.compare_exchange_weak(m, now)) {}
+        slot->add_bytes(1000);
+        --inside;
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(most.load() <= 3);
+  CHECK(admitted.load() + refused.load() == 8000);
+  CHECK(p->active() == 0);
+  CHECK(p->limit() == 3);
+  CHECK(p->name() == "connections");
+}
+
+TEST_CASE("loop thread: posted closures run on its loop in order; stop runs the last one and ends the thread") {
+  hn::LoopThread lt;
+  std::vector<int> seen;
+  std::thread::id loop_thread;
+  lt.start();
+  for (int i = 0; i < 100; ++i) lt.post([&, i] { seen.push_back(i); loop_thread = std::this_thread::get_id(); });
+  bool last = false;
+  lt.stop([&] { last = true; });
+  lt.post([&] { seen.push_back(-1); });  // after stop: dropped
+  lt.join();
+  CHECK(last);
+  REQUIRE(seen.size() == 100);
+  for (int i = 0; i < 100; ++i) CHECK(seen[static_cast<size_t>(i)] == i);
+  CHECK((loop_thread != std::this_thread::get_id()));
 }

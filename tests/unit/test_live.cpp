@@ -320,4 +320,45 @@ TEST_CASE("live source: chunks hashed on the thread pool are published in the or
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
+
+TEST_CASE("live channel: a worker loop's replica mirrors the source's channel (same epoch, seqs, ids, shared bytes)") {
+  content::LiveChannel src("news", 3, 1.0);
+  std::vector<content::LiveChunk> told;
+  int ended = 0;
+  auto publish = [&](int i) {
+    media::TsChunk c;
+    c.bytes = std::string(188, static_cast<char>(0x47)) + std::to_string(i);
+    c.duration = 1.0;
+    src.publish(std::move(c), 1000 + i);
+  };
+  publish(0);
+  auto rep = src.replica();  // made after a publish: it starts with what the source holds
+  src.set_on_change([&](const content::LiveChunk* c) {
+    if (c) told.push_back(*c);
+    else ended++;
+  });
+  CHECK(rep->epoch() == src.epoch());
+  CHECK(rep->next_seq() == 1);
+  CHECK(rep->waiters() == 0);
+  int woke = 0;
+  rep->wait(2, 100.0, [&] { woke++; });
+  for (int i = 1; i < 5; ++i) publish(i);
+  REQUIRE(told.size() == 4);
+  CHECK(woke == 0);  // the replica hears of chunks only when told
+  for (const auto& c : told) rep->add(c);
+  CHECK(woke == 1);
+  CHECK(rep->next_seq() == src.next_seq());
+  CHECK(rep->manifest_json() == src.manifest_json());
+  CHECK(rep->playlist() == src.playlist());
+  CHECK(rep->bytes() == src.bytes());
+  REQUIRE(rep->by_seq(4) != nullptr);
+  CHECK(rep->by_seq(4)->bytes == src.by_seq(4)->bytes);  // one buffer for both loops
+  CHECK(rep->by_id(src.by_seq(3)->ref.id) != nullptr);
+  CHECK(rep->by_seq(1) == nullptr);  // slid out of the window on both
+  src.end();
+  src.end();  // once only
+  CHECK(ended == 1);
+  uint64_t t = rep->wait(9, 100.0, [&] { woke++; });
+  CHECK(rep->cancel(t));
+  CHECK_FALSE(rep->cancel(t));
 }
