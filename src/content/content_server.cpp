@@ -116,9 +116,12 @@ struct ContentServer::Impl {
   // A Range no byte of a `size`-byte chunk satisfies: the 416 to answer, before any capacity check
   // (a bad request is the client's error whatever the load).
   static std::optional<HttpResponse> unsatisfiable(const RangeAsk& ask, const std::string& id, uint64_t size);
-  void serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req, net::HttpServer::Respond respond);
+  void serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req, net::HttpServer::Respond respond) {
+    serve_live_chunk(c, req.method == "HEAD", range_ask(req), std::move(respond));
+  }
+  void serve_live_chunk(const content::LiveChunk& c, bool head, const RangeAsk& ask, net::HttpServer::Respond respond);
   void serve_chunk(HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
-  void serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond);
+  void serve_unknown_chunk(const HttpRequest& req, const std::string& id, net::HttpServer::Respond respond);
   // What the catalog says of a listed chunk, copied: a store answer arrives after the catalog may be swapped.
   struct Listed {
     uint64_t size;  // exact, from the manifest
@@ -352,10 +355,8 @@ ContentServer::Impl::RangeAsk ContentServer::Impl::range_ask(const HttpRequest& 
   return a;
 }
 
-void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, const HttpRequest& req,
+void ContentServer::Impl::serve_live_chunk(const content::LiveChunk& c, bool head, const RangeAsk& ask,
                                            net::HttpServer::Respond respond) {
-  bool head = req.method == "HEAD";
-  RangeAsk ask = range_ask(req);
   if (auto bad = unsatisfiable(ask, c.ref.id, c.ref.size)) return respond(std::move(*bad));
   std::unique_ptr<TransferSlot> slot;
   if (!head) slot = TransferSlot::try_acquire(*policy, c.ref.size);
@@ -475,7 +476,7 @@ void ContentServer::Impl::serve_chunk(HttpRequest& req, const std::string& id, n
   }
   // The one catalog lookup of this request: video, exact size and media kind.
   const content::Catalog::ChunkEntry* entry = catalog->chunk(id);
-  if (entry == nullptr) return serve_unknown_chunk(id, std::move(respond));
+  if (entry == nullptr) return serve_unknown_chunk(req, id, std::move(respond));
   const std::string* inm = req.header("if-none-match");
   if (inm != nullptr && etag_matches(*inm, id)) {
     n.not_modified++;
@@ -591,7 +592,7 @@ void ContentServer::Impl::open_chunk(const std::string& id, Listed listed, const
 // A chunk id no manifest of this server's catalog lists. "Not found" only when the store says so: while the
 // catalog is unknown (store down since start) or the store cannot answer, it is a 503; a chunk the store
 // holds but this server's catalog does not list yet (another server ingested it) is a 503 to retry.
-void ContentServer::Impl::serve_unknown_chunk(const std::string& id, net::HttpServer::Respond respond) {
+void ContentServer::Impl::serve_unknown_chunk(const HttpRequest& req, const std::string& id, net::HttpServer::Respond respond) {
   auto unavailable = [](const std::string& why) {
     auto r = content::store_failure(why);
     r.headers.emplace_back("Cache-Control", "no-store");
@@ -607,10 +608,15 @@ void ContentServer::Impl::serve_unknown_chunk(const std::string& id, net::HttpSe
   if (unknown_lookups >= kMaxUnknownLookups) return respond(unavailable("too many lookups of unlisted chunks"));
   unknown_lookups++;
   std::shared_ptr<ChunkStore> st = store;
+  bool head = req.method == "HEAD";
+  RangeAsk ask = range_ask(req);
   run_blocking<Result<uint64_t>>(
       loop, [st, id]() { return st->chunk_length(id); },
-      [this, id, respond, unavailable](Result<uint64_t> len) {
+      [this, id, respond, unavailable, head, ask](Result<uint64_t> len) {
         unknown_lookups--;
+        // With --workers, a live chunk cut on the first loop reaches this loop's copy of the channel a
+        // moment later: a client that heard of it elsewhere may ask here first. It has arrived by now.
+        if (const content::LiveChunk* c = live ? live->by_id(id) : nullptr) return serve_live_chunk(*c, head, ask, respond);
         if (len) {
           auto r = HttpResponse::error(503, "chunk " + id + " is in the store but not yet in this server's catalog");
           r.headers.emplace_back("Retry-After", "1");
