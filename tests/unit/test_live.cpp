@@ -320,6 +320,7 @@ TEST_CASE("live source: chunks hashed on the thread pool are published in the or
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
+}
 
 TEST_CASE("live channel: a worker loop's replica mirrors the source's channel (same epoch, seqs, ids, shared bytes)") {
   content::LiveChannel src("news", 3, 1.0);
