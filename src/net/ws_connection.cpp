@@ -4,10 +4,17 @@
 #include <sys/socket.h>
 #include <wslay/wslay.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
 namespace hn::net {
+
+namespace {
+std::atomic<size_t> g_live_contexts{0};
+}  // namespace
+
+size_t WsConnection::live_contexts() { return g_live_contexts.load(); }
 
 // wslay's C callbacks, forwarding to the connection in user_data.
 struct WsCallbacks {
@@ -92,21 +99,48 @@ WsConnection::~WsConnection() {
   handlers_ = {};
   poll_.reset();
   close_timer_.reset();
-  if (ctx_ != nullptr) wslay_event_context_free(ctx_);
+  free_ctx();
 }
 
-void WsConnection::start(Handlers h) {
-  handlers_ = std::move(h);
+bool WsConnection::ensure_ctx() {
+  if (ctx_ != nullptr) return true;
   static const wslay_event_callbacks cbs = {WsCallbacks::recv, WsCallbacks::send, WsCallbacks::genmask,
                                             nullptr, nullptr, nullptr, WsCallbacks::on_msg};
   int rc = client_ ? wslay_event_context_client_init(&ctx_, &cbs, this)
                    : wslay_event_context_server_init(&ctx_, &cbs, this);
   if (rc != 0) {
     ctx_ = nullptr;
-    finish(kWsInternalError, "out of memory");
-    return;
+    return false;
   }
   wslay_event_config_set_max_recv_msg_length(ctx_, limits_.max_message_bytes);
+  g_live_contexts++;
+  return true;
+}
+
+void WsConnection::free_ctx() {
+  if (ctx_ == nullptr) return;
+  wslay_event_context_free(ctx_);
+  ctx_ = nullptr;
+  g_live_contexts--;
+}
+
+// A fresh context is in exactly this state: reading, writing, nothing queued, no close seen, and every
+// byte handed to wslay parsed into whole messages (the guard saw the same bytes; wslay_event_recv only
+// returns with reading on once it needs bytes the socket does not have yet).
+bool WsConnection::idle() const {
+  return !closing_ && !too_big_ && !draining_ && pending_off_ >= pending_in_.size() && guard_.idle() &&
+         wslay_event_get_read_enabled(ctx_) && wslay_event_get_write_enabled(ctx_) && !wslay_event_want_write(ctx_) &&
+         !wslay_event_get_close_received(ctx_) && !wslay_event_get_close_sent(ctx_);
+}
+
+void WsConnection::release_if_idle() {
+  if (depth_ > 0 || ctx_ == nullptr) return;  // never under a wslay call: it still uses the context
+  if (finished_ || idle()) free_ctx();
+}
+
+void WsConnection::start(Handlers h) {
+  handlers_ = std::move(h);
+  started_ = true;
   uv_poll_init(loop_, poll_.get(), fd_.get());
   poll_->data = this;
   uv_timer_init(loop_, close_timer_.get());
@@ -118,7 +152,8 @@ void WsConnection::start(Handlers h) {
 size_t WsConnection::queued_bytes() const { return ctx_ ? wslay_event_get_queued_msg_length(ctx_) : 0; }
 
 bool WsConnection::send_text(std::string_view text) {
-  if (!open() || !wslay_event_get_write_enabled(ctx_) || wslay_event_get_close_sent(ctx_)) return false;
+  if (!open() || closing_) return false;
+  if (ctx_ != nullptr && (!wslay_event_get_write_enabled(ctx_) || wslay_event_get_close_sent(ctx_))) return false;
   size_t queued = queued_bytes();
   // Over the process budget, only a connection with nothing queued may add (its bytes usually go straight
   // to the socket); one already behind is the kind that fills memory, so it goes.
@@ -128,10 +163,17 @@ bool WsConnection::send_text(std::string_view text) {
     close(kWsPolicyViolation, process_full ? "too slow: server outgoing memory full" : "too slow: outgoing queue full");
     return false;
   }
-  wslay_event_msg msg = {WSLAY_TEXT_FRAME, reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-  if (wslay_event_queue_msg(ctx_, &msg) != 0) return false;
-  account();
   auto keep = shared_from_this();
+  if (!ensure_ctx()) {
+    finish(kWsInternalError, "out of memory");
+    return false;
+  }
+  wslay_event_msg msg = {WSLAY_TEXT_FRAME, reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+  if (wslay_event_queue_msg(ctx_, &msg) != 0) {
+    release_if_idle();
+    return false;
+  }
+  account();
   pump(false, true);
   return true;
 }
@@ -140,6 +182,7 @@ void WsConnection::close(uint16_t code, std::string_view reason) {
   if (!open()) return;
   auto keep = shared_from_this();
   if (!closing_) {
+    if (!ensure_ctx()) return finish(kWsInternalError, "out of memory");
     closing_ = true;
     if (!wslay_event_get_close_sent(ctx_))
       wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason.data()), std::min<size_t>(reason.size(), 120));
@@ -158,7 +201,7 @@ void WsConnection::on_close_timer(uv_timer_t* t) {
   auto* self = static_cast<WsConnection*>(t->data);
   if (self == nullptr) return;
   auto keep = self->shared_from_this();
-  self->finish(wslay_event_get_status_code_sent(self->ctx_), "close timed out");
+  self->finish(self->ctx_ ? wslay_event_get_status_code_sent(self->ctx_) : uint16_t{kWsGoingAway}, "close timed out");
 }
 
 void WsConnection::on_poll(uv_poll_t* h, int status, int events) {
@@ -183,6 +226,15 @@ void WsConnection::account() {
 
 void WsConnection::pump(bool readable, bool writable) {
   if (!open()) return;
+  if (ctx_ == nullptr && !readable) return update_poll();  // between messages: nothing to write either
+  if (!ensure_ctx()) return finish(kWsInternalError, "out of memory");
+  ++depth_;
+  pump_ctx(readable, writable);
+  --depth_;
+  release_if_idle();
+}
+
+void WsConnection::pump_ctx(bool readable, bool writable) {
   if (draining_) return drain();
   if (readable && wslay_event_want_read(ctx_)) {
     int rc = wslay_event_recv(ctx_);
@@ -252,8 +304,8 @@ void WsConnection::drain() {
 
 void WsConnection::update_poll() {
   int ev = 0;
-  if (wslay_event_want_read(ctx_)) ev |= UV_READABLE;
-  if (wslay_event_want_write(ctx_) || (tls_ && tls_->wants_write())) ev |= UV_WRITABLE;
+  if (ctx_ == nullptr || wslay_event_want_read(ctx_)) ev |= UV_READABLE;  // no context: idle, reading
+  if ((ctx_ != nullptr && wslay_event_want_write(ctx_)) || (tls_ && tls_->wants_write())) ev |= UV_WRITABLE;
   uv_poll_start(poll_.get(), ev, on_poll);
 }
 
@@ -265,6 +317,7 @@ void WsConnection::finish(uint16_t code, const std::string& reason) {
   close_timer_.reset();
   tls_.reset();
   fd_.reset();
+  release_if_idle();  // finished: the context goes unless a wslay call up the stack still uses it
   auto cb = std::move(handlers_.on_closed);
   handlers_ = {};
   if (cb) cb(code, reason);

@@ -1,5 +1,9 @@
 // A WebSocket connection after its handshake: frames by wslay (Debian's libwslay), I/O by uv_poll.
 // Text messages in and out; pings are answered by wslay; close codes follow RFC 6455.
+// wslay's event context is ~9.4 KiB (two fixed 4 KiB buffers), most of what an idle signaller member
+// costs, so a connection holds one only while a message is in flight: it is freed whenever the stream
+// sits between messages with nothing queued (then it equals a fresh one) and made again on the next
+// byte in or message out.
 #pragma once
 #include <uv.h>
 
@@ -65,18 +69,26 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool send_text(std::string_view text);         // false when closing or over the queue limit
   void close(uint16_t code, std::string_view reason);  // graceful: close frame, then the socket
   void abort();                                  // immediately, no close frame
-  bool open() const { return ctx_ != nullptr && !finished_; }
+  bool open() const { return started_ && !finished_; }
   size_t queued_bytes() const;
+  bool holds_context() const { return ctx_ != nullptr; }
+  // wslay contexts alive in this process (all connections): those with a message in flight.
+  static size_t live_contexts();
 
  private:
   static void on_poll(uv_poll_t* h, int status, int events);
   static void on_close_timer(uv_timer_t* t);
   void pump(bool readable, bool writable);
+  void pump_ctx(bool readable, bool writable);
   void update_poll();
   void finish(uint16_t code, const std::string& reason);
   void account();  // brings limits_.budget->used up to date with our queue
   void refuse_too_big();
   void drain();
+  bool ensure_ctx();
+  bool idle() const;       // between messages, nothing queued, not closing: the context holds no state
+  void release_if_idle();
+  void free_ctx();
 
   friend struct WsCallbacks;
   uv_loop_t* loop_;
@@ -97,7 +109,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   std::unique_ptr<TlsStream> tls_;
   bool too_big_ = false;  // a frame header declared more than max_message_bytes
   bool draining_ = false;  // 1009 sent; reading and discarding until EOF or the close timer
-  bool closing_ = false;   // close() ran: its close frame is queued and the close timer runs
+  bool started_ = false;
+  bool closing_ = false;   // close() ran: its close frame is queued and the close timer runs (the context stays)
+  int depth_ = 0;          // nested pumps (a handler may send mid-parse): the context is freed at depth 0 only
 };
 
 }  // namespace hn::net

@@ -27,6 +27,7 @@ bool WsFrameGuard::feed(const uint8_t* p, size_t n) {
     if ((opcode & 0x08) == 0) {  // data frame: control frames are capped at 125 bytes by wslay itself
       msg_len_ = opcode == 0 ? msg_len_ + (len > max_ ? max_ + 1 : len) : len;
       if (msg_len_ > max_) refused_ = true;
+      in_message_ = (hdr_[0] & 0x80) == 0;
     }
     payload_left_ = len;
     hdr_len_ = 0;

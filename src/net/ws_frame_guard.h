@@ -13,6 +13,8 @@ class WsFrameGuard {
   explicit WsFrameGuard(uint64_t max_message_bytes) : max_(max_message_bytes) {}
   // The next bytes of the stream, in order. False once a header declares too much (and from then on).
   bool feed(const uint8_t* p, size_t n);
+  // Every byte fed so far forms whole messages: no partial header, payload or fragmented message.
+  bool idle() const { return hdr_len_ == 0 && payload_left_ == 0 && !in_message_; }
 
  private:
   uint64_t max_;
@@ -21,6 +23,7 @@ class WsFrameGuard {
   uint64_t payload_left_ = 0;
   uint64_t msg_len_ = 0;  // data bytes declared so far by the frames of the current message
   bool refused_ = false;
+  bool in_message_ = false;  // a data frame without FIN was seen and no final frame yet
 };
 
 }  // namespace hn::net

@@ -398,6 +398,8 @@ std::string SignalServer::Impl::metrics() const {
           static_cast<double>(out_budget->used));
   p.gauge("hybridnode_signal_queued_bytes_peak", "Highest hybridnode_signal_queued_bytes since start.",
           static_cast<double>(out_budget->peak));
+  p.gauge("hybridnode_signal_ws_contexts", "WebSocket connections holding a wslay context (~9 KiB): a message in flight.",
+          static_cast<double>(net::WsConnection::live_contexts()));
   p.gauge("hybridnode_signal_bitfield_bytes", "Bytes of members' bitfields held.", static_cast<double>(registry.bitfield_bytes()));
   p.family("hybridnode_signal_messages_total", "counter", "Messages received, by type (invalid: failed validation).");
   for (const auto& [t, n] : messages_by_type) p.sample("hybridnode_signal_messages_total", static_cast<double>(n), "type=\"" + t + "\"");
