@@ -19,7 +19,8 @@ sig=
 trap '[[ -n "$sig" ]] && kill $sig 2>/dev/null; rm -rf "$T"' EXIT
 mkdir -p bench/results
 csv=bench/results/signal.csv
-echo "binary,members_target,members,join_s,relays_per_s,relay_p50_ms,relay_p99_ms,rss_kib_base,rss_kib_loaded,rss_per_member_bytes,hwm_kib,hwm_per_member_bytes" >"$csv"
+echo "binary,members_target,members,join_s,relays_per_s,relay_p50_ms,relay_p99_ms,rss_kib_base,rss_kib_loaded,rss_per_member_bytes,hwm_kib,hwm_per_member_bytes,lookup_cpu_ms,relay_cpu_us_per_relay" >"$csv"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() {  # LABEL BINARY N
   local label=$1 bin=$2 n=$3
   rm -f "$T/sig.port"
@@ -29,15 +30,21 @@ run() {  # LABEL BINARY N
   for _ in $(seq 1 100); do [[ -s "$T/sig.port" ]] && break; sleep 0.05; done
   local base loaded hwm
   base=$(awk '/^VmRSS/ {print $2}' /proc/$sig/status)
+  rm -f "$T/load.out"  # the last run's: the waits below must see this run's lines only
   ./build/signal_load "ws://127.0.0.1:$(cat "$T/sig.port")/ws" "$n" "$SECS" "$RATE" >"$T/load.out" 2>"$T/load.err" &
   local load=$!
   # RSS once everyone has joined (the load generator prints join_seconds then).
-  for _ in $(seq 1 1200); do grep -q join_seconds "$T/load.out" && break; sleep 0.1; done
+  for _ in $(seq 1 1200); do grep -qs join_seconds "$T/load.out" && break; sleep 0.1; done
   loaded=$(awk '/^VmRSS/ {print $2}' /proc/$sig/status)
+  local c0 c1 c2
+  c0=$(cpu_ticks $sig)
+  for _ in $(seq 1 1200); do grep -qs looked_up "$T/load.out" && break; kill -0 $load 2>/dev/null || break; sleep 0.1; done
+  c1=$(cpu_ticks $sig)
   # Peak RSS with every member still connected: sampled once the relay figures are printed, before the
   # load generator exits (its exit closes every member).
-  for _ in $(seq 1 3000); do grep -q relay_p99_ms "$T/load.out" && break; kill -0 $load 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 3000); do grep -qs relay_p99_ms "$T/load.out" && break; kill -0 $load 2>/dev/null || break; sleep 0.1; done
   hwm=$(awk '/^VmHWM/ {print $2}' /proc/$sig/status)
+  c2=$(cpu_ticks $sig)
   wait $load || true
   kill $sig; wait $sig 2>/dev/null || true
   sig=
@@ -46,8 +53,13 @@ run() {  # LABEL BINARY N
   m=$(get members)
   per=$(( m > 0 ? (loaded - base) * 1024 / m : 0 ))
   hper=$(( m > 0 ? (hwm - base) * 1024 / m : 0 ))
-  echo "$label,$n,$m,$(get join_seconds),$(get relays_per_s),$(get relay_p50_ms),$(get relay_p99_ms),$base,$loaded,$per,$hwm,$hper" >>"$csv"
-  echo "$label N=$n: $m members joined in $(get join_seconds)s; relays $(get relays_per_s)/s p50 $(get relay_p50_ms) ms p99 $(get relay_p99_ms) ms; signaller RSS $((loaded/1024)) MiB = $per bytes/member after joins, peak $((hwm/1024)) MiB = $hper bytes/member"
+  # Signaller CPU (load-independent, unlike latency): all the lookups, and per relay delivered.
+  local hz lcpu rcpu recv
+  hz=$(getconf CLK_TCK); recv=$(get relays_received)
+  lcpu=$(( (c1 - c0) * 1000 / hz ))
+  rcpu=$(( ${recv:-0} > 0 ? (c2 - c1) * 1000000 / hz / recv : 0 ))
+  echo "$label,$n,$m,$(get join_seconds),$(get relays_per_s),$(get relay_p50_ms),$(get relay_p99_ms),$base,$loaded,$per,$hwm,$hper,$lcpu,$rcpu" >>"$csv"
+  echo "$label N=$n: $m members joined in $(get join_seconds)s; relays $(get relays_per_s)/s p50 $(get relay_p50_ms) ms p99 $(get relay_p99_ms) ms; signaller RSS $((loaded/1024)) MiB = $per bytes/member after joins, peak $((hwm/1024)) MiB = $hper bytes/member; CPU: lookups $lcpu ms, $rcpu us/relay"
   head -3 "$T/load.err" >&2 || true
 }
 for n in $NS; do

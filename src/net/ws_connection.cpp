@@ -299,14 +299,22 @@ void WsConnection::drain() {
     finish(kWsTooBig, "message too big");
     return;
   }
-  uv_poll_start(poll_.get(), UV_READABLE | (wslay_event_want_write(ctx_) ? UV_WRITABLE : 0), on_poll);
+  watch(UV_READABLE | (wslay_event_want_write(ctx_) ? UV_WRITABLE : 0));
+}
+
+// libuv's uv_poll_start takes the fd out of epoll and puts it back (two epoll_ctl calls) even when the
+// events are the same, which was the signaller's largest cost per relayed message.
+void WsConnection::watch(int events) {
+  if (events == watched_) return;
+  watched_ = events;
+  uv_poll_start(poll_.get(), events, on_poll);
 }
 
 void WsConnection::update_poll() {
   int ev = 0;
   if (ctx_ == nullptr || wslay_event_want_read(ctx_)) ev |= UV_READABLE;  // no context: idle, reading
   if ((ctx_ != nullptr && wslay_event_want_write(ctx_)) || (tls_ && tls_->wants_write())) ev |= UV_WRITABLE;
-  uv_poll_start(poll_.get(), ev, on_poll);
+  watch(ev);
 }
 
 void WsConnection::finish(uint16_t code, const std::string& reason) {

@@ -81,6 +81,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void pump(bool readable, bool writable);
   void pump_ctx(bool readable, bool writable);
   void update_poll();
+  void watch(int events);  // uv_poll_start, only when the events change
   void finish(uint16_t code, const std::string& reason);
   void account();  // brings limits_.budget->used up to date with our queue
   void refuse_too_big();
@@ -111,6 +112,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool draining_ = false;  // 1009 sent; reading and discarding until EOF or the close timer
   bool started_ = false;
   bool closing_ = false;   // close() ran: its close frame is queued and the close timer runs (the context stays)
+  int watched_ = -1;       // events last given to uv_poll_start
   int depth_ = 0;          // nested pumps (a handler may send mid-parse): the context is freed at depth 0 only
 };
 

@@ -17,6 +17,12 @@ class Bitfield {
   void set(uint32_t i) {
     if (i < count_) bytes_[i / 8] |= static_cast<uint8_t>(1u << (7 - i % 8));
   }
+  void clear(uint32_t i) {
+    if (i < count_) bytes_[i / 8] &= static_cast<uint8_t>(~(1u << (7 - i % 8)));
+  }
+  void add(const Bitfield& o) {  // union; `o` must have the same count
+    for (size_t i = 0; i < bytes_.size() && i < o.bytes_.size(); ++i) bytes_[i] |= o.bytes_[i];
+  }
   uint32_t count_set() const;
   const std::vector<uint8_t>& bytes() const { return bytes_; }
 

@@ -19,6 +19,9 @@ inline constexpr size_t kMaxHaveChunks = 65536;
 inline constexpr uint32_t kMaxChunkCount = 1u << 18;
 // Peer ids in one lookup reply: 256 chunks x 50 peers x 64-byte ids would be ~850 KB for a 1.3 KB request.
 inline constexpr size_t kMaxLookupReplyBytes = 64 * 1024;
+// Members one lookup may look at over all its chunks: a chunk most members hold costs about `max`, a rare
+// one a walk of the swarm; past this the remaining chunks get [] and "truncated" (a few ms of CPU at most).
+inline constexpr size_t kLookupScanBudget = 64 * 1024;
 inline constexpr size_t kMaxRelayBytes = 64 * 1024;  // SDP and candidates
 
 struct Message {

@@ -299,10 +299,11 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
       // At most `max` per chunk and, over all chunks, no more distinct peers than one introduction ring holds,
       // so a lookup of many chunks cannot list a swarm either. Each peer named is introduced to the asker.
       std::vector<ConnId> named;
+      size_t scan = signal::kLookupScanBudget;
       for (uint32_t c : m.chunks) {
         nlohmann::json peers = nlohmann::json::array();
         if (!truncated)
-          for (const auto* p : registry.lookup(id, c, max)) {
+          for (const auto* p : registry.lookup(id, c, max, scan)) {
             bool known = std::find(named.begin(), named.end(), p->conn) != named.end();
             if (!known && named.size() >= signal::Introductions::kIntroductions) continue;
             if (p->peer.size() + 3 > budget) {
@@ -314,6 +315,7 @@ void SignalServer::Impl::handle(ConnId id, Message& m) {
             intros.introduce(id, p->conn);
             peers.push_back(p->peer);
           }
+        if (scan == 0) truncated = true;
         result[std::to_string(c)] = std::move(peers);
       }
       nlohmann::json answer = {{"type", "peers"}, {"chunks", std::move(result)}};

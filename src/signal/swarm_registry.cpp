@@ -4,6 +4,21 @@
 
 namespace hn::signal {
 
+void SwarmRegistry::list(Swarm& s, Member& m) {
+  auto& bucket = s.by_load[m.uploads];
+  m.slot = static_cast<uint32_t>(bucket.size());
+  bucket.push_back(&m);
+}
+
+void SwarmRegistry::unlist(Swarm& s, Member& m) {
+  auto b = s.by_load.find(m.uploads);
+  if (b == s.by_load.end() || m.slot >= b->second.size() || b->second[m.slot] != &m) return;
+  b->second[m.slot] = b->second.back();
+  b->second[m.slot]->slot = m.slot;
+  b->second.pop_back();
+  if (b->second.empty()) s.by_load.erase(b);
+}
+
 std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& video, const std::string& peer,
                                                uint32_t chunk_count, std::vector<uint8_t> bitfield, double now) {
   if (by_conn_.count(conn)) return SignalError{"already_joined", "this connection already joined a swarm; leave first"};
@@ -14,7 +29,9 @@ std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& v
                                              " chunks, not " + std::to_string(chunk_count)};
     if (it->second.members.count(peer)) return SignalError{"id_taken", "peer id " + peer + " is already in this swarm"};
   }
-  if (bitfield_bytes_ + Bitfield::bytes_for(chunk_count) > max_bitfield_bytes_)
+  // A new swarm also holds its `any` bitfield: charged like one more member's.
+  size_t cost = Bitfield::bytes_for(chunk_count) * (it == swarms_.end() ? 2 : 1);
+  if (bitfield_bytes_ + cost > max_bitfield_bytes_)
     return SignalError{"busy", "this signaller holds as many members as it can; try a sibling or later"};
   Member m;
   m.peer = peer;
@@ -24,18 +41,23 @@ std::optional<SignalError> SwarmRegistry::join(ConnId conn, const std::string& v
   if (!m.have.assign(chunk_count, std::move(bitfield)))
     return SignalError{"bad_bitfield", "bitfield must be " + std::to_string(Bitfield::bytes_for(chunk_count)) +
                                            " bytes with no bits past chunk " + std::to_string(chunk_count)};
-  auto& swarm = swarms_[video];
-  swarm.chunk_count = chunk_count;
-  swarm.members.emplace(peer, std::move(m));
-  by_conn_[conn] = {video, peer};
-  bitfield_bytes_ += Bitfield::bytes_for(chunk_count);
+  if (it == swarms_.end()) {
+    it = swarms_.emplace(video, Swarm{}).first;
+    it->second.chunk_count = chunk_count;
+    it->second.any = Bitfield(chunk_count);
+  }
+  Swarm& swarm = it->second;
+  Member& placed = swarm.members.emplace(peer, std::move(m)).first->second;
+  swarm.any.add(placed.have);
+  list(swarm, placed);
+  by_conn_[conn] = {&it->first, &swarm, &placed};
+  bitfield_bytes_ += cost;
   return std::nullopt;
 }
 
 Member* SwarmRegistry::find(ConnId conn) {
   auto w = by_conn_.find(conn);
-  if (w == by_conn_.end()) return nullptr;
-  return &swarms_.at(w->second.video).members.at(w->second.peer);
+  return w == by_conn_.end() ? nullptr : w->second.member;
 }
 
 const Member* SwarmRegistry::member(ConnId conn) const { return const_cast<SwarmRegistry*>(this)->find(conn); }
@@ -46,28 +68,38 @@ size_t SwarmRegistry::swarm_size(const std::string& video) const {
 }
 
 std::optional<SignalError> SwarmRegistry::have(ConnId conn, const std::vector<uint32_t>& chunks) {
-  Member* m = find(conn);
-  if (m == nullptr) return SignalError{"not_joined", "join a swarm first"};
+  auto w = by_conn_.find(conn);
+  if (w == by_conn_.end()) return SignalError{"not_joined", "join a swarm first"};
+  Member* m = w->second.member;
   for (uint32_t c : chunks)
     if (c >= m->have.size()) return SignalError{"bad_chunk", "chunk index " + std::to_string(c) + " out of range"};
-  for (uint32_t c : chunks) m->have.set(c);
+  for (uint32_t c : chunks) {
+    m->have.set(c);
+    w->second.swarm->any.set(c);
+  }
   return std::nullopt;
 }
 
 std::optional<SignalError> SwarmRegistry::set_bitfield(ConnId conn, std::vector<uint8_t> bitfield) {
-  Member* m = find(conn);
-  if (m == nullptr) return SignalError{"not_joined", "join a swarm first"};
+  auto w = by_conn_.find(conn);
+  if (w == by_conn_.end()) return SignalError{"not_joined", "join a swarm first"};
+  Member* m = w->second.member;
   Bitfield b;
   if (!b.assign(m->have.size(), std::move(bitfield)))
     return SignalError{"bad_bitfield", "bitfield must be " + std::to_string(Bitfield::bytes_for(m->have.size())) + " bytes"};
   m->have = std::move(b);
+  w->second.swarm->any.add(m->have);
   return std::nullopt;
 }
 
 std::optional<SignalError> SwarmRegistry::set_load(ConnId conn, uint32_t uploads) {
-  Member* m = find(conn);
-  if (m == nullptr) return SignalError{"not_joined", "join a swarm first"};
+  auto w = by_conn_.find(conn);
+  if (w == by_conn_.end()) return SignalError{"not_joined", "join a swarm first"};
+  Member* m = w->second.member;
+  if (m->uploads == uploads) return std::nullopt;
+  unlist(*w->second.swarm, *m);
   m->uploads = uploads;
+  list(*w->second.swarm, *m);
   return std::nullopt;
 }
 
@@ -78,49 +110,55 @@ std::optional<SignalError> SwarmRegistry::set_rtt(ConnId conn, std::vector<std::
   return std::nullopt;
 }
 
-std::vector<const Member*> SwarmRegistry::lookup(ConnId asker, uint32_t chunk, size_t max) const {
+std::vector<const Member*> SwarmRegistry::lookup(ConnId asker, uint32_t chunk, size_t max, size_t& budget) const {
   std::vector<const Member*> out;
   auto w = by_conn_.find(asker);
-  if (w == by_conn_.end()) return out;
-  const Swarm& s = swarms_.at(w->second.video);
-  for (const auto& [id, m] : s.members)
-    if (m.conn != asker && m.have.get(chunk)) out.push_back(&m);
-  // Fewest uploads first; equal loads are rotated so one idle seeder is not handed every leecher.
-  uint64_t salt = ++rotation_ * 0x9E3779B97F4A7C15ull;
-  auto key = [salt](const Member* m) { return std::hash<std::string>{}(m->peer) ^ salt; };
-  size_t keep = std::min(max, out.size());
-  const Member& self = s.members.at(w->second.peer);
-  auto rtt = [&self](const Member* m) -> float {
-    for (const auto& [peer, ms] : self.rtt_ms)
-      if (peer == m->peer) return ms;
-    return -1;
-  };
-  // Rank keys computed once per holder, not once per comparison (hashing ids in the comparator made a
-  // lookup in a large swarm cost ~2 x n log n string hashes per chunk).
-  struct Ranked {
-    float rtt;
-    uint32_t uploads;
-    size_t key;
-    const Member* m;
-  };
-  std::vector<Ranked> ranked;
-  ranked.reserve(out.size());
-  for (const Member* m : out) ranked.push_back({rtt(m), m->uploads, key(m), m});
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), [](const Ranked& a, const Ranked& b) {
-    if ((a.rtt >= 0) != (b.rtt >= 0)) return a.rtt >= 0;
-    if (a.rtt >= 0 && a.rtt != b.rtt) return a.rtt < b.rtt;
-    if (a.uploads != b.uploads) return a.uploads < b.uploads;
-    return a.key < b.key;
-  });
-  for (size_t i = 0; i < keep; ++i) out[i] = ranked[i].m;
-  out.resize(keep);
+  if (w == by_conn_.end() || max == 0) return out;
+  const Swarm& s = *w->second.swarm;
+  const Member& self = *w->second.member;
+  if (!s.any.get(chunk)) return out;  // nobody holds it: no walk
+  // First the holders the asker measured, nearest first (at most 64: the rtt message's cap).
+  std::vector<std::pair<float, const Member*>> near;
+  for (const auto& [peer, ms] : self.rtt_ms) {
+    auto it = s.members.find(peer);
+    if (it == s.members.end() || it->second.conn == asker || !it->second.have.get(chunk)) continue;
+    if (std::none_of(near.begin(), near.end(), [&](const auto& n) { return n.second == &it->second; }))
+      near.emplace_back(ms, &it->second);
+  }
+  std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < near.size() && out.size() < max; ++i) out.push_back(near[i].second);
+  size_t measured = out.size();
+  if (out.size() >= max) return out;
+  // Then the least loaded. Within one load the walk starts at a point that moves every lookup, so one idle
+  // seeder is not handed every leecher; it ends after `max` holders or when the budget is spent.
+  uint64_t spin = ++rotation_ * 0x9E3779B97F4A7C15ull;
+  bool held = self.have.get(chunk), walked_all = true;
+  for (const auto& [load, bucket] : s.by_load) {
+    size_t n = bucket.size(), start = static_cast<size_t>((spin >> 17) % n);
+    for (size_t k = 0; k < n; ++k) {
+      if (budget == 0) {
+        walked_all = false;
+        break;
+      }
+      budget--;
+      const Member* m = bucket[(start + k) % n];
+      if (!m->have.get(chunk)) continue;
+      held = true;
+      if (m->conn == asker || std::find(out.begin(), out.begin() + static_cast<long>(measured), m) != out.begin() + static_cast<long>(measured))
+        continue;
+      out.push_back(m);
+      if (out.size() >= max) return out;
+    }
+    if (!walked_all) break;
+  }
+  if (walked_all && !held) s.any.clear(chunk);  // the whole swarm walked: the bit was stale
   return out;
 }
 
 std::optional<ConnId> SwarmRegistry::route(ConnId asker, const std::string& peer) const {
   auto w = by_conn_.find(asker);
   if (w == by_conn_.end()) return std::nullopt;
-  const Swarm& s = swarms_.at(w->second.video);
+  const Swarm& s = *w->second.swarm;
   auto it = s.members.find(peer);
   if (it == s.members.end()) return std::nullopt;
   return it->second.conn;
@@ -132,7 +170,7 @@ void SwarmRegistry::touch(ConnId conn, double now) {
 
 const std::string* SwarmRegistry::video_of(ConnId conn) const {
   auto w = by_conn_.find(conn);
-  return w == by_conn_.end() ? nullptr : &w->second.video;
+  return w == by_conn_.end() ? nullptr : w->second.video;
 }
 
 std::vector<ConnId> SwarmRegistry::members_of(const std::string& video) const {
@@ -154,11 +192,16 @@ std::optional<ConnId> SwarmRegistry::conn_of(const std::string& video, const std
 bool SwarmRegistry::leave(ConnId conn) {
   auto w = by_conn_.find(conn);
   if (w == by_conn_.end()) return false;
-  auto s = swarms_.find(w->second.video);
-  auto m = s->second.members.find(w->second.peer);
-  bitfield_bytes_ -= std::min(bitfield_bytes_, Bitfield::bytes_for(m->second.have.size()));
-  s->second.members.erase(m);
-  if (s->second.members.empty()) swarms_.erase(s);
+  Swarm& s = *w->second.swarm;
+  Member& m = *w->second.member;
+  size_t bytes = Bitfield::bytes_for(m.have.size());
+  unlist(s, m);
+  s.members.erase(s.members.find(m.peer));  // `m` is gone from here on
+  bitfield_bytes_ -= std::min(bitfield_bytes_, bytes);
+  if (s.members.empty()) {
+    bitfield_bytes_ -= std::min(bitfield_bytes_, bytes);  // the swarm's `any`
+    swarms_.erase(swarms_.find(*w->second.video));
+  }
   by_conn_.erase(w);
   return true;
 }

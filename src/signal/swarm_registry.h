@@ -2,6 +2,7 @@
 // Pure logic (no sockets, time passed in) so every rule is unit-tested.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,13 +24,20 @@ struct Member {
   ConnId conn = 0;
   Bitfield have;
   uint32_t uploads = 0;  // as last reported by the peer ("load")
+  uint32_t slot = 0;     // index in its swarm's by_load[uploads]
   std::vector<std::pair<std::string, float>> rtt_ms;  // this peer's measured RTT to others ("rtt"), ≤ 64
   double last_seen = 0;
 };
 
 struct Swarm {
   uint32_t chunk_count = 0;
-  std::unordered_map<std::string, Member> members;  // by peer id
+  std::unordered_map<std::string, Member> members;  // by peer id (nodes: Member addresses are stable)
+  // Members by reported uploads, least loaded first: a lookup walks these and stops after `max` holders
+  // instead of ranking the whole swarm for every chunk.
+  std::map<uint32_t, std::vector<Member*>> by_load;
+  // A chunk whose bit is clear has no holder; a set bit may be stale (members left) and is cleared by
+  // the first lookup that walks the whole swarm without meeting a holder.
+  mutable Bitfield any;
 };
 
 class SwarmRegistry {
@@ -41,8 +49,14 @@ class SwarmRegistry {
   std::optional<SignalError> set_load(ConnId conn, uint32_t uploads);
   std::optional<SignalError> set_rtt(ConnId conn, std::vector<std::pair<std::string, float>> rtt_ms);
   // Holders of `chunk` in the asker's swarm, asker excluded, at most `max`: those the asker reported a
-  // round-trip time to first (lowest first), then fewest uploads.
-  std::vector<const Member*> lookup(ConnId asker, uint32_t chunk, size_t max) const;
+  // round-trip time to first (lowest first), then fewest uploads (equal loads rotate between lookups).
+  // `budget`: members it may still look at (decremented); a lookup that runs out returns what it found
+  // and leaves `budget` at 0, so one request cannot walk a large swarm for each of its chunks.
+  std::vector<const Member*> lookup(ConnId asker, uint32_t chunk, size_t max, size_t& budget) const;
+  std::vector<const Member*> lookup(ConnId asker, uint32_t chunk, size_t max) const {
+    size_t unlimited = SIZE_MAX;
+    return lookup(asker, chunk, max, unlimited);
+  }
   // The connection of `peer` in the asker's swarm.
   std::optional<ConnId> route(ConnId asker, const std::string& peer) const;
   void touch(ConnId conn, double now);
@@ -63,9 +77,13 @@ class SwarmRegistry {
 
  private:
   Member* find(ConnId conn);
+  static void unlist(Swarm& s, Member& m);  // out of by_load
+  static void list(Swarm& s, Member& m);    // into by_load[m.uploads]
   std::unordered_map<std::string, Swarm> swarms_;
-  struct Where {
-    std::string video, peer;
+  struct Where {  // map nodes: these stay valid until the member leaves
+    const std::string* video;
+    Swarm* swarm;
+    Member* member;
   };
   std::unordered_map<ConnId, Where> by_conn_;
   mutable uint64_t rotation_ = 0;

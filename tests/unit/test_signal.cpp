@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <set>
 
 #include "net/ws_handshake.h"
 #include "signal/bitfield.h"
@@ -157,10 +158,70 @@ TEST_CASE("issue 22: JSON depth bounded before parsing; chunk_count capped; bitf
   CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":262144})") == "ok");
   CHECK(err(R"({"type":"join","video":"v","peer":"p","chunk_count":1048576})") == "bad_message");
   SwarmRegistry r;
-  r.set_bitfield_budget(3 * 32768);
+  r.set_bitfield_budget(4 * 32768);  // three members and their swarm's own bitfield (issue 15)
   for (uint64_t i = 1; i <= 3; ++i) CHECK_FALSE(r.join(i, "v", "p" + std::to_string(i), 262144, {}, 0));
   CHECK(r.join(4, "v", "p4", 262144, {}, 0)->code == "busy");
-  CHECK(r.bitfield_bytes() == 3 * 32768);
+  CHECK(r.bitfield_bytes() == 4 * 32768);
   r.leave(2);
   CHECK_FALSE(r.join(4, "v", "p4", 262144, {}, 0));
+}
+
+TEST_CASE("issue 15: a lookup in a large swarm looks at about `max` members, not the whole swarm") {
+  SwarmRegistry r;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i)
+    CHECK_FALSE(r.join(static_cast<hn::signal::ConnId>(i + 1), "v", "p" + std::to_string(i), 16, {0x80, 0x00}, 0));  // chunk 0 held
+  CHECK_FALSE(r.join(100000, "v", "asker", 16, {}, 0));
+  size_t budget = 1 << 20;
+  auto got = r.lookup(100000, 0, 8, budget);
+  CHECK(got.size() == 8);
+  CHECK((1 << 20) - budget <= 9);  // everyone holds it: eight holders met within nine members
+  // Nobody holds chunk 5: answered without walking anyone.
+  budget = 1 << 20;
+  CHECK(r.lookup(100000, 5, 8, budget).empty());
+  CHECK(budget == 1 << 20);
+  // One holder of chunk 3, wherever it sits: found by a walk, and a lookup that runs out of budget stops.
+  CHECK_FALSE(r.have(n / 2, {3}));
+  budget = 1 << 20;
+  got = r.lookup(100000, 3, 8, budget);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]->conn == static_cast<hn::signal::ConnId>(n / 2));
+  budget = 100;
+  r.lookup(100000, 3, 8, budget);
+  CHECK(budget == 0);
+  // The holder leaves: the first full walk finds nobody and clears the chunk's bit, the next one walks no one.
+  r.leave(n / 2);
+  budget = 1 << 20;
+  CHECK(r.lookup(100000, 3, 8, budget).empty());
+  CHECK((1 << 20) - budget == static_cast<size_t>(n));  // everyone but the holder that left, asker included
+  budget = 1 << 20;
+  CHECK(r.lookup(100000, 3, 8, budget).empty());
+  CHECK(budget == 1 << 20);
+}
+
+TEST_CASE("issue 15: equal loads rotate between lookups; reported loads move members between ranks") {
+  SwarmRegistry r;
+  for (int i = 0; i < 40; ++i)
+    CHECK_FALSE(r.join(static_cast<hn::signal::ConnId>(i + 1), "v", "p" + std::to_string(i), 1, {0x80}, 0));
+  CHECK_FALSE(r.join(100, "v", "asker", 1, {}, 0));
+  std::set<std::string> seen;
+  for (int k = 0; k < 20; ++k)
+    for (const auto* m : r.lookup(100, 0, 2)) seen.insert(m->peer);
+  CHECK(seen.size() > 10);  // not the same two seeders every time
+  for (int i = 0; i < 40; ++i) r.set_load(static_cast<hn::signal::ConnId>(i + 1), 3);
+  r.set_load(7, 1);
+  r.set_load(9, 0);
+  r.set_load(9, 2);  // moved twice: ranked by its latest report
+  auto got = r.lookup(100, 0, 3);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]->peer == "p6");
+  CHECK(got[1]->peer == "p8");
+  CHECK(got[2]->uploads == 3);
+  // Leaving members are gone from every rank; the rest are all still found.
+  for (int i = 0; i < 40; i += 2) r.leave(static_cast<hn::signal::ConnId>(i + 1));
+  std::set<std::string> all;
+  for (const auto* m : r.lookup(100, 0, 50)) all.insert(m->peer);
+  CHECK(all.size() == 20);
+  CHECK(all.count("p0") == 0);
+  CHECK(all.count("p1") == 1);
 }
