@@ -160,6 +160,36 @@ async def main():
     r = await rpc(a, {"type": "ping"})
     check(r["type"] == "pong", "ping -> pong")
 
+    # Issue 15: a connection holds wslay's context (~9 KiB) only while a message is in flight. Idle members
+    # hold none; a message cut mid-frame (raw socket, second half sent later) holds one until it is whole.
+    idle = [await websockets.connect(URL) for _ in range(40)]
+    for i, w in enumerate(idle):
+        await join(w, f"idle{i}")
+    for w in idle:
+        await rpc(w, {"type": "ping"})
+    n = metric("hybridnode_signal_ws_contexts")
+    check(n == 0, f"43 idle members hold no WebSocket context (got {n})")
+    reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+    writer.write(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    body, key = b'{"type":"ping"}', b"\x01\x02\x03\x04"
+    frame = bytes([0x81, 0x80 | len(body)]) + key + bytes(c ^ key[i % 4] for i, c in enumerate(body))
+    writer.write(frame[:9])
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    n = metric("hybridnode_signal_ws_contexts")
+    check(n == 1, f"a message cut mid-frame holds one context (got {n})")
+    writer.write(frame[9:])
+    await writer.drain()
+    reply = await asyncio.wait_for(reader.read(64), 5)
+    check(b'"pong"' in reply, f"the message completed later is answered: {reply!r}")
+    n = metric("hybridnode_signal_ws_contexts")
+    check(n == 0, f"and the context is released again (got {n})")
+    writer.close()
+    for w in idle:
+        await w.close()
+
     # Leave, then relaying to the departed peer is an error.
     r = await rpc(a, {"type": "leave"})
     check(r["type"] == "left", "leave")
