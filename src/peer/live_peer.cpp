@@ -16,13 +16,8 @@
 #include "hybridnode/manifest.h"
 #include "media/live_manifest.h"
 #include "media/sha256.h"
-#include "net/http_client.h"
-#include "net/http_server.h"
-#include "p2p/p2p_hub.h"
 #include "p2p/peer_link.h"
-#include "p2p/signal_client.h"
-#include "peer/peer_id.h"
-#include "peer/peer_links.h"
+#include "peer/peer_core.h"
 #include "media/hls.h"
 #include "util/blocking_work.h"
 #include "util/clock.h"
@@ -57,7 +52,8 @@ constexpr size_t kUploadQueuePerLink = 8, kUploadQueueMax = 64;
 constexpr double kLiveSendStallS = 4, kLiveSendStallTargets = 4;
 }  // namespace
 
-struct LivePeer::Impl {
+struct LivePeer::Impl : PeerCore {
+  using PeerCore::PeerCore;
   enum class St { missing, server, peer, verifying, have };
   struct Entry {
     media::LiveChunkRef ref;
@@ -77,16 +73,7 @@ struct LivePeer::Impl {
     bool discontinuity;
   };
 
-  uv_loop_t* loop;
-  PeerOptions opts;
-  std::function<void(bool, const std::string&)> done;
-  std::unique_ptr<p2p::P2pHub> hub;
-  std::unique_ptr<net::HttpClient> http;
-  std::unique_ptr<net::HttpServer> player;
-  std::unique_ptr<p2p::SignalClient> signal;
   std::string join_token;  // of the live manifest; "" in open mode
-  PeerLinks peer_links;
-  PeerLinks::Map& links = peer_links.map();
   std::map<uint64_t, Entry> chunks;                // by seq
   std::unordered_map<uint32_t, uint64_t> held_idx;  // ring index -> seq held
   std::map<uint64_t, std::pair<std::string, double>> peer_requests;  // seq -> (peer, deadline)
@@ -110,14 +97,13 @@ struct LivePeer::Impl {
   void pump_uploads();
   void start_upload(PeerLink& l, uint32_t idx);
   void check_send_stalls();
-  net::UvHandle<uv_timer_t> tick;
   net::UvHandle<uv_timer_t> poll_retry;
   std::FILE* out = nullptr;
   std::mt19937 rng{std::random_device{}()};
 
-  bool have_manifest = false, ended = false, stopping = false, lookup_pending = false, server_refusing = false;
-  double target = 1, t0 = 0, server_retry_at = 0, next_lookup_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5;
-  uint64_t play_seq = 0, start_seq = 0, next_seq = 0, ticks = 0;
+  bool have_manifest = false, ended = false, server_refusing = false;
+  double target = 1, server_retry_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5;
+  uint64_t play_seq = 0, start_seq = 0, next_seq = 0;
   // The channel run we follow (LiveManifest::epoch); `gen` counts runs so late callbacks of an old run
   // (a fetch, a hash check) never touch the new run's chunk of the same seq.
   std::string epoch;
@@ -159,27 +145,7 @@ struct LivePeer::Impl {
   void handle_player(net::HttpRequest& r, net::HttpServer::Respond respond);
   void finish(bool ok, const std::string& msg);
   std::string last_poll_error;  // why the manifest could not be had, for the exit message
-  // Links as the summary reports them, closed ones included (as VOD does): by remote peer id.
-  mutable std::map<std::string, nlohmann::json> link_log;  // mutable: summary_json() records the open links too
-  void record(const PeerLink& l, const std::string& closed) const;
 };
-
-void LivePeer::Impl::record(const PeerLink& l, const std::string& closed) const {
-  auto& r = link_log[l.remote()];
-  if (r.is_null())
-    r = {{"peer", l.remote()}, {"pair", ""}, {"bytes_in", 0}, {"bytes_out", 0}, {"rtt_ms", 0.0}, {"closed", ""},
-         {"dtls", false}, {"cipher", ""}, {"remote_fingerprint", ""}};
-  if (!l.pair_type().empty()) r["pair"] = l.pair_type();
-  r["bytes_in"] = std::max(r["bytes_in"].get<uint64_t>(), l.bytes_in());
-  r["bytes_out"] = std::max(r["bytes_out"].get<uint64_t>(), l.bytes_out());
-  if (l.rtt_ms() > 0) r["rtt_ms"] = l.rtt_ms();
-  if (l.dtls_up()) {
-    r["dtls"] = true;
-    r["cipher"] = l.dtls_cipher();
-    r["remote_fingerprint"] = l.remote_fingerprint();
-  }
-  if (!closed.empty()) r["closed"] = closed;
-}
 
 std::string LivePeer::Impl::bitfield_b64() const {
   Bitfield b(kLiveRing);
@@ -447,9 +413,7 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
     (from_peer.empty() ? n.from_server : n.from_peers) += shared->size();
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     held_idx[idx] = seq;
-    if (signal) signal->have(idx);
-    for (auto& l : peer_links.snapshot())  // a failed send erases from `links`
-      if (l->ready()) l->send_have(idx);
+    announce(idx);
     deliver();
     schedule();
   });
@@ -557,21 +521,13 @@ void LivePeer::Impl::check_deadlines() {
 
 void LivePeer::Impl::join_swarm() {
   if (signal || opts.signal_url.empty()) return;
-  p2p::SignalClient::Identity id{opts.signal_url, opts.video_id, opts.peer_id, kLiveRing, opts.ca_file};
-  id.content = epoch;
-  id.live = true;
-  id.token = join_token;
-  p2p::SignalClient::Handlers h;
-  h.on_joined = [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); };
-  h.on_relay = [this](const nlohmann::json& m) { peer_links.on_relay(m); };
-  h.on_down = [](const std::string&) {};
-  signal = std::make_unique<p2p::SignalClient>(loop, id, std::move(h));
-  signal->start([this] { return bitfield_b64(); });
+  PeerCore::join_swarm(opts.video_id, kLiveRing, epoch, true, join_token,
+                       [this] { log::info("joined the live swarm of " + opts.video_id + " as " + opts.peer_id); },
+                       [this] { return bitfield_b64(); });
 }
 
 void LivePeer::Impl::discover() {
-  if (!signal || !signal->joined() || lookup_pending || mono_seconds() < next_lookup_at) return;
-  if (links.size() >= static_cast<size_t>(opts.max_links)) return;
+  if (!can_look_up()) return;
   std::vector<uint32_t> want;
   for (auto& [seq, e] : chunks)
     if (seq >= play_seq && e.state != St::have && want.size() < 64) want.push_back(static_cast<uint32_t>(seq % kLiveRing));
@@ -579,16 +535,7 @@ void LivePeer::Impl::discover() {
   if (want.empty())
     for (auto& [idx, seq] : held_idx)
       if (want.size() < 8) want.push_back(idx);
-  if (want.empty()) return;
-  lookup_pending = true;
-  next_lookup_at = mono_seconds() + 1.0;
-  signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
-    lookup_pending = false;
-    if (stopping) return;
-    for (auto& [idx, peers] : holders)
-      for (auto& p : peers)
-        if (links.size() < static_cast<size_t>(opts.max_links) && peer_links.dialable(p)) peer_links.connect(p, true);
-  });
+  look_up(want);
 }
 
 PeerLinks::Hooks LivePeer::Impl::link_hooks() {
@@ -599,9 +546,6 @@ PeerLinks::Hooks LivePeer::Impl::link_hooks() {
     for (auto it = chunks.rbegin(); it != chunks.rend(); ++it)
       if (it->first % kLiveRing == idx) return it->second.ref.size;
     return 0;
-  };
-  k.send_signal = [this](const std::string& type, const std::string& to, nlohmann::json fields) {
-    if (signal) signal->relay(type, to, std::move(fields));
   };
   PeerLink::Handlers& h = k.link;
   h.on_ready = [this](PeerLink& l) {
@@ -634,7 +578,6 @@ PeerLinks::Hooks LivePeer::Impl::link_hooks() {
   };
   h.on_closed = [this](PeerLink& l, const std::string& why) {
     log::info("live link to " + l.remote() + " closed: " + why);
-    record(l, why);
     link_busy_until.erase(l.remote());
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
       if (it->second.first == l.remote()) {
@@ -773,53 +716,34 @@ void LivePeer::Impl::handle_player(net::HttpRequest& r, net::HttpServer::Respond
 }
 
 void LivePeer::Impl::finish(bool ok, const std::string& why) {
-  if (stopping) return;
-  stopping = true;
+  if (!shut_down()) return;
   std::string msg = why;
   if (ok && !have_manifest) {  // stopped or timed out without ever reaching the channel: not a success
     ok = false;
     msg = why + " before any manifest of " + opts.video_id + " came from " + opts.server_url +
           (last_poll_error.empty() ? "" : " (" + last_poll_error + ")");
   }
-  tick.reset();
   poll_retry.reset();
-  for (auto& [id, l] : links) record(*l, "");
-  peer_links.close_all("peer stopping");
-  if (signal) signal->stop();
-  if (http) http->close();
-  if (player) player->close();
-  if (hub) hub->shutdown();
   if (out != nullptr && out != stdout) std::fclose(out);
   out = nullptr;
   log::info("live " + opts.video_id + ": delivered " + std::to_string(n.delivered) + " chunks, " + std::to_string(n.from_server) +
             " bytes from the server, " + std::to_string(n.from_peers) + " from peers, " + std::to_string(n.missed) +
             " missed deadlines");
-  auto cb = std::move(done);
-  if (cb) cb(ok, msg);
+  report(ok, msg);
 }
 
-LivePeer::LivePeer(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>()) {
-  impl_->loop = loop;
-  impl_->opts = std::move(opts);
-  if (impl_->opts.peer_id.empty()) impl_->opts.peer_id = random_peer_id();
-}
+LivePeer::LivePeer(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>(loop, std::move(opts))) {}
 
 LivePeer::~LivePeer() {
   stop();
-  impl_->signal.reset();
-  impl_->http.reset();
-  impl_->links.clear();
-  if (impl_->hub) impl_->hub->shutdown();
+  impl_->release();
 }
 
 void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   auto& I = *impl_;
   I.done = std::move(done);
   I.t0 = mono_seconds();
-  I.hub = std::make_unique<p2p::P2pHub>(I.loop);
-  if (auto ok = I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks()); !ok) return I.finish(false, ok.error());
-  I.http = std::make_unique<net::HttpClient>(I.loop);
-  I.http->set_ca_file(I.opts.ca_file);
+  if (auto ok = I.open(I.link_hooks()); !ok) return I.finish(false, ok.error());
   if (I.opts.output == "-") {
     I.out = stdout;
   } else if (!I.opts.output.empty()) {
@@ -827,48 +751,30 @@ void LivePeer::start(std::function<void(bool, const std::string&)> done) {
     if (I.out == nullptr) return I.finish(false, "cannot open " + I.opts.output + " for writing");
   }
   if (!I.opts.player_listen.empty()) {
-    auto where = net::parse_host_port(I.opts.player_listen);
-    net::HttpLimits limits;
-    limits.max_connections = 64;
-    limits.max_body_bytes = 0;
-    I.player = std::make_unique<net::HttpServer>(I.loop, limits, [this](net::HttpRequest& r, net::HttpServer::Respond re) {
-      if (r.path == "/summary") return re(net::HttpResponse::json(200, summary_json() + "\n"));
-      impl_->handle_player(r, std::move(re));
-    });
-    auto ok = where ? I.player->listen(*where) : Result<void>(make_error(where.error()));
-    if (!ok) {
-      I.player.reset();
-      return I.finish(false, "--player-listen: " + ok.error());
-    }
+    auto ok = I.serve_http("--player-listen", I.opts.player_listen, [this] { return summary_json(); },
+                           [this](net::HttpRequest& r, net::HttpServer::Respond re) { impl_->handle_player(r, std::move(re)); });
+    if (!ok) return I.finish(false, ok.error());
   }
   uv_timer_init(I.loop, I.poll_retry.get());
   I.poll_retry->data = &I;
-  uv_timer_init(I.loop, I.tick.get());
-  I.tick->data = &I;
-  uv_timer_start(I.tick.get(), [](uv_timer_t* t) {
-    auto* self = static_cast<Impl*>(t->data);
+  I.start_tick([self = &I] {
     self->check_deadlines();
     if (self->stopping) return;
     self->pump_uploads();
     if (self->ticks % 10 == 0) self->check_send_stalls();
-    if (++self->ticks % 50 == 0)
-      for (auto& l : self->peer_links.snapshot()) l->ping();
     if (self->opts.live_seconds > 0 && mono_seconds() - self->t0 >= self->opts.live_seconds)
       return self->finish(true, "watched for " + std::to_string(self->opts.live_seconds) + " s");
     self->schedule();
-  }, 20, 20);
+  });
   I.poll_manifest();
 }
 
 void LivePeer::stop() { impl_->finish(true, "stopped"); }
 
-int LivePeer::player_port() const { return impl_->player ? impl_->player->port() : 0; }
+int LivePeer::player_port() const { return impl_->http_port(); }
 
 std::string LivePeer::summary_json() const {
   auto& I = *impl_;
-  for (auto& [id, l] : I.links) I.record(*l, "");
-  nlohmann::json links = nlohmann::json::array();
-  for (auto& [id, r] : I.link_log) links.push_back(r);
   nlohmann::json j = {{"peer", I.opts.peer_id},
                       {"video", I.opts.video_id},
                       {"live", true},
@@ -899,7 +805,7 @@ std::string LivePeer::summary_json() const {
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},
                       {"lag_ms_max", percentile(I.lags_ms, 1.0)},
                       {"seconds", mono_seconds() - I.t0},
-                      {"links", links}};
+                      {"links", I.links_json()}};
   return j.dump(2);
 }
 

@@ -16,17 +16,12 @@
 #include "media/chunk_file.h"
 #include "media/live_manifest.h"
 #include "media/sha256.h"
-#include "net/http_client.h"
-#include "p2p/p2p_hub.h"
 #include "p2p/peer_link.h"
-#include "p2p/signal_client.h"
 #include "peer/chunk_scheduler.h"
-#include "peer/peer_id.h"
-#include "peer/peer_links.h"
+#include "peer/peer_core.h"
 #include "signal/join_token.h"
 #include "policy/upload_preference.h"
 #include "util/blocking_work.h"
-#include "net/http_server.h"
 #include "util/clock.h"
 #include "util/json_fields.h"
 #include "util/log.h"
@@ -37,14 +32,8 @@ namespace hn {
 using p2p::PeerLink;
 using S = ChunkScheduler::State;
 
-struct PeerNode::Impl {
-  uv_loop_t* loop;
-  PeerOptions opts;
-  std::function<void(bool, const std::string&)> done;
-  std::unique_ptr<p2p::P2pHub> hub;
-  std::unique_ptr<net::HttpClient> http;
-  std::unique_ptr<net::HttpServer> metrics_http;
-  std::unique_ptr<p2p::SignalClient> signal;
+struct PeerNode::Impl : PeerCore {
+  using PeerCore::PeerCore;
   std::shared_ptr<ChunkFile> file;
   // Set when the peer stops: a long blocking job (re-verifying a big part file) ends early, so the
   // loop it keeps alive lets SIGTERM win.
@@ -57,36 +46,23 @@ struct PeerNode::Impl {
   void take_token(const std::string& token);
   void renew_token();
   std::unique_ptr<ChunkScheduler> sched;
-  PeerLinks peer_links;
-  PeerLinks::Map& links = peer_links.map();
   std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
   std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
   static constexpr int kMaxBadServerCopies = 3;
   std::map<uint32_t, int> server_bad_copies;  // chunk -> corrupt copies the server sent
-  net::UvHandle<uv_timer_t> tick;
-  bool started_swarm = false, finished = false, stopping = false, lookup_pending = false;
-  double t0 = 0, t_first = 0, t_done = 0, server_retry_at = 0, next_lookup_at = 0, seed_until = 0, last_progress = 0;
+  bool started_swarm = false, finished = false;
+  double t_first = 0, t_done = 0, server_retry_at = 0, seed_until = 0, last_progress = 0;
   double server_backoff = 1;
   bool server_refusing = false;
   int server_in_flight = 0, uploads = 0;
   int server_slots_now = 1;  // AIMD-like: grows with successes up to --server-slots, shrinks on refusals
   int server_successes = 0;
-  uint32_t spread_start = 0;
-  uint64_t ticks = 0;  // where this peer starts asking the server for non-urgent chunks
+  uint32_t spread_start = 0;  // where this peer starts asking the server for non-urgent chunks
   struct Counters {
     uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
     uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0, duplicate_requests = 0, peak_link_uploads = 0, stalled_links = 0;
     uint64_t dtls_mismatches = 0;
   } n;
-  struct LinkRecord {
-    std::string pair;
-    uint64_t bytes_in = 0, bytes_out = 0;
-    double rtt_ms = 0;
-    std::string closed;
-    bool dtls = false;
-    std::string cipher, remote_fingerprint;
-  };
-  std::map<std::string, LinkRecord> link_log;
   // What a remote's rejects taught us. A `not_held` reject clears its claim on that chunk (until it
   // announces the chunk again); a `busy` one rests the link, longer each time in a row; a remote that
   // rejects kMaxRejectsInRow requests in a row for chunks it claims to hold is banned.
@@ -176,7 +152,6 @@ struct PeerNode::Impl {
   void start_upload(std::weak_ptr<PeerLink> weak, uint32_t idx);
   double next_upload_at = 0;
   void run_upload_queue();
-  void on_relay(const nlohmann::json& m);
   void check_peer_deadlines();
   void complete();
   void finish(bool ok, const std::string& msg);
@@ -184,7 +159,7 @@ struct PeerNode::Impl {
   std::string bitfield_b64() const;
   bool claims_all() const { return opts.test_lie == "claim" || opts.test_lie == "reject" || opts.test_lie == "busy"; }
   p2p::wire::Hello hello() const;
-  void record(const PeerLink& l, const std::string& closed);
+  void on_tick();
 };
 
 std::string PeerNode::Impl::bitfield_b64() const {
@@ -271,30 +246,22 @@ void PeerNode::Impl::open_file() {
 void PeerNode::Impl::begin() {
   // A finished file that is not to be seeded has nothing to do in a swarm.
   if (!opts.signal_url.empty() && !(sched->complete() && opts.seed_for == 0)) join_swarm();
-  uv_timer_init(loop, tick.get());
-  tick->data = this;
-  uv_timer_start(tick.get(), [](uv_timer_t* t) {  // 20 ms: paces uploads and checks deadlines
-    auto* self = static_cast<Impl*>(t->data);
-    self->check_peer_deadlines();
-    self->run_upload_queue();
-    self->release_sent_uploads();
-    self->grant_next_upload();
-    if (++self->ticks % 50 == 0) {  // once a second: refresh the RTT table, drop links that stopped taking data
-      for (auto& l : self->peer_links.snapshot()) l->ping();
-      self->check_send_stalls();
-      if (self->signal && self->renew_at > 0 && !self->renewing && mono_seconds() >= self->renew_at) self->renew_token();
-    }
-    if (self->ticks % 250 == 0 && self->signal) {  // every 5 s: share it with the signaller
-      std::map<std::string, double> rtts;
-      for (auto& [id, l] : self->links)
-        if (l->rtt_ms() > 0) rtts[id] = l->rtt_ms();
-      self->signal->rtt(rtts);
-    }
-    self->schedule();
-    self->progress(false);
-    if (self->finished && self->opts.seed_for >= 0 && mono_seconds() >= self->seed_until) self->finish(true, "done");
-  }, 20, 20);
+  start_tick([this] { on_tick(); });
   schedule();
+}
+
+void PeerNode::Impl::on_tick() {  // 20 ms: paces uploads and checks deadlines
+  check_peer_deadlines();
+  run_upload_queue();
+  release_sent_uploads();
+  grant_next_upload();
+  if (ticks % 50 == 0) {  // once a second: drop links that stopped taking data, renew the token in time
+    check_send_stalls();
+    if (signal && renew_at > 0 && !renewing && mono_seconds() >= renew_at) renew_token();
+  }
+  schedule();
+  progress(false);
+  if (finished && opts.seed_for >= 0 && mono_seconds() >= seed_until) finish(true, "done");
 }
 
 void PeerNode::Impl::schedule() {
@@ -459,47 +426,17 @@ void PeerNode::Impl::on_server_refusal(uint32_t, const net::HttpResult& r) {
 void PeerNode::Impl::join_swarm() {
   if (started_swarm || opts.signal_url.empty()) return;
   started_swarm = true;
-  p2p::SignalClient::Identity id{opts.signal_url, manifest.video_id, opts.peer_id, static_cast<uint32_t>(manifest.chunks.size()), opts.ca_file};
-  id.content = manifest_digest;
-  id.token = join_token;
-  p2p::SignalClient::Handlers h;
-  h.on_joined = [this] {
+  auto joined = [this] {
     log::info("joined the swarm of " + manifest.video_id + " as " + opts.peer_id);
     next_lookup_at = 0;
     schedule();
   };
-  h.on_relay = [this](const nlohmann::json& m) { on_relay(m); };
-  h.on_down = [](const std::string&) {};
-  signal = std::make_unique<p2p::SignalClient>(loop, id, std::move(h));
-  signal->start([this] { return bitfield_b64(); });
+  PeerCore::join_swarm(manifest.video_id, static_cast<uint32_t>(manifest.chunks.size()), manifest_digest, false, join_token,
+                       joined, [this] { return bitfield_b64(); });
 }
 
 void PeerNode::Impl::discover() {
-  if (!signal || !signal->joined() || lookup_pending || mono_seconds() < next_lookup_at) return;
-  size_t open_links = 0;
-  for (auto& [id, l] : links)
-    if (!l->closed()) open_links++;
-  if (open_links >= static_cast<size_t>(opts.max_links)) return;
-  auto want = sched->missing_list(256);
-  if (want.empty()) return;
-  lookup_pending = true;
-  next_lookup_at = mono_seconds() + 1.0;
-  signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
-    lookup_pending = false;
-    if (stopping) return;
-    // Connect to the peers that hold the most of what we miss.
-    std::map<std::string, int> score;
-    for (auto& [idx, peers] : holders)
-      for (auto& p : peers) score[p]++;
-    std::vector<std::pair<int, std::string>> ranked;
-    for (auto& [p, s] : score)
-      if (peer_links.dialable(p)) ranked.emplace_back(-s, p);
-    std::sort(ranked.begin(), ranked.end());
-    for (auto& [s, p] : ranked) {
-      if (links.size() >= static_cast<size_t>(opts.max_links)) break;
-      peer_links.connect(p, true);
-    }
-  });
+  if (can_look_up()) look_up(sched->missing_list(256));  // the holders of the most of what we miss
 }
 
 namespace {
@@ -517,13 +454,10 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   PeerLinks::Hooks k;
   k.hello = [this] { return hello(); };
   k.chunk_size = [this](uint32_t i) -> uint64_t { return i < manifest.chunks.size() ? manifest.chunks[i].size : 0; };
-  k.send_signal = [this](const std::string& type, const std::string& to, nlohmann::json fields) {
-    if (signal) signal->relay(type, to, std::move(fields));
-  };
   PeerLink::Handlers& h = k.link;
   h.on_ready = [this](PeerLink& l) {
     log::info("link to " + l.remote() + " ready (" + (l.pair_type().empty() ? "?" : l.pair_type()) + ")");
-    link_log[l.remote()];
+    record(l, "");
     if (opts.test_send_garbage) {
       // TEST ONLY: a message of an unknown type; the remote must drop the link and carry on.
       l.send_raw(std::string("\x63garbage"));
@@ -574,7 +508,6 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
         log::warn("cannot reach peer " + l.remote() + " (" + why + "): no direct route and no working STUN/TURN " +
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
-    record(l, why);
     trust.erase(l.remote());
     uploads_by_link.erase(l.remote());
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
@@ -616,10 +549,6 @@ void PeerNode::Impl::on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReaso
     return peer_links.ban(l.remote(), "rejected " + std::to_string(t.rejects_in_row) + " requests in a row for chunks it claimed");
   }
   schedule();
-}
-
-void PeerNode::Impl::on_relay(const nlohmann::json& m) {
-  if (sched) peer_links.on_relay(m);  // no manifest yet: nothing to offer or ask
 }
 
 void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::string& from_peer) {
@@ -671,10 +600,7 @@ void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uin
   server_first.erase(idx);
   if (from_peer.empty()) n.from_server += size;
   else n.from_peers += size;
-  // Serve it from now on: tell the swarm and every connected peer.
-  if (signal) signal->have(idx);
-  for (auto& l : peer_links.snapshot())
-    if (l->ready()) l->send_have(idx);
+  announce(idx);  // serve it from now on
 }
 
 void PeerNode::Impl::serve(PeerLink& link, uint32_t idx) {
@@ -866,20 +792,6 @@ void PeerNode::Impl::complete() {
   });
 }
 
-void PeerNode::Impl::record(const PeerLink& l, const std::string& closed) {
-  auto& r = link_log[l.remote()];
-  if (!l.pair_type().empty()) r.pair = l.pair_type();
-  r.bytes_in = std::max(r.bytes_in, l.bytes_in());
-  r.bytes_out = std::max(r.bytes_out, l.bytes_out());
-  if (l.rtt_ms() > 0) r.rtt_ms = l.rtt_ms();
-  if (l.dtls_up()) {
-    r.dtls = true;
-    r.cipher = l.dtls_cipher();
-    r.remote_fingerprint = l.remote_fingerprint();
-  }
-  if (!closed.empty()) r.closed = closed;
-}
-
 void PeerNode::Impl::progress(bool force) {
   if (!opts.progress || !sched) return;
   double now = mono_seconds();
@@ -892,33 +804,15 @@ void PeerNode::Impl::progress(bool force) {
 }
 
 void PeerNode::Impl::finish(bool ok, const std::string& msg) {
-  if (stopping) return;
-  stopping = true;  // the message goes to `done` only: the role prints it once
   cancel_blocking->store(true);
-  tick.reset();
-  for (auto& [id, l] : links) record(*l, "");
-  peer_links.close_all("peer stopping");
-  if (signal) signal->stop();
-  if (http) http->close();
-  if (metrics_http) metrics_http->close();
-  // Nothing may keep the loop alive once the peer is done: the hub's wake-up handle goes too.
-  if (hub) hub->shutdown();
-  auto cb = std::move(done);
-  if (cb) cb(ok, msg);
+  if (shut_down()) report(ok, msg);  // the message goes to `done` only: the role prints it once
 }
 
-PeerNode::PeerNode(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>()) {
-  impl_->loop = loop;
-  impl_->opts = std::move(opts);
-  if (impl_->opts.peer_id.empty()) impl_->opts.peer_id = random_peer_id();
-}
+PeerNode::PeerNode(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>(loop, std::move(opts))) {}
 
 PeerNode::~PeerNode() {
   stop();
-  impl_->signal.reset();
-  impl_->http.reset();
-  impl_->links.clear();
-  if (impl_->hub) impl_->hub->shutdown();
+  impl_->release();
 }
 
 void PeerNode::start(std::function<void(bool, const std::string&)> done) {
@@ -930,30 +824,15 @@ void PeerNode::start(std::function<void(bool, const std::string&)> done) {
     I.finish(false, "--server-slots=0 (peers only) needs --signal-url");
     return;
   }
-  I.hub = std::make_unique<p2p::P2pHub>(I.loop);
-  if (auto ok = I.peer_links.init(I.hub.get(), &I.opts, I.link_hooks()); !ok) {
-    I.finish(false, ok.error());
-    return;
-  }
+  if (auto ok = I.open(I.link_hooks()); !ok) return I.finish(false, ok.error());
   if (!I.opts.metrics_listen.empty()) {
-    auto where = net::parse_host_port(I.opts.metrics_listen);
-    net::HttpLimits limits;
-    limits.max_connections = 64;
-    limits.max_body_bytes = 0;
-    I.metrics_http = std::make_unique<net::HttpServer>(I.loop, limits, [this](net::HttpRequest& r, net::HttpServer::Respond re) {
+    auto ok = I.serve_http("--metrics-listen", I.opts.metrics_listen, [this] { return summary_json(); },
+                           [this](net::HttpRequest& r, net::HttpServer::Respond re) {
       if (r.path == "/metrics") return re(net::HttpResponse::text(200, metrics_text(), "text/plain; version=0.0.4"));
-      if (r.path == "/summary") return re(net::HttpResponse::json(200, summary_json() + "\n"));
       re(net::HttpResponse::error(404, "only /metrics and /summary here"));
     });
-    auto ok = where ? I.metrics_http->listen(*where) : Result<void>(make_error(where.error()));
-    if (!ok) {
-      I.metrics_http.reset();
-      I.finish(false, "--metrics-listen: " + ok.error());
-      return;
-    }
+    if (!ok) return I.finish(false, ok.error());
   }
-  I.http = std::make_unique<net::HttpClient>(I.loop);
-  I.http->set_ca_file(I.opts.ca_file);
   I.fetch_manifest();
 }
 
@@ -967,7 +846,7 @@ void PeerNode::stop() {
   I.finish(false, msg);
 }
 
-int PeerNode::metrics_port() const { return impl_->metrics_http ? impl_->metrics_http->port() : 0; }
+int PeerNode::metrics_port() const { return impl_->http_port(); }
 
 std::string PeerNode::metrics_text() const {
   auto& I = *impl_;
@@ -1000,34 +879,6 @@ std::string PeerNode::metrics_text() const {
 
 std::string PeerNode::summary_json() const {
   auto& I = *impl_;
-  nlohmann::json links = nlohmann::json::array();
-  std::map<std::string, Impl::LinkRecord> log = I.link_log;
-  for (auto& [id, l] : I.links) {
-    auto& r = log[id];
-    if (!l->pair_type().empty()) r.pair = l->pair_type();
-    r.bytes_in = std::max(r.bytes_in, l->bytes_in());
-    r.bytes_out = std::max(r.bytes_out, l->bytes_out());
-    if (l->rtt_ms() > 0) r.rtt_ms = l->rtt_ms();
-    if (l->dtls_up()) {
-      r.dtls = true;
-      r.cipher = l->dtls_cipher();
-      r.remote_fingerprint = l->remote_fingerprint();
-    }
-  }
-  for (auto& [id, r] : log) {
-    auto slash = r.pair.find('/');
-    links.push_back({{"peer", id},
-                     {"pair", r.pair},
-                     {"local_type", slash == std::string::npos ? "" : r.pair.substr(0, slash)},
-                     {"remote_type", slash == std::string::npos ? "" : r.pair.substr(slash + 1)},
-                     {"bytes_in", r.bytes_in},
-                     {"bytes_out", r.bytes_out},
-                     {"rtt_ms", r.rtt_ms},
-                     {"dtls", r.dtls},
-                     {"cipher", r.cipher},
-                     {"remote_fingerprint", r.remote_fingerprint},
-                     {"closed", r.closed}});
-  }
   double secs = I.finished ? I.t_done - I.t0 : mono_seconds() - I.t0;
   nlohmann::json j = {{"peer", I.opts.peer_id},
                       {"video", I.opts.video_id},
@@ -1054,7 +905,7 @@ std::string PeerNode::summary_json() const {
                       {"upload_requests_duplicate", I.n.duplicate_requests},
                       {"upload_requests_peak_per_link", I.n.peak_link_uploads},
                       {"upload_links_stalled", I.n.stalled_links},
-                      {"links", links}};
+                      {"links", I.links_json()}};
   return j.dump(2);
 }
 

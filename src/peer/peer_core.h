@@ -1,0 +1,94 @@
+// What every peer does whatever it fetches (a file: PeerNode, a live channel: LivePeer): the P2P hub,
+// the HTTP client to the content server, the session with the signaller, the peer links, the 20 ms tick,
+// the /summary endpoint, the record of every link for the summary, and shutdown in a safe order.
+// PeerNode::Impl and LivePeer::Impl derive from it and keep only what differs: what to fetch next and
+// where the bytes go.
+#pragma once
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hybridnode/peer.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "net/uv_handle.h"
+#include "p2p/p2p_hub.h"
+#include "p2p/peer_link.h"
+#include "p2p/signal_client.h"
+#include "peer/peer_links.h"
+
+namespace hn {
+
+class PeerCore {
+ public:
+  PeerCore(uv_loop_t* loop, PeerOptions opts);  // a random peer id when opts has none
+  PeerCore(const PeerCore&) = delete;
+  PeerCore& operator=(const PeerCore&) = delete;
+
+  // The hub, the links (`hooks.send_signal` is the core's; a closed link is recorded before
+  // `hooks.link.on_closed` runs) and the HTTP client.
+  Result<void> open(PeerLinks::Hooks hooks);
+  // An HTTP endpoint on `where` (IP:PORT, port 0: any): /summary answers `summary()`, the rest goes to
+  // `other`. `flag` names the option in errors.
+  Result<void> serve_http(const std::string& flag, const std::string& where, std::function<std::string()> summary,
+                          net::HttpServer::Handler other);
+  int http_port() const { return endpoint ? endpoint->port() : 0; }
+  // Every 20 ms: `each` runs after the links' shared upkeep (a ping a second, our RTTs to the
+  // signaller every 5 s).
+  void start_tick(std::function<void()> each);
+  // Joins the swarm `swarm` + `content` (a manifest digest, or a live run's epoch) at opts.signal_url.
+  void join_swarm(const std::string& swarm, uint32_t chunk_count, const std::string& content, bool live,
+                  const std::string& token, std::function<void()> on_joined, std::function<std::string()> bitfield);
+  // Asks the signaller who holds `want` (at most one lookup a second, only while the links have room)
+  // and dials the holders of the most of it. False when no lookup went out.
+  bool look_up(const std::vector<uint32_t>& want);
+  bool can_look_up() const;
+  // A verified chunk is served from now on: the signaller and every ready link hear of it.
+  void announce(uint32_t idx);
+  // The links as the summary lists them, closed ones included.
+  void record(const p2p::PeerLink& l, const std::string& closed);
+  nlohmann::json links_json() const;
+  // The shared part of stopping: false when already stopping; else the tick, the links, the signaller,
+  // the HTTP client and endpoint and the hub's wake-up handle are all let go (nothing keeps the loop alive).
+  bool shut_down();
+  // Calls `done` once.
+  void report(bool ok, const std::string& msg);
+  // For the owner's destructor, after it stopped: frees the transports before the hub.
+  void release();
+
+  uv_loop_t* loop;
+  PeerOptions opts;
+  std::function<void(bool, const std::string&)> done;
+  std::unique_ptr<p2p::P2pHub> hub;
+  std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<net::HttpServer> endpoint;  // --metrics-listen (downloads), --player-listen (live)
+  std::unique_ptr<p2p::SignalClient> signal;
+  PeerLinks peer_links;
+  PeerLinks::Map& links = peer_links.map();
+  net::UvHandle<uv_timer_t> tick;
+  uint64_t ticks = 0;
+  bool stopping = false;
+  double t0 = 0;
+  double next_lookup_at = 0;  // set to 0 to allow a lookup at once (a fresh join)
+
+ private:
+  bool lookup_pending_ = false;
+  std::function<void()> each_tick_;
+  struct LinkRecord {
+    std::string pair;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    double rtt_ms = 0;
+    std::string closed;
+    bool dtls = false;
+    std::string cipher, remote_fingerprint;
+  };
+  static void update(LinkRecord& r, const p2p::PeerLink& l);
+  std::map<std::string, LinkRecord> link_log_;
+};
+
+}  // namespace hn
