@@ -1,62 +1,83 @@
 #include "peer/chunk_scheduler.h"
 
-#include <algorithm>
-
 namespace hn {
+
+ChunkScheduler::ChunkScheduler(size_t count)
+    : state_(count, State::missing), holders_(count, 0), server_first_(count, false) {
+  for (uint32_t i = 0; i < count; ++i) {
+    missing_.insert(missing_.end(), i);
+    orphans_.insert(orphans_.end(), i);
+  }
+}
+
+void ChunkScheduler::index(uint32_t i) {
+  missing_.insert(i);
+  if (orphan(i)) orphans_.insert(i);
+  if (holders_[i] > 0) by_rarity_.insert({holders_[i], i});
+}
+
+void ChunkScheduler::unindex(uint32_t i) {
+  missing_.erase(i);
+  orphans_.erase(i);
+  if (holders_[i] > 0) by_rarity_.erase({holders_[i], i});
+}
 
 void ChunkScheduler::set(uint32_t i, State s) {
   State old = state_[i];
   if (old == s) return;
-  if (old == State::missing) --missing_;
+  if (old == State::missing) unindex(i);
   if (old == State::have) --held_;
-  if (s == State::missing) ++missing_;
-  if (s == State::have) ++held_;
   state_[i] = s;
+  if (s == State::missing) index(i);
+  if (s == State::have) ++held_;
 }
 
-std::optional<uint32_t> ChunkScheduler::next_for_server(const std::function<bool(uint32_t)>& peer_can_give,
-                                                         bool fallback) const {
-  std::optional<uint32_t> first;
-  for (uint32_t i = 0; i < state_.size(); ++i) {
-    if (state_[i] != State::missing) continue;
-    if (!first) first = i;
-    if (!peer_can_give || !peer_can_give(i)) return i;
-  }
-  return fallback ? first : std::nullopt;
+void ChunkScheduler::add_holder(uint32_t i) {
+  bool missing = state_[i] == State::missing;
+  if (missing) unindex(i);
+  ++holders_[i];
+  if (missing) index(i);
 }
 
-std::optional<uint32_t> ChunkScheduler::next_for_server_spread(const std::function<bool(uint32_t)>& peer_can_give,
-                                                                size_t urgent, uint32_t start) const {
-  size_t n = state_.size(), seen = 0;
-  for (uint32_t i = 0; i < n && seen < urgent; ++i) {
-    if (state_[i] != State::missing) continue;
-    ++seen;
-    if (!peer_can_give(i)) return i;
-  }
-  for (size_t k = 0; k < n; ++k) {
-    uint32_t i = static_cast<uint32_t>((start + k) % n);
-    if (state_[i] == State::missing && !peer_can_give(i)) return i;
-  }
-  return std::nullopt;
+void ChunkScheduler::remove_holder(uint32_t i) {
+  if (holders_[i] == 0) return;
+  bool missing = state_[i] == State::missing;
+  if (missing) unindex(i);
+  --holders_[i];
+  if (missing) index(i);
 }
 
-std::vector<uint32_t> ChunkScheduler::rarest_first(const std::function<int(uint32_t)>& holders, size_t max) const {
-  std::vector<std::pair<int, uint32_t>> c;
-  for (uint32_t i = 0; i < state_.size(); ++i) {
-    if (state_[i] != State::missing) continue;
-    int h = holders(i);
-    if (h > 0) c.emplace_back(h, i);
-  }
-  std::sort(c.begin(), c.end());
+void ChunkScheduler::set_server_first(uint32_t i, bool on) {
+  if (server_first_[i] == on) return;
+  bool missing = state_[i] == State::missing;
+  if (missing) unindex(i);
+  server_first_[i] = on;
+  if (missing) index(i);
+}
+
+std::optional<uint32_t> ChunkScheduler::next_for_server() const {
+  if (missing_.empty()) return std::nullopt;
+  return *missing_.begin();
+}
+
+std::optional<uint32_t> ChunkScheduler::next_for_server_spread(size_t urgent, uint32_t start) const {
+  size_t seen = 0;
+  for (auto it = missing_.begin(); it != missing_.end() && seen < urgent; ++it, ++seen)
+    if (orphan(*it)) return *it;
+  if (orphans_.empty()) return std::nullopt;
+  auto it = orphans_.lower_bound(start);
+  return it != orphans_.end() ? *it : *orphans_.begin();
+}
+
+std::vector<uint32_t> ChunkScheduler::rarest_first(size_t max) const {
   std::vector<uint32_t> out;
-  for (size_t k = 0; k < c.size() && out.size() < max; ++k) out.push_back(c[k].second);
+  for (auto it = by_rarity_.begin(); it != by_rarity_.end() && out.size() < max; ++it) out.push_back(it->second);
   return out;
 }
 
 std::vector<uint32_t> ChunkScheduler::missing_list(size_t max) const {
   std::vector<uint32_t> out;
-  for (uint32_t i = 0; i < state_.size() && out.size() < max; ++i)
-    if (state_[i] == State::missing) out.push_back(i);
+  for (auto it = missing_.begin(); it != missing_.end() && out.size() < max; ++it) out.push_back(*it);
   return out;
 }
 

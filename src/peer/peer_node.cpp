@@ -47,7 +47,6 @@ struct PeerNode::Impl : PeerCore {
   void renew_token();
   std::unique_ptr<ChunkScheduler> sched;
   std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
-  std::set<uint32_t> server_first;  // chunks a peer failed to deliver in time
   static constexpr int kMaxBadServerCopies = 3;
   std::map<uint32_t, int> server_bad_copies;  // chunk -> corrupt copies the server sent
   bool started_swarm = false, finished = false;
@@ -83,6 +82,14 @@ struct PeerNode::Impl : PeerCore {
     return t == trust.end() || !t->second.denied.count(i);
   }
   void on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReason why);
+  // What each usable link adds to the scheduler's holder counts: the chunks it claims. Kept current on
+  // hello, have, reject and close (a resting link counts for nothing until its rest is over), so
+  // scheduling never asks every link about every chunk.
+  std::map<const PeerLink*, std::vector<bool>> counted;
+  std::map<const PeerLink*, double> resting;  // link -> when its claims count again
+  void count_link(const PeerLink& l, double now);
+  void uncount_link(const PeerLink& l);
+  void wake_rested(double now);
   std::vector<std::string> bad_peers;
 
   void fetch_manifest();
@@ -272,32 +279,21 @@ void PeerNode::Impl::schedule() {
     return;
   }
   double now = mono_seconds();
+  wake_rested(now);
   // Steps 3 and 6: the server, while it serves. After a refusal only one probe goes out at a time,
   // and only once Retry-After has passed; chunks that connected peers hold are left to them.
   bool in_swarm = started_swarm && !links.empty();
-  auto peer_can_give = [this, now](uint32_t i) {
-    if (server_first.count(i)) return false;
-    for (auto& [id, l] : links)
-      if (claims(*l, i, now)) return true;
-    return false;
-  };
   int slots = opts.server_slots == 0 ? 0 : server_refusing ? 1 : server_slots_now;
   while (server_in_flight < slots && now >= server_retry_at) {
-    auto idx = in_swarm ? sched->next_for_server_spread(peer_can_give, static_cast<size_t>(opts.urgent_chunks), spread_start)
-                        : sched->next_for_server(nullptr, true);
+    auto idx = in_swarm ? sched->next_for_server_spread(static_cast<size_t>(opts.urgent_chunks), spread_start)
+                        : sched->next_for_server();
     if (!idx) break;
     fetch_from_server(*idx);
   }
   // Step 5: peers, rarest first, to the least busy link that holds the chunk.
-  auto holders = [this, now](uint32_t i) {
-    int h = 0;
-    for (auto& [id, l] : links)
-      if (claims(*l, i, now)) h++;
-    return h;
-  };
   bool peers_only = opts.server_slots == 0;
   if (server_refusing || in_swarm || peers_only) {
-    for (uint32_t idx : sched->rarest_first(holders, 256)) {
+    for (uint32_t idx : sched->rarest_first(256)) {
       PeerLink* best = pick_link(idx, nullptr);
       if (best == nullptr) continue;
       best->request(idx);
@@ -334,7 +330,7 @@ void PeerNode::Impl::endgame() {
   // The tail of a download: nothing is left to assign, so a slow peer holding the last chunks decides
   // the finish time. Ask a second peer for each chunk still in flight (BitTorrent's endgame); the first
   // copy wins and the other request is cancelled.
-  if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing_list(1).size() > 0) return;
+  if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing() > 0) return;
   auto in_flight = peer_requests;  // a send that fails closes a link, whose on_closed edits peer_requests
   for (auto& [idx, owner] : in_flight) {
     auto first = links.find(owner.first);
@@ -458,6 +454,7 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   h.on_ready = [this](PeerLink& l) {
     log::info("link to " + l.remote() + " ready (" + (l.pair_type().empty() ? "?" : l.pair_type()) + ")");
     record(l, "");
+    if (sched) count_link(l, mono_seconds());
     if (opts.test_send_garbage) {
       // TEST ONLY: a message of an unknown type; the remote must drop the link and carry on.
       l.send_raw(std::string("\x63garbage"));
@@ -489,6 +486,10 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
   h.on_request = [this](PeerLink& l, uint32_t idx) { serve(l, idx); };
   h.on_have = [this](PeerLink& l, uint32_t idx) {
     if (auto t = trust.find(l.remote()); t != trust.end()) t->second.denied.erase(idx);
+    if (auto c = counted.find(&l); c != counted.end() && !c->second[idx]) {
+      c->second[idx] = true;
+      sched->add_holder(idx);
+    }
     schedule();
   };
   h.on_reject = [this](PeerLink& l, uint32_t idx, p2p::wire::RejectReason why) { on_reject(l, idx, why); };
@@ -508,6 +509,7 @@ PeerLinks::Hooks PeerNode::Impl::link_hooks() {
         log::warn("cannot reach peer " + l.remote() + " (" + why + "): no direct route and no working STUN/TURN " +
                   "(set --stun/--turn, see docs/nat.md); continuing with the content server");
     }
+    uncount_link(l);
     trust.erase(l.remote());
     uploads_by_link.erase(l.remote());
     for (auto it = peer_requests.begin(); it != peer_requests.end();) {
@@ -532,8 +534,14 @@ void PeerNode::Impl::on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReaso
   ++t.rejects_in_row;
   if (why == p2p::wire::RejectReason::not_held) {
     t.denied.insert(idx);
+    if (auto c = counted.find(&l); c != counted.end() && c->second[idx]) {
+      c->second[idx] = false;
+      sched->remove_holder(idx);
+    }
   } else {
     t.rest_until = mono_seconds() + std::min(5.0, 0.1 * std::pow(2.0, std::min(t.rejects_in_row, 10) - 1));
+    uncount_link(l);
+    resting[&l] = t.rest_until;
   }
   bool ban = t.rejects_in_row >= kMaxRejectsInRow && why == p2p::wire::RejectReason::not_held;
   auto it = peer_requests.find(idx);
@@ -542,13 +550,53 @@ void PeerNode::Impl::on_reject(PeerLink& l, uint32_t idx, p2p::wire::RejectReaso
   } else if (!hand_over(idx, l)) {
     peer_requests.erase(idx);
     if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
-    server_first.insert(idx);  // the server gets first go at it
+    sched->set_server_first(idx, true);  // the server gets first go at it
   }
   if (ban) {
     bad_peers.push_back(l.remote());
     return peer_links.ban(l.remote(), "rejected " + std::to_string(t.rejects_in_row) + " requests in a row for chunks it claimed");
   }
   schedule();
+}
+
+void PeerNode::Impl::count_link(const PeerLink& l, double now) {
+  uncount_link(l);
+  if (!l.ready()) return;
+  auto t = trust.find(l.remote());
+  if (t != trust.end() && now < t->second.rest_until) {
+    resting[&l] = t->second.rest_until;
+    return;
+  }
+  auto& c = counted[&l];
+  c.assign(sched->size(), false);
+  for (uint32_t i = 0; i < sched->size(); ++i)
+    if (l.remote_has(i) && (t == trust.end() || !t->second.denied.count(i))) {
+      c[i] = true;
+      sched->add_holder(i);
+    }
+}
+
+void PeerNode::Impl::uncount_link(const PeerLink& l) {
+  resting.erase(&l);
+  auto c = counted.find(&l);
+  if (c == counted.end()) return;
+  for (uint32_t i = 0; i < c->second.size(); ++i)
+    if (c->second[i]) sched->remove_holder(i);
+  counted.erase(c);
+}
+
+void PeerNode::Impl::wake_rested(double now) {
+  for (auto it = resting.begin(); it != resting.end();) {
+    const PeerLink* p = it->first;
+    double until = it->second;
+    ++it;
+    if (now < until) continue;
+    for (auto& [id, l] : links)
+      if (l.get() == p) {
+        count_link(*l, now);  // edits `resting` (this entry only)
+        break;
+      }
+  }
 }
 
 void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::string& from_peer) {
@@ -597,7 +645,7 @@ void PeerNode::Impl::accept_chunk(uint32_t idx, std::string data, const std::str
 void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uint64_t size) {
   if (t_first == 0) t_first = mono_seconds();
   sched->set(idx, S::have);
-  server_first.erase(idx);
+  sched->set_server_first(idx, false);
   if (from_peer.empty()) n.from_server += size;
   else n.from_peers += size;
   announce(idx);  // serve it from now on
@@ -766,13 +814,13 @@ void PeerNode::Impl::check_peer_deadlines() {
       peer_requests.erase(it);  // before sending: a failed send closes the link and edits the map
       link->cancel(idx);
       if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
-      server_first.insert(idx);
+      sched->set_server_first(idx, true);
       link->close("did not deliver chunk " + std::to_string(idx) + " within " + std::to_string(opts.peer_timeout_ms) + " ms");
       it = peer_requests.begin();  // on_closed edited the map
       continue;
     }
     if (sched->state(idx) == S::peer) sched->set(idx, S::missing);
-    server_first.insert(idx);
+    sched->set_server_first(idx, true);
     it = peer_requests.erase(it);
   }
 }

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <optional>
+#include <random>
+
 #include "p2p/wire.h"
 #include "peer/chunk_scheduler.h"
 
@@ -64,23 +68,83 @@ TEST_CASE("scheduler: server in order, peers rarest first") {
   hn::ChunkScheduler s(6);
   using S = hn::ChunkScheduler::State;
   CHECK(s.missing() == 6);
-  CHECK(*s.next_for_server(nullptr, true) == 0);
+  CHECK(*s.next_for_server() == 0);
   s.set(0, S::server);
-  CHECK(*s.next_for_server(nullptr, true) == 1);
-  // Chunks 1 and 2 are held by peers: the server gets 3, or falls back to 1 when asked to.
-  auto peer_has = [](uint32_t i) { return i == 1 || i == 2 || i == 3 || i == 4 || i == 5; };
-  CHECK_FALSE(s.next_for_server(peer_has, false));
-  CHECK(*s.next_for_server(peer_has, true) == 1);
-  CHECK(*s.next_for_server([](uint32_t i) { return i < 3; }, false) == 3);
-  auto holders = [](uint32_t i) { return i == 5 ? 1 : i == 2 ? 3 : i == 4 ? 0 : 2; };
-  auto order = s.rarest_first(holders, 10);
+  CHECK(*s.next_for_server() == 1);
+  // Holders: 1, 3 and 0 have one, 2 has three, 4 none, 5 two.
+  for (uint32_t i : {1u, 3u, 0u, 2u, 2u, 2u, 5u, 5u}) s.add_holder(i);
+  // Every missing chunk but 4 is held by a peer: the server gets 4 (first from the spread start on,
+  // wrapping), and chunk 1 too when it is urgent and server-first.
+  CHECK(*s.next_for_server_spread(0, 5) == 4);
+  CHECK(*s.next_for_server_spread(2, 0) == 4);
+  s.set_server_first(1, true);
+  CHECK(*s.next_for_server_spread(2, 0) == 1);
+  CHECK(*s.next_for_server_spread(0, 2) == 4);
+  s.set_server_first(1, false);
+  auto order = s.rarest_first(10);
   REQUIRE(order.size() == 4);  // 0 is in flight, 4 has no holder
-  CHECK(order[0] == 5);
-  CHECK(order.back() == 2);
+  CHECK(order == std::vector<uint32_t>{1, 3, 5, 2});
+  s.remove_holder(5);  // now as rare as 1 and 3: index order among equals
+  CHECK(s.rarest_first(2) == std::vector<uint32_t>{1, 3});
+  CHECK(s.rarest_first(10) == std::vector<uint32_t>{1, 3, 5, 2});
+  s.set(0, S::missing);  // back from the server: it has a holder
+  CHECK(s.rarest_first(1) == std::vector<uint32_t>{0});
+  s.add_holder(4);
+  CHECK_FALSE(s.next_for_server_spread(6, 0));  // peers can give every missing chunk
   s.set(0, S::have);
   s.set(1, S::have);
   CHECK(s.held() == 2);
   CHECK(s.missing_list(10) == std::vector<uint32_t>{2, 3, 4, 5});
   for (uint32_t i = 2; i < 6; ++i) s.set(i, S::have);
   CHECK(s.complete());
+  CHECK(s.rarest_first(10).empty());
+}
+
+// The choices the incremental sets make are the ones a walk over every chunk made before (issue 16).
+TEST_CASE("scheduler: incremental choices equal a full walk") {
+  using S = hn::ChunkScheduler::State;
+  std::mt19937 rng(16);
+  for (int round = 0; round < 20; ++round) {
+    uint32_t n = 1 + rng() % 300;
+    hn::ChunkScheduler s(n);
+    std::vector<S> state(n, S::missing);
+    std::vector<int> holders(n, 0);
+    std::vector<bool> first(n, false);
+    for (int step = 0; step < 3000; ++step) {
+      uint32_t i = rng() % n;
+      switch (rng() % 5) {
+        case 0: state[i] = static_cast<S>(rng() % 5); s.set(i, state[i]); break;
+        case 1: holders[i]++; s.add_holder(i); break;
+        case 2: if (holders[i] > 0) { holders[i]--; s.remove_holder(i); } break;
+        case 3: first[i] = !first[i]; s.set_server_first(i, first[i]); break;
+        default: break;
+      }
+      auto can_give = [&](uint32_t k) { return holders[k] > 0 && !first[k]; };
+      // The walks of the scheduler before issue 16.
+      size_t urgent = rng() % 4;
+      uint32_t start = rng() % n;
+      std::optional<uint32_t> spread;
+      size_t seen = 0;
+      for (uint32_t k = 0; k < n && seen < urgent && !spread; ++k)
+        if (state[k] == S::missing && (++seen, !can_give(k))) spread = k;
+      for (size_t k = 0; k < n && !spread; ++k) {
+        uint32_t j = static_cast<uint32_t>((start + k) % n);
+        if (state[j] == S::missing && !can_give(j)) spread = j;
+      }
+      std::vector<std::pair<int, uint32_t>> c;
+      std::vector<uint32_t> missing;
+      for (uint32_t k = 0; k < n; ++k)
+        if (state[k] == S::missing) {
+          missing.push_back(k);
+          if (holders[k] > 0) c.emplace_back(holders[k], k);
+        }
+      std::sort(c.begin(), c.end());
+      std::vector<uint32_t> rarest;
+      for (size_t k = 0; k < c.size() && rarest.size() < 16; ++k) rarest.push_back(c[k].second);
+      REQUIRE(s.next_for_server_spread(urgent, start) == spread);
+      REQUIRE(s.rarest_first(16) == rarest);
+      REQUIRE(s.missing() == missing.size());
+      REQUIRE(s.next_for_server() == (missing.empty() ? std::nullopt : std::optional<uint32_t>(missing[0])));
+    }
+  }
 }
