@@ -17,7 +17,7 @@
 #include "p2p/jsep.h"
 #include "p2p/sctp_transport.h"
 #include "p2p/wire.h"
-#include "signal/bitfield.h"
+#include "util/bitfield.h"
 
 namespace hn::p2p {
 

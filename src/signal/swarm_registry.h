@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "signal/bitfield.h"
+#include "util/bitfield.h"
 
 namespace hn::signal {
 

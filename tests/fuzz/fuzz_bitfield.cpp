@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "signal/bitfield.h"
+#include "util/bitfield.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;

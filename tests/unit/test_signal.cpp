@@ -2,7 +2,7 @@
 #include <set>
 
 #include "net/ws_handshake.h"
-#include "signal/bitfield.h"
+#include "util/bitfield.h"
 #include "signal/signal_message.h"
 #include "signal/swarm_registry.h"
 

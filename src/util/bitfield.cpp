@@ -1,4 +1,4 @@
-#include "signal/bitfield.h"
+#include "util/bitfield.h"
 
 #include <openssl/evp.h>
 
