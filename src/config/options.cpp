@@ -260,10 +260,12 @@ double Options::number(const std::string& name) const {
 bool Options::boolean(const std::string& name) const { return str(name) == "true"; }
 bool Options::is_set(const std::string& name) const { return explicit_.count(name) > 0; }
 
-std::string help_text(const ParseSpec& spec) {
+std::string help_text(const ParseSpec& spec, bool test_only) {
   std::ostringstream o;
-  o << "usage: " << spec.command << " [--config FILE] [--flag=value ...]\n\noptions:\n";
+  o << "usage: " << spec.command << " [--config FILE] [--flag=value ...]\n\n";
+  o << (test_only ? "TEST ONLY switches (the project's tests and benchmarks; never for real use):\n" : "options:\n");
   for (const auto& opt : spec.options) {
+    if (opt.test_only != test_only) continue;
     std::string flag = "  --" + opt.name;
     if (opt.type != Type::boolean) flag += "=" + std::string(opt.type == Type::host_port ? "HOST:PORT" : "V");
     o << flag;
@@ -271,6 +273,7 @@ std::string help_text(const ParseSpec& spec) {
     if (!opt.default_value.empty()) o << " (default " << opt.default_value << ")";
     o << "\n";
   }
+  if (test_only) return o.str();
   o << "  --config=FILE                 JSON object with the same keys (flags override it)\n";
   return o.str();
 }

@@ -19,6 +19,7 @@ struct OptionSpec {
   std::string help;
   int64_t min = INT64_MIN;
   int64_t max = INT64_MAX;
+  bool test_only = false;  // a TEST ONLY switch: listed by --help-test, not by --help
 };
 
 class Options {
@@ -46,6 +47,7 @@ struct ParseSpec {
 // args excludes argv[0] and the role selector. "--config FILE" / "--config=FILE" load a JSON object.
 Result<Options> parse(const ParseSpec& spec, const std::vector<std::string>& args);
 Result<void> check_value(const OptionSpec& spec, const std::string& value);
-std::string help_text(const ParseSpec& spec);
+// --help: the user's options; with `test_only`, --help-test: only the TEST ONLY switches.
+std::string help_text(const ParseSpec& spec, bool test_only = false);
 
 }  // namespace hn::config

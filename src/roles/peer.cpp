@@ -4,7 +4,6 @@
 
 #include <fstream>
 #include <iostream>
-#include <set>
 
 #include "config/options.h"
 #include "hybridnode/ids.h"
@@ -14,6 +13,7 @@
 #include "roles/role_flags.h"
 #include "roles/roles.h"
 #include "roles/run_loop.h"
+#include "roles/test_switches.h"
 #include "util/log.h"
 
 namespace hn::roles {
@@ -81,13 +81,8 @@ int run_peer(const std::vector<std::string>& args) {
           {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
           {"peer-select", Type::string, "rtt", "which holder gets a request: rtt (lowest queue x RTT) or random (baseline)"},
           {"endgame", Type::boolean, "true", "at the tail of a download, also ask a second peer for chunks in flight"},
-          {"test-far-prefix", Type::string, "", "TEST ONLY: peers whose id starts with this are in a far region"},
-          {"test-far-delay-ms", Type::integer, "0", "TEST ONLY: hold messages to far peers this long", 0, 10000},
-          {"test-near-delay-ms", Type::integer, "0", "TEST ONLY: hold messages to other peers this long", 0, 10000},
-          {"test-send-garbage", Type::boolean, "false", "TEST ONLY: send malformed wire messages to peers"},
-          {"test-lie", Type::string, "", "TEST ONLY: claim | wrong-video | flood | reject | busy | request-flood"},
-          {"test-corrupt-uploads", Type::boolean, "false", "TEST ONLY: corrupt every chunk this peer serves"},
       }};
+  for (auto& t : peer_test_switches()) spec.options.push_back(std::move(t));
   config::Options o;
   if (auto rc = parse_role_flags(spec, args, o)) return *rc;
   bool live = !o.str("live").empty();
@@ -129,15 +124,7 @@ int run_peer(const std::vector<std::string>& args) {
   po.peer_timeout_ms = static_cast<uint64_t>(o.integer("peer-timeout-ms"));
   po.seed_for = o.number("seed-for");
   po.progress = o.is_set("progress") ? o.boolean("progress") : isatty(STDERR_FILENO) != 0;
-  po.test_corrupt_uploads = o.boolean("test-corrupt-uploads");
-  po.test_send_garbage = o.boolean("test-send-garbage");
-  po.test_lie = o.str("test-lie");
-  static const std::set<std::string> lies = {"claim", "wrong-video", "flood", "reject", "busy", "request-flood"};
-  if (!po.test_lie.empty() && !lies.count(po.test_lie)) {
-    std::cerr << "error: --test-lie: claim, wrong-video, flood, reject, busy or request-flood\n";
-    return 2;
-  }
-  if (!po.test_lie.empty()) log::warn("TEST MODE: this peer lies (" + po.test_lie + ")");
+  if (!apply_peer_test_switches(o, po)) return 2;
   po.upload_rate = static_cast<uint64_t>(o.integer("upload-rate"));
   po.peer_select = o.str("peer-select");
   if (po.peer_select != "rtt" && po.peer_select != "random") {
@@ -145,10 +132,6 @@ int run_peer(const std::vector<std::string>& args) {
     return 2;
   }
   po.endgame = o.boolean("endgame");
-  po.test_far_prefix = o.str("test-far-prefix");
-  po.test_far_delay_ms = static_cast<uint64_t>(o.integer("test-far-delay-ms"));
-  po.test_near_delay_ms = static_cast<uint64_t>(o.integer("test-near-delay-ms"));
-  if (po.test_corrupt_uploads) log::warn("TEST MODE: this peer corrupts every chunk it serves");
 
   uv_loop_t loop;
   uv_loop_init(&loop);

@@ -1,5 +1,6 @@
 #include "roles/role_flags.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "net/ws_client.h"
@@ -11,14 +12,16 @@ std::optional<int> parse_role_flags(config::ParseSpec spec, const std::vector<st
   using config::Type;
   spec.options.push_back({"log-level", Type::string, "info", "debug, info, warn or error (default: $HN_LOG, else info)"});
   spec.options.push_back({"help", Type::boolean, "false", "show this help"});
+  if (std::any_of(spec.options.begin(), spec.options.end(), [](const config::OptionSpec& o) { return o.test_only; }))
+    spec.options.push_back({"help-test", Type::boolean, "false", "list the TEST ONLY switches (for the project's tests)"});
   auto parsed = config::parse(spec, args);
   if (!parsed) {
     std::cerr << "error: " << parsed.error() << "\n(see " << spec.command << " --help)\n";
     return 2;
   }
   out = std::move(*parsed);
-  if (out.boolean("help")) {
-    std::cout << config::help_text(spec);
+  if (out.boolean("help") || out.boolean("help-test")) {
+    std::cout << config::help_text(spec, out.boolean("help-test"));
     return 0;
   }
   if (out.is_set("log-level") && !log::set_level(out.str("log-level"))) {  // else HN_LOG or info

@@ -27,9 +27,18 @@ echo '{"role":"signal"}' >"$T/role.json"
 out=$("$HN_BIN" --role=server --config "$T/role.json" 2>&1) && fail "conflicting roles accepted"
 grep -q 'config file says "role": "signal"' <<<"$out" || fail "role conflict: $out"
 
-note "help: ingest's --title; urgent-chunks' live default"
+note "help: ingest's --title; urgent-chunks' live default; TEST ONLY switches only in --help-test"
 "$HN_BIN" --help | grep -q -- "--title" || fail "--help omits --title"
 "$HN_BIN" --role=peer --help | grep -- "--urgent-chunks" | grep -q "live viewers: 1" || fail "--urgent-chunks help"
+# The TEST ONLY switches are not the user's: --help-test lists them, --help does not (issue 16).
+help=$("$HN_BIN" --role=peer --help)
+if grep -- "--test-" <<<"$help"; then fail "--help lists TEST ONLY switches"; fi
+grep -q -- "--help-test" <<<"$help" || fail "--help does not point at --help-test"
+help=$("$HN_BIN" --role=peer --help-test)
+for f in test-lie test-corrupt-uploads test-send-garbage test-far-prefix; do
+  grep -q -- "--$f" <<<"$help" || fail "--help-test omits --$f"
+done
+if grep -q -- "--urgent-chunks" <<<"$help"; then fail "--help-test lists the user's options"; fi
 
 note "ingest: a missing file leaves no store behind; a directory is named as such"
 out=$("$HN_BIN" ingest "$T/nope.mp4" --store "$T/newstore" 2>&1) && fail "missing file ingested"
