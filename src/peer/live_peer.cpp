@@ -119,9 +119,8 @@ struct LivePeer::Impl : PeerCore {
   std::vector<double> lags_ms;
   std::deque<Played> delivered;  // recent segments, for the player endpoint
   uint64_t local_seq = 0, discontinuities_dropped = 0;
-  struct Counters {
-    uint64_t from_server = 0, from_peers = 0, uploaded = 0, refusals = 0, missed = 0, skipped = 0, bad_chunks = 0;
-    uint64_t delivered = 0, peer_timeouts = 0, server_errors = 0, server_gone = 0, epochs = 0;
+  struct Counters : Traffic {
+    uint64_t missed = 0, skipped = 0, delivered = 0, server_gone = 0, epochs = 0;
     uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0;
   } n;
 
@@ -734,16 +733,11 @@ void LivePeer::Impl::finish(bool ok, const std::string& why) {
 
 LivePeer::LivePeer(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>(loop, std::move(opts))) {}
 
-LivePeer::~LivePeer() {
-  stop();
-  impl_->release();
-}
+LivePeer::~LivePeer() { stop(); }
 
 void LivePeer::start(std::function<void(bool, const std::string&)> done) {
   auto& I = *impl_;
-  I.done = std::move(done);
-  I.t0 = mono_seconds();
-  if (auto ok = I.open(I.link_hooks()); !ok) return I.finish(false, ok.error());
+  if (auto ok = I.open(std::move(done), I.link_hooks()); !ok) return I.finish(false, ok.error());
   if (I.opts.output == "-") {
     I.out = stdout;
   } else if (!I.opts.output.empty()) {
@@ -775,18 +769,11 @@ int LivePeer::player_port() const { return impl_->http_port(); }
 
 std::string LivePeer::summary_json() const {
   auto& I = *impl_;
-  nlohmann::json j = {{"peer", I.opts.peer_id},
-                      {"video", I.opts.video_id},
-                      {"live", true},
+  nlohmann::json j = {{"live", true},
                       {"start_seq", I.start_seq},
                       {"next_seq", I.play_seq},
                       {"edge_seq", I.next_seq},
                       {"chunks_delivered", I.n.delivered},
-                      {"bytes_from_server", I.n.from_server},
-                      {"bytes_from_peers", I.n.from_peers},
-                      {"bytes_uploaded", I.n.uploaded},
-                      {"server_refusals", I.n.refusals},
-                      {"server_errors", I.n.server_errors},
                       {"missed_deadlines", I.n.missed},
                       {"stall_seconds", I.stall_s},
                       {"longest_stall_seconds", I.stall_max_s},
@@ -795,8 +782,6 @@ std::string LivePeer::summary_json() const {
                       {"epoch", I.epoch},
                       {"epoch_changes", I.n.epochs},
                       {"tracked_chunks", I.chunks.size()},
-                      {"bad_chunks", I.n.bad_chunks},
-                      {"peer_timeouts", I.n.peer_timeouts},
                       {"peer_busy", I.n.peer_busy},
                       {"uploads_refused_busy", I.n.busy_refused},
                       {"stalled_links", I.n.stalled_links},
@@ -804,9 +789,8 @@ std::string LivePeer::summary_json() const {
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},
                       {"lag_ms_max", percentile(I.lags_ms, 1.0)},
-                      {"seconds", mono_seconds() - I.t0},
-                      {"links", I.links_json()}};
-  return j.dump(2);
+                      {"seconds", mono_seconds() - I.t0}};
+  return I.PeerCore::summary_json(std::move(j), I.n);
 }
 
 }  // namespace hn

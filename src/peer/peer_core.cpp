@@ -13,7 +13,9 @@ PeerCore::PeerCore(uv_loop_t* l, PeerOptions o) : loop(l), opts(std::move(o)) {
   if (opts.peer_id.empty()) opts.peer_id = random_peer_id();
 }
 
-Result<void> PeerCore::open(PeerLinks::Hooks hooks) {
+Result<void> PeerCore::open(std::function<void(bool, const std::string&)> on_done, PeerLinks::Hooks hooks) {
+  done = std::move(on_done);
+  t0 = mono_seconds();
   hub = std::make_unique<p2p::P2pHub>(loop);
   hooks.send_signal = [this](const std::string& type, const std::string& to, nlohmann::json fields) {
     if (signal) signal->relay(type, to, std::move(fields));
@@ -136,7 +138,16 @@ void PeerCore::record(const PeerLink& l, const std::string& closed) {
   if (!closed.empty()) r.closed = closed;
 }
 
-nlohmann::json PeerCore::links_json() const {
+std::string PeerCore::summary_json(nlohmann::json own, const Traffic& t) const {
+  own["peer"] = opts.peer_id;
+  own["video"] = opts.video_id;
+  own["bytes_from_server"] = t.from_server;
+  own["bytes_from_peers"] = t.from_peers;
+  own["bytes_uploaded"] = t.uploaded;
+  own["server_refusals"] = t.refusals;
+  own["server_errors"] = t.server_errors;
+  own["bad_chunks"] = t.bad_chunks;
+  own["peer_timeouts"] = t.peer_timeouts;
   std::map<std::string, LinkRecord> log = link_log_;
   for (auto& [id, l] : links) update(log[id], *l);
   nlohmann::json out = nlohmann::json::array();
@@ -154,7 +165,8 @@ nlohmann::json PeerCore::links_json() const {
                    {"remote_fingerprint", r.remote_fingerprint},
                    {"closed", r.closed}});
   }
-  return out;
+  own["links"] = std::move(out);
+  return own.dump(2);
 }
 
 bool PeerCore::shut_down() {
@@ -177,7 +189,7 @@ void PeerCore::report(bool ok, const std::string& msg) {
   if (cb) cb(ok, msg);
 }
 
-void PeerCore::release() {
+PeerCore::~PeerCore() {
   signal.reset();
   http.reset();
   links.clear();

@@ -27,12 +27,13 @@ namespace hn {
 class PeerCore {
  public:
   PeerCore(uv_loop_t* loop, PeerOptions opts);  // a random peer id when opts has none
+  ~PeerCore();  // after the owner stopped: the transports go before the hub
   PeerCore(const PeerCore&) = delete;
   PeerCore& operator=(const PeerCore&) = delete;
 
-  // The hub, the links (`hooks.send_signal` is the core's; a closed link is recorded before
-  // `hooks.link.on_closed` runs) and the HTTP client.
-  Result<void> open(PeerLinks::Hooks hooks);
+  // Starts the clock and opens the hub, the links (`hooks.send_signal` is the core's; a closed link is
+  // recorded before `hooks.link.on_closed` runs) and the HTTP client. `on_done` is what report() calls.
+  Result<void> open(std::function<void(bool, const std::string&)> on_done, PeerLinks::Hooks hooks);
   // An HTTP endpoint on `where` (IP:PORT, port 0: any): /summary answers `summary()`, the rest goes to
   // `other`. `flag` names the option in errors.
   Result<void> serve_http(const std::string& flag, const std::string& where, std::function<std::string()> summary,
@@ -50,16 +51,19 @@ class PeerCore {
   bool can_look_up() const;
   // A verified chunk is served from now on: the signaller and every ready link hear of it.
   void announce(uint32_t idx);
-  // The links as the summary lists them, closed ones included.
+  // Bytes and trouble every peer counts; the owner's counters extend it.
+  struct Traffic {
+    uint64_t from_server = 0, from_peers = 0, uploaded = 0, refusals = 0, server_errors = 0, bad_chunks = 0, peer_timeouts = 0;
+  };
+  // `own` (the owner's fields) with what every peer reports: who, what, bytes by source, trouble, and
+  // its links, closed ones included.
+  std::string summary_json(nlohmann::json own, const Traffic& t) const;
   void record(const p2p::PeerLink& l, const std::string& closed);
-  nlohmann::json links_json() const;
   // The shared part of stopping: false when already stopping; else the tick, the links, the signaller,
   // the HTTP client and endpoint and the hub's wake-up handle are all let go (nothing keeps the loop alive).
   bool shut_down();
   // Calls `done` once.
   void report(bool ok, const std::string& msg);
-  // For the owner's destructor, after it stopped: frees the transports before the hub.
-  void release();
 
   uv_loop_t* loop;
   PeerOptions opts;

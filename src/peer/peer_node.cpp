@@ -57,10 +57,9 @@ struct PeerNode::Impl : PeerCore {
   int server_slots_now = 1;  // AIMD-like: grows with successes up to --server-slots, shrinks on refusals
   int server_successes = 0;
   uint32_t spread_start = 0;  // where this peer starts asking the server for non-urgent chunks
-  struct Counters {
-    uint64_t from_server = 0, from_peers = 0, refusals = 0, server_errors = 0, server_returns = 0;
-    uint64_t endgame_requests = 0, bad_chunks = 0, uploaded = 0, upload_chunks = 0, rejected_uploads = 0, peer_timeouts = 0, unreachable = 0, resumed = 0, duplicate_requests = 0, peak_link_uploads = 0, stalled_links = 0;
-    uint64_t dtls_mismatches = 0;
+  struct Counters : Traffic {
+    uint64_t server_returns = 0, endgame_requests = 0, upload_chunks = 0, rejected_uploads = 0, unreachable = 0, resumed = 0;
+    uint64_t duplicate_requests = 0, peak_link_uploads = 0, stalled_links = 0, dtls_mismatches = 0;
   } n;
   // What a remote's rejects taught us. A `not_held` reject clears its claim on that chunk (until it
   // announces the chunk again); a `busy` one rests the link, longer each time in a row; a remote that
@@ -858,21 +857,14 @@ void PeerNode::Impl::finish(bool ok, const std::string& msg) {
 
 PeerNode::PeerNode(uv_loop_t* loop, PeerOptions opts) : impl_(std::make_unique<Impl>(loop, std::move(opts))) {}
 
-PeerNode::~PeerNode() {
-  stop();
-  impl_->release();
-}
+PeerNode::~PeerNode() { stop(); }
 
 void PeerNode::start(std::function<void(bool, const std::string&)> done) {
   auto& I = *impl_;
-  I.done = std::move(done);
-  I.t0 = mono_seconds();
   I.server_slots_now = std::max(1, I.opts.server_slots / 2);
-  if (I.opts.server_slots == 0 && I.opts.signal_url.empty()) {
-    I.finish(false, "--server-slots=0 (peers only) needs --signal-url");
-    return;
-  }
-  if (auto ok = I.open(I.link_hooks()); !ok) return I.finish(false, ok.error());
+  if (auto ok = I.open(std::move(done), I.link_hooks()); !ok) return I.finish(false, ok.error());
+  if (I.opts.server_slots == 0 && I.opts.signal_url.empty())
+    return I.finish(false, "--server-slots=0 (peers only) needs --signal-url");
   if (!I.opts.metrics_listen.empty()) {
     auto ok = I.serve_http("--metrics-listen", I.opts.metrics_listen, [this] { return summary_json(); },
                            [this](net::HttpRequest& r, net::HttpServer::Respond re) {
@@ -928,33 +920,23 @@ std::string PeerNode::metrics_text() const {
 std::string PeerNode::summary_json() const {
   auto& I = *impl_;
   double secs = I.finished ? I.t_done - I.t0 : mono_seconds() - I.t0;
-  nlohmann::json j = {{"peer", I.opts.peer_id},
-                      {"video", I.opts.video_id},
-                      {"complete", I.finished},
+  nlohmann::json j = {{"complete", I.finished},
                       {"chunks", I.manifest.chunks.size()},
                       {"chunks_held", I.sched ? I.sched->held() : 0},
                       {"total_size", I.manifest.total_size},
-                      {"bytes_from_server", I.n.from_server},
-                      {"bytes_from_peers", I.n.from_peers},
-                      {"bytes_uploaded", I.n.uploaded},
                       {"chunks_uploaded", I.n.upload_chunks},
                       {"seconds", secs},
                       {"first_chunk_seconds", I.t_first > 0 ? I.t_first - I.t0 : -1.0},
-                      {"server_refusals", I.n.refusals},
-                      {"server_errors", I.n.server_errors},
                       {"server_returns", I.n.server_returns},
-                      {"bad_chunks", I.n.bad_chunks},
                       {"bad_peers", I.bad_peers},
-                      {"peer_timeouts", I.n.peer_timeouts},
                       {"endgame_requests", I.n.endgame_requests},
                       {"unreachable_peers", I.n.unreachable},
                       {"resumed_chunks", I.n.resumed},
                       {"uploads_refused_busy", I.n.rejected_uploads},
                       {"upload_requests_duplicate", I.n.duplicate_requests},
                       {"upload_requests_peak_per_link", I.n.peak_link_uploads},
-                      {"upload_links_stalled", I.n.stalled_links},
-                      {"links", I.links_json()}};
-  return j.dump(2);
+                      {"upload_links_stalled", I.n.stalled_links}};
+  return I.PeerCore::summary_json(std::move(j), I.n);
 }
 
 }  // namespace hn
