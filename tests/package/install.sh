@@ -86,6 +86,25 @@ done
 timeout 60 "$T/ex-shared/embed_peer" "$base" "$video" "$T/cm_peer.mp4" >"$T/cm_peer.log" 2>&1 || fail "embed_peer failed"
 cmp -s "$T/cm_peer.mp4" "$T/clip.mp4" || fail "embed_peer: download differs from the source"
 
+note "embedded live viewer: follows a live channel of the real server"
+ffmpeg -nostdin -v error -re -f lavfi -i "testsrc=size=320x240:rate=25" -t 30 -c:v libx264 -preset ultrafast \
+  -tune zerolatency -g 25 -pix_fmt yuv420p -f mpegts - 2>"$T/live_enc.log" |
+  "$HN_BIN" --role=server --listen=127.0.0.1:0 --port-file="$T/live.port" --store="$T/live-store" --live=news=- \
+    >"$T/live_srv.log" 2>&1 &
+HN_PIDS+=($!)
+wait_file "$T/live.port" 10 || fail "live server did not start: $(cat "$T/live_srv.log")"
+timeout 40 "$T/ex-static/embed_live_peer" "http://127.0.0.1:$(cat "$T/live.port")" news "$T/live.ts" 6 >"$T/live_peer.log" 2>&1 \
+  || fail "embed_live_peer failed: $(tail -5 "$T/live_peer.log")"
+grep -q "^player: http://127.0.0.1:[1-9][0-9]*/live/news.m3u8" "$T/live_peer.log" || fail "embed_live_peer: no player endpoint"
+"$PY" - "$T/live_peer.log" "$T/live.ts" <<'PY' || fail "embed_live_peer: $(tail -30 "$T/live_peer.log")"
+import json, os, sys
+text = open(sys.argv[1]).read()
+s = json.loads(text[text.index("\n{") + 1:])
+assert s["live"] and s["video"] == "news", s
+assert s["chunks_delivered"] >= 1 and s["bytes_from_server"] > 0, s
+assert os.path.getsize(sys.argv[2]) > 0, "nothing written to the output"
+PY
+
 note "Debian packages"
 OUT="$T/debs" bash "$HN_SRC/scripts/package.sh" --no-build "$HN_BUILD" >"$T/package.log" 2>&1 || fail "package.sh: $(tail -30 "$T/package.log")"
 deb_bin=$(ls "$T"/debs/hybridnode_*.deb) || fail "no hybridnode .deb"
@@ -128,4 +147,4 @@ g++ -std=c++17 -O1 "$HN_SRC/examples/embed_server.cpp" -o "$T/pkg_server" $(pkg-
   2>"$T/pkgbuild.log" || fail "example against the packaged library: $(tail -20 "$T/pkgbuild.log")"
 out=$("$T/pkg_server" 2>&1 || true)
 grep -q usage <<<"$out" || fail "example built against the package does not run: $out"
-echo "PASS package/install: relocatable install, 3 examples x (find_package, pkg-config) x (static, shared), .debs"
+echo "PASS package/install: relocatable install, 4 examples x (find_package, pkg-config) x (static, shared), .debs"
