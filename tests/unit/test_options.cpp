@@ -119,3 +119,16 @@ TEST_CASE("config errors give the JSON line and column, and the key") {
   REQUIRE_FALSE(r);
   CHECK(r.error().find("did you mean --store?") != std::string::npos);
 }
+
+TEST_CASE("options: TEST ONLY switches are listed by --help-test, not by --help") {
+  auto s = spec();
+  s.options.push_back({"test-lie", Type::string, "", "lies", INT64_MIN, INT64_MAX, true});
+  std::string user = hn::config::help_text(s), test = hn::config::help_text(s, true);
+  CHECK(user.find("--max-transfers") != std::string::npos);
+  CHECK(user.find("--test-lie") == std::string::npos);
+  CHECK(test.find("--test-lie") != std::string::npos);
+  CHECK(test.find("--max-transfers") == std::string::npos);
+  auto o = hn::config::parse(s, {"--test-lie=claim"});  // still a flag like any other
+  REQUIRE(o);
+  CHECK(o->str("test-lie") == "claim");
+}
