@@ -675,15 +675,7 @@ void LivePeer::Impl::start_upload(PeerLink& l, uint32_t idx) {
 
 void LivePeer::Impl::check_send_stalls() {
   uint64_t limit = static_cast<uint64_t>(1000 * std::max(kLiveSendStallS, kLiveSendStallTargets * target));
-  for (auto& l : peer_links.snapshot()) {
-    if (l->closed()) continue;
-    uint64_t ms = l->send_stalled_ms();
-    if (ms < limit) continue;
-    n.stalled_links++;
-    log::warn("live link to " + l->remote() + ": the remote took none of " + std::to_string(l->backlog()) +
-              " bytes waiting for it in " + std::to_string(ms / 1000) + " s; dropping it");
-    l->close("stopped taking data (" + std::to_string(ms / 1000) + " s without progress)");
-  }
+  n.stalled_links += drop_stalled_links(limit, "live link");
   pump_uploads();
 }
 

@@ -4,6 +4,7 @@
 
 #include "peer/peer_id.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 namespace hn {
 
@@ -112,6 +113,20 @@ bool PeerCore::look_up(const std::vector<uint32_t>& want) {
     }
   });
   return true;
+}
+
+uint64_t PeerCore::drop_stalled_links(uint64_t limit_ms, const std::string& what) {
+  uint64_t dropped = 0;
+  for (auto& l : peer_links.snapshot()) {
+    if (l->closed()) continue;
+    uint64_t ms = l->send_stalled_ms();
+    if (ms < limit_ms) continue;
+    dropped++;
+    log::warn(what + " to " + l->remote() + ": the remote took none of " + std::to_string(l->backlog()) +
+              " bytes waiting for it in " + std::to_string(ms / 1000) + " s; dropping it");
+    l->close("stopped taking data (" + std::to_string(ms / 1000) + " s without progress)");
+  }
+  return dropped;
 }
 
 void PeerCore::announce(uint32_t idx) {

@@ -49,6 +49,10 @@ class PeerCore {
   // and dials the holders of the most of it. False when no lookup went out.
   bool look_up(const std::vector<uint32_t>& want);
   bool can_look_up() const;
+  // Drops every link whose remote has taken none of the data waiting for it (no message left our queue,
+  // SCTP's unacknowledged bytes did not shrink) for `limit_ms`; its slots and queued pieces go with it.
+  // Returns how many. `what` names the link in the log ("link", "live link").
+  uint64_t drop_stalled_links(uint64_t limit_ms, const std::string& what);
   // A verified chunk is served from now on: the signaller and every ready link hear of it.
   void announce(uint32_t idx);
   // Bytes and trouble every peer counts; the owner's counters extend it.

@@ -783,17 +783,7 @@ void PeerNode::Impl::grant_next_upload() {
   }
 }
 
-void PeerNode::Impl::check_send_stalls() {
-  for (auto& l : peer_links.snapshot()) {
-    if (l->closed()) continue;
-    uint64_t ms = l->send_stalled_ms();
-    if (ms < kSendStallMs) continue;
-    n.stalled_links++;
-    log::warn("link to " + l->remote() + ": the remote took none of " + std::to_string(l->backlog()) +
-              " bytes waiting for it in " + std::to_string(ms / 1000) + " s; dropping it and its uploads");
-    l->close("stopped taking data (" + std::to_string(ms / 1000) + " s without progress)");
-  }
-}
+void PeerNode::Impl::check_send_stalls() { n.stalled_links += drop_stalled_links(kSendStallMs, "link"); }
 
 void PeerNode::Impl::check_peer_deadlines() {
   double now = mono_seconds();
