@@ -209,6 +209,11 @@ class Parser {
       auto colon = col == std::string::npos ? std::string::npos : why.find(": ", col);
       if (colon != std::string::npos) why = why.substr(colon + 2);
       return make_error("config " + path + ": not valid JSON at " + line_col(text, e.byte > 0 ? e.byte - 1 : 0) + ": " + why);
+    } catch (const nlohmann::json::out_of_range& e) {
+      // A number too large for a double ("1e999"): nlohmann reports it as out_of_range.406, not a parse error.
+      std::string why = e.what();  // "[json.exception.out_of_range.406] number overflow parsing '...'"
+      auto close = why.find("] ");
+      return make_error("config " + path + ": " + (close == std::string::npos ? why : why.substr(close + 2)));
     }
     if (!j.is_object()) return make_error("config " + path + ": must be a JSON object");
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -118,6 +118,10 @@ TEST_CASE("config errors give the JSON line and column, and the key") {
   r = hn::config::parse(spec(), {"--config=" + d.file("typo.json")});
   REQUIRE_FALSE(r);
   CHECK(r.error().find("did you mean --store?") != std::string::npos);
+  std::ofstream(d.file("overflow.json")) << "{\"max-transfers\": 88888e888888}";  // found by fuzz_options
+  r = hn::config::parse(spec(), {"--config=" + d.file("overflow.json")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("number overflow") != std::string::npos);
 }
 
 TEST_CASE("options: TEST ONLY switches are listed by --help-test, not by --help") {
