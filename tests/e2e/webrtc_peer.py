@@ -213,6 +213,22 @@ async def leech(sig_url, server, video, seeder, out):
     await close(pc)
 
 
+async def answer_offers(sig, pcs, on_channel):
+    """The answering side of a seeder: each offer gets a connection in PCS and an answer; the remote's data
+    channel goes to ON_CHANNEL; trickled candidates go to the connection they belong to."""
+    while True:
+        m = await sig.queue.get()
+        if m["type"] == "offer":
+            log("offer from", m["from"])
+            pc = pcs[m["from"]] = RTCPeerConnection()
+            pc.on("datachannel", on_channel)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            await sig.send({"type": "answer", "to": m["from"], "sdp": pc.localDescription.sdp})
+        elif m["type"] == "candidate" and m["from"] in pcs:
+            await add_candidate(pcs[m["from"]], m)
+
+
 async def seed(sig_url, server, video, store, seconds):
     man = manifest(server, video)
     n = len(man["chunks"])
@@ -232,28 +248,11 @@ async def seed(sig_url, server, video, store, seconds):
             for off in range(0, len(data), block):
                 w.ch.send(bytes([2]) + struct.pack(">III", idx, off, len(data)) + data[off:off + block])
 
-    async def answer(m):
-        log("offer from", m["from"])
-        pc = pcs[m["from"]] = RTCPeerConnection()
+    def on_channel(ch):
+        log("data channel", ch.label, ch.protocol, "id", ch.id)
+        asyncio.ensure_future(serve(Wire(ch, video, n, True)))
 
-        @pc.on("datachannel")
-        def on_dc(ch):
-            log("data channel", ch.label, ch.protocol, "id", ch.id)
-            asyncio.ensure_future(serve(Wire(ch, video, n, True)))
-
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
-        await sig.send({"type": "answer", "to": m["from"], "sdp": pc.localDescription.sdp})
-
-    async def signalling():
-        while True:
-            m = await sig.queue.get()
-            if m["type"] == "offer":
-                await answer(m)
-            elif m["type"] == "candidate" and m["from"] in pcs:
-                await add_candidate(pcs[m["from"]], m)
-
-    asyncio.ensure_future(signalling())
+    asyncio.ensure_future(answer_offers(sig, pcs, on_channel))
     await asyncio.sleep(seconds)
     for pc in pcs.values():
         await close(pc)
@@ -356,26 +355,7 @@ async def liar(mode, sig_url, server, video, seconds):
                 for off in range(0, size, 65536 - 13):
                     w.ch.send(bytes([2]) + struct.pack(">III", idx, off, size) + data[off:off + 65536 - 13])
 
-    async def answer(m):
-        pc = pcs[m["from"]] = RTCPeerConnection()
-
-        @pc.on("datachannel")
-        def on_dc(ch):
-            asyncio.ensure_future(lie(Wire(ch, video, n, True)))
-
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=m["sdp"], type="offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
-        await sig.send({"type": "answer", "to": m["from"], "sdp": pc.localDescription.sdp})
-
-    async def signalling():
-        while True:
-            m = await sig.queue.get()
-            if m["type"] == "offer":
-                await answer(m)
-            elif m["type"] == "candidate" and m["from"] in pcs:
-                await add_candidate(pcs[m["from"]], m)
-
-    asyncio.ensure_future(signalling())
+    asyncio.ensure_future(answer_offers(sig, pcs, lambda ch: asyncio.ensure_future(lie(Wire(ch, video, n, True)))))
     await asyncio.sleep(seconds)
     print(json.dumps({"peer": ME, "mode": mode, "links": len(pcs), **sent}), flush=True)
     for pc in pcs.values():
