@@ -5,9 +5,7 @@
 # --cors-origin=none stays unreadable. Needs scripts/setup.sh (it installs the browser and runs npm ci in web/).
 source "$(dirname "$0")/lib.sh"
 
-for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
-  [[ -e "$need" ]] || fail "$need missing: run scripts/setup.sh"
-done
+need_browser
 make_video "$T/clip.mp4" 16 -g 50
 "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --hls >/dev/null || fail "ingest"
 start_server srv --store="$T/store" --web-root="$HN_SRC/web"

@@ -105,6 +105,15 @@ trap hn_cleanup EXIT
 [[ -n "${HN_KEEP:-}" ]] && trap - EXIT
 
 # make_video OUT SECONDS [extra ffmpeg output args...]: a real H.264/AAC clip from ffmpeg's test sources.
+# Browser tests need Chromium, its driver, python3-selenium and hls.js from npm (scripts/setup.sh installs all).
+need_browser() {
+  local need
+  for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
+    [[ -e "$need" ]] || fail "$need missing: run scripts/setup.sh"
+  done
+  "$PY" -c "import selenium" 2>/dev/null || fail "python3-selenium missing: run scripts/setup.sh"
+}
+
 make_video() {
   local out=$1 secs=$2; shift 2
   ffmpeg -nostdin -v error -y -f lavfi -i "testsrc=size=320x240:rate=25" -f lavfi -i "sine=frequency=440" \

@@ -9,10 +9,7 @@
 # plays it again from its IndexedDB cache without a byte from the server.
 # The server has one transfer slot kept busy part of the time by another reader, so the tabs meet 503s.
 source "$(dirname "$0")/lib.sh"
-for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
-  [[ -e "$need" ]] || fail "$need missing: run scripts/setup.sh"
-done
-"$PY" -c "import selenium" 2>/dev/null || fail "python3-selenium missing: run scripts/setup.sh"
+need_browser
 make_video "$T/clip.mp4" 10 -g 25
 "$HN_BIN" ingest "$T/clip.mp4" --store "$T/store" --id clip --hls --segment-seconds 1 >/dev/null || fail "ingest"
 start_role sig signal

@@ -7,10 +7,7 @@
 # (kept as test-artifacts/web_live_tab0.png beside the binary, or in $HN_ARTIFACT_DIR) shows a decoded frame,
 # not a uniform box.
 source "$(dirname "$0")/lib.sh"
-for need in /usr/bin/chromium /usr/bin/chromedriver "$HN_SRC/web/node_modules/hls.js/dist/hls.min.js"; do
-  [[ -e "$need" ]] || fail "$need missing: run scripts/setup.sh"
-done
-"$PY" -c "import selenium" 2>/dev/null || fail "python3-selenium missing: run scripts/setup.sh"
+need_browser
 SECS=60  # the encoder outlives the test; the server is stopped at the end
 start_role sig signal
 SIG="ws://127.0.0.1:$PORT_sig/ws"
