@@ -70,11 +70,12 @@ if [[ ${HTTPS:-1} == 1 ]]; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj "/CN=localhost" \
     -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
   chmod 644 "$T/key.pem"
+  # --tls-handshakes-per-ip=0: wrk opens CONNS connections from one address at once; nginx has no such budget.
   ./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hns.port" \
-    --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" >"$T/hns.log" 2>&1 &
+    --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" --tls-handshakes-per-ip=0 >"$T/hns.log" 2>&1 &
   pids+=($!)
   ./build/hybridnode --role=server --store="$T/store" --listen=127.0.0.1:0 --port-file="$T/hns2.port" \
-    --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" --workers=2 >"$T/hns2.log" 2>&1 &
+    --max-transfers=0 --log-level=warn --tls-cert="$T/cert.pem" --tls-key="$T/key.pem" --workers=2 --tls-handshakes-per-ip=0 >"$T/hns2.log" 2>&1 &
   pids+=($!)
   for w in 1 2; do  # nginx https, w workers; ssl_sendfile/kTLS needs the kernel's tls module, absent here
     sed -e "s/worker_processes 2;/worker_processes $w;/" -e "s|$T/nginx.pid|$T/nginx$w.pid|" \

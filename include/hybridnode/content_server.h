@@ -39,6 +39,9 @@ struct ContentServerOptions {
   std::string web_root;
   /// HTTPS when both are set (PEM files; SIGHUP reloads them for new connections).
   std::string tls_cert, tls_key;
+  /// New HTTPS connections (TLS handshakes) per second one address (IPv6: its /64) may open, bursts of
+  /// twice that; past it they are reset at accept. 0: unlimited.
+  uint64_t tls_handshakes_per_ip = 50;
   /// Join tokens (docs/security.md): with a secret shared with the signallers, every manifest, live
   /// manifest and 503 answer carries a "token" valid for token_ttl_seconds; empty: open swarms.
   std::string swarm_secret;

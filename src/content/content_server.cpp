@@ -675,6 +675,8 @@ std::string ContentServer::Impl::metrics() const {
             HN_HTTP(tls_handshake_failures));
   p.counter("hybridnode_tls_handshakes_displaced_total", "Unfinished TLS handshakes closed for a newer one (over 1024 at once per worker loop).",
             HN_HTTP(tls_handshakes_displaced));
+  p.counter("hybridnode_tls_handshakes_refused_total", "New HTTPS connections reset at accept, over --tls-handshakes-per-ip.",
+            HN_HTTP(tls_handshakes_refused));
 #undef HN_SUM
 #undef HN_HTTP
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");
@@ -999,6 +1001,7 @@ Result<void> ContentServer::Impl::start_http(const net::HostPort& where, std::sh
   // Bounded so pacing arithmetic cannot overflow (1 TB/s is "unpaced" on any link).
   limits.limit_rate = std::min<uint64_t>(opts.limit_rate, 1000000000000ull);
   limits.uplink_rate = std::min<uint64_t>(opts.uplink_rate, 1000000000000ull);
+  limits.tls_handshakes_per_ip = opts.tls_handshakes_per_ip;
   bool primary = http_shared == nullptr;
   http = std::make_unique<net::HttpServer>(loop, limits, [this](HttpRequest& req, net::HttpServer::Respond r) { handle_with_cors(req, std::move(r)); },
                                            std::move(http_shared));

@@ -79,6 +79,9 @@ Result<LiveManifest> live_manifest_from_json(const std::string& text) {
       if (!is_chunk_id(r.id)) return make_error("live manifest: bad chunk id");
       if (r.size == 0 || r.size > kMaxChunkSize) return make_error("live manifest: chunk size out of range");
       if (!(r.duration >= 0 && r.duration < 3600)) return make_error("live manifest: duration out of range");
+      // 2^53 chunks is 285 million years of 1 s chunks: past it a seq is a lie, and seq + window arithmetic
+      // (next_seq, the viewer's look-ahead) would wrap through 0.
+      if (r.seq >= kMaxLiveSeq) return make_error("live manifest: sequence number out of range");
       if (!m.chunks.empty() && r.seq != m.chunks.back().seq + 1) return make_error("live manifest: sequence numbers not consecutive");
       m.chunks.push_back(std::move(r));
     }

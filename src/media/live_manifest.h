@@ -11,6 +11,7 @@
 namespace hn::media {
 
 inline constexpr uint32_t kLiveRing = 4096;
+inline constexpr uint64_t kMaxLiveSeq = (1ull << 53) - 1;  // seqs at or past it are refused (and JSON-exact below)
 inline constexpr size_t kMaxLiveWindow = 1024;
 
 struct LiveChunkRef {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <csignal>
 
+#include <sys/socket.h>
+
 #include "util/log.h"
 
 namespace hn::net {
@@ -58,6 +60,14 @@ void HttpServer::accept(UniqueFd fd, std::string remote) {
   // The cap is the process's: with several loops, their connections count together.
   if (shared_->connections.load() >= limits_.max_connections) {
     stats_.connections_rejected++;
+    return;  // fd closes here
+  }
+  if (limits_.tls_handshakes_per_ip > 0 && shared_->tls_ctx() &&
+      !shared_->tls_budget(limits_.tls_handshakes_per_ip).take(remote, uv_hrtime())) {
+    // Reset (no FIN handshake, no TIME_WAIT kept here): the client sees its connection refused mid-handshake.
+    stats_.tls_handshakes_refused++;
+    linger lg{1, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     return;  // fd closes here
   }
   stats_.connections_total++;

@@ -124,6 +124,19 @@ bool looks_like_dtls(const uint8_t* d, size_t len) {
   return pos == len;
 }
 
+// Does a record of a protected epoch (1+) hold fewer bytes than the cipher's nonce + tag? OpenSSL 3.0 fails
+// the whole session on one (SSL_ERROR_SYSCALL, empty error queue) instead of dropping it as RFC 6347 4.1.2.7
+// says for invalid records: one spoofed 14-byte datagram would end a working link.
+bool short_sealed_record(const uint8_t* d, size_t len, size_t min_sealed) {
+  for (size_t pos = 0; pos + 13 <= len;) {
+    size_t rlen = (static_cast<size_t>(d[pos + 11]) << 8) | d[pos + 12];
+    bool sealed = d[pos + 3] != 0 || d[pos + 4] != 0;  // epoch
+    if (sealed && rlen < min_sealed) return true;
+    pos += 13 + rlen;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string sha256_fingerprint(const unsigned char* der, size_t len) {
@@ -255,6 +268,8 @@ void DtlsSession::handshake_step(std::string& failure) {
       return;
     }
     cipher_ = SSL_get_cipher_name(ssl_);
+    // AES-GCM: 8-byte explicit nonce + 16-byte tag; ChaCha20-Poly1305: the tag only.
+    min_sealed_ = cipher_.find("CHACHA20") != std::string::npos ? 16 : 24;
     state_ = State::open;
     flush_early();
     return;
@@ -284,7 +299,9 @@ void DtlsSession::input(const uint8_t* data, size_t len) {
     std::lock_guard<std::mutex> lk(mu_);
     if (state_ != State::handshaking && state_ != State::open) return;
     // RFC 7983: 20-63 is DTLS; STUN (0-3) never gets here (libnice keeps it); anything else is dropped.
-    if (data[0] < 20 || data[0] > 63 || !looks_like_dtls(data, len)) {
+    if (state_ == State::open && looks_like_dtls(data, len) && short_sealed_record(data, len, min_sealed_)) {
+      ++ignored_;  // could not be ours: dropped, like any record that fails to authenticate
+    } else if (data[0] < 20 || data[0] > 63 || !looks_like_dtls(data, len)) {
       ++ignored_;
       if (state_ == State::handshaking && ++garbage_run_ >= kMaxGarbageBeforeHandshake) {
         failure = "dtls: " + std::to_string(garbage_run_) + " datagrams that are not DTLS records before the handshake";

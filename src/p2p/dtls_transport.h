@@ -94,6 +94,7 @@ class DtlsSession {
   std::string expected_fp_, remote_fp_, cipher_;
   std::vector<std::string> early_;  // SCTP packets produced before the handshake finished
   uint64_t ignored_ = 0, garbage_run_ = 0;
+  size_t min_sealed_ = 16;  // smallest protected record the negotiated cipher can produce
 };
 
 // The loop-side owner of a session: its retransmission/handshake timer and the events, on the loop thread.

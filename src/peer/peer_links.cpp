@@ -53,8 +53,8 @@ void PeerLinks::on_relay(const nlohmann::json& m) {
   auto it = links_.find(from);
   if (type == "offer") {
     double now = mono_seconds();
-    auto last = offered_at_.find(from);
-    if (last != offered_at_.end() && now - last->second < kOfferIntervalS) return;  // offers per remote limited
+    auto last = offered_at_.at(from);
+    if (last && now - *last < kOfferIntervalS) return;  // offers per remote limited
     if (it != links_.end()) {
       // Both sides dialled each other: the lower peer id keeps its outgoing link.
       if (it->second->ready() || opts_->peer_id < from) return;
@@ -63,11 +63,8 @@ void PeerLinks::on_relay(const nlohmann::json& m) {
       old->close("replaced by the remote's offer");
       hub_->post([old] {});
     }
+    if (!offered_at_.record(from, now)) return;  // thousands of fresh ids within seconds: a flood
     if (!make_inbound_room(now)) return;
-    offered_at_[from] = now;
-    if (offered_at_.size() > 4096)  // remembered only as long as it matters
-      for (auto o = offered_at_.begin(); o != offered_at_.end();)
-        o = now - o->second >= kOfferIntervalS ? offered_at_.erase(o) : std::next(o);
     connect(from, false, kInboundConnectMs).on_signal(m);
   } else if (it != links_.end()) {
     it->second->on_signal(m);
@@ -81,8 +78,7 @@ bool PeerLinks::make_inbound_room(double now) {
   for (const auto& [id, l] : links_) {
     if (l->outbound() || l->ever_ready() || l->closed()) continue;
     half_open++;
-    auto o = offered_at_.find(id);
-    double at = o == offered_at_.end() ? 0 : o->second;
+    double at = offered_at_.at(id).value_or(0);
     if (at < oldest_at) {
       oldest_at = at;
       oldest = id;

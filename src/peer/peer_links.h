@@ -13,6 +13,7 @@
 #include "hybridnode/peer.h"
 #include "p2p/p2p_hub.h"
 #include "p2p/peer_link.h"
+#include "peer/offer_memory.h"
 
 namespace hn {
 
@@ -59,7 +60,9 @@ class PeerLinks {
   Map links_;
   std::set<std::string> banned_;
   std::shared_ptr<p2p::DtlsIdentity> dtls_;
-  std::map<std::string, double> offered_at_;  // remote -> when its offer last opened an inbound link
+  // Remote -> when its offer last opened an inbound link: needed for the offer interval and to find the
+  // oldest half-open inbound link, so kept kInboundConnectMs (longer than kOfferIntervalS).
+  OfferMemory offered_at_{static_cast<double>(kInboundConnectMs) / 1000, 4096};
   bool make_inbound_room(double now);
 };
 

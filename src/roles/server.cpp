@@ -47,6 +47,7 @@ config::ParseSpec server_spec() {
               {"web-root", Type::string, "", "folder served under / (the web client, docs/web.md); without it / lists the catalog"},
               {"tls-cert", Type::string, "", "serve HTTPS: certificate chain (PEM); SIGHUP reloads it and the key for new connections"},
               {"tls-key", Type::string, "", "serve HTTPS: private key (PEM), with --tls-cert"},
+              {"tls-handshakes-per-ip", Type::integer, "50", "new HTTPS connections per second from one address (IPv6: /64), bursts of twice that; past it reset at accept (0: unlimited)", 0, 1000000},
               {"swarm-secret", Type::string, "", "sign join tokens with this secret (shared with the signallers, docs/security.md); none: open swarms"},
               {"swarm-secret-file", Type::string, "", "read the swarm secret from the first line of this file"},
               {"token-ttl", Type::integer, "600", "seconds a join token is valid (members renew before)", 30, 86400},
@@ -120,6 +121,7 @@ int run_server(const std::vector<std::string>& args) {
   }
   so.tls_cert = o.str("tls-cert");
   so.tls_key = o.str("tls-key");
+  so.tls_handshakes_per_ip = static_cast<uint64_t>(o.integer("tls-handshakes-per-ip"));
   so.live_window = static_cast<size_t>(o.integer("live-window"));
   so.cors_origin = o.str("cors-origin") == "none" ? "" : o.str("cors-origin");
   so.web_root = o.str("web-root");

@@ -46,6 +46,9 @@ std::optional<TokenClaims> parse_token(std::string_view t) {
   t.remove_prefix(3);
   size_t dot1 = t.find('.');
   if (dot1 == std::string_view::npos || dot1 == 0 || dot1 > 12) return std::nullopt;
+  // Canonical decimal only (what mint_token writes): "007" would verify with the MAC of "7", so one token
+  // would have many spellings (distinct strings for anything keyed on the token text).
+  if (t[0] == '0' && dot1 > 1) return std::nullopt;
   TokenClaims c;
   for (char ch : t.substr(0, dot1)) {
     if (ch < '0' || ch > '9') return std::nullopt;

@@ -3,6 +3,7 @@
 //   token   = "v1." EXPIRES "." VIEWER "." hex(HMAC(secret, "hn-join-v1\n" VIDEO "\n" CONTENT "\n" EXPIRES "\n" VIEWER))
 //   CONTENT = the manifest digest (64 hex) of an on-demand video, or the epoch (16 hex) of a live channel run
 //   VIEWER  = "" or the viewer id of a signed manifest URL (1-64 of [A-Za-z0-9_-])
+//   EXPIRES = Unix seconds in canonical decimal (no leading zeros: one MAC, one spelling)
 //   viewer signature (manifest URL ?viewer=V&sig=S) = hex(HMAC(secret, "hn-viewer-v1\n" VIDEO "\n" V))
 #pragma once
 #include <cstdint>

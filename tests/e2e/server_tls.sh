@@ -3,7 +3,7 @@
 # certificate, garbage instead of a ClientHello, a handshake never finished (timed out, no slot held),
 # and SIGHUP swapping the certificate while a download runs (it completes; new connections get the new one);
 # an idle connection after a slowly read body does not spin; a wss burst is read to its last message;
-# unfinished handshakes are capped (the oldest is displaced).
+# unfinished handshakes are capped (the oldest is displaced); new handshakes have a per-address budget.
 source "$(dirname "$0")/lib.sh"
 
 make_tls_certs "$T/a"
@@ -61,6 +61,10 @@ PY
 [[ $(m hybridnode_http_timeouts_total) -ge 1 ]] || fail "handshake timeout not counted"
 [[ $(m hybridnode_active_transfers) == 0 ]] || fail "a slot is held"
 
+note "a handshake flood from one address is reset at accept; another address is served meanwhile"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" handshake-flood "$PORT_srv" "$T/a/ca.pem" "$PID_srv" || fail "handshake flood"
+[[ $(m hybridnode_tls_handshakes_refused_total) -ge 1 ]] || fail "refused handshakes not counted"
+
 note "a peer downloads over https with --ca; without it, the error names the server and the certificate"
 "$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p1.mp4" --ca="$T/a/ca.pem" >"$T/p1.log" 2>&1 ||
   fail "peer over https failed: $(tail -3 "$T/p1.log")"
@@ -91,7 +95,8 @@ command curl -sf --cacert "$T/b/ca.pem" "$base/healthz" >/dev/null || fail "serv
 note "an idle HTTPS keep-alive connection after a slowly read body costs no CPU (no stale want-write poll)"
 mkdir -p "$T/web"
 head -c 6000000 /dev/urandom >"$T/web/big.bin"
-start_server web --store="$T/store" --web-root="$T/web" --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
+# Off here: the 3000 half ClientHellos below come from one address and must reach the handshake cap.
+start_server web --store="$T/store" --web-root="$T/web" --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key" --tls-handshakes-per-ip=0
 "$PY" "$HN_SRC/tests/e2e/tls_abuse.py" idle-spin "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "idle HTTPS connection"
 note "unfinished handshakes are capped: 3000 half ClientHellos displace each other, the server keeps serving"
 "$PY" "$HN_SRC/tests/e2e/tls_abuse.py" half-hello "$PORT_web" "$T/a/ca.pem" "$PID_web" || fail "half-open TLS flood"

@@ -77,6 +77,9 @@ async def main():
     await refused("vida", "0" * 64, na, "stale", ma["token"], "unauthorized", "token of another manifest digest")
     await refused("vida", da, na, "viewer", mint("vida", da, int(time.time()) + 60, "mallory")[:-1] + "x", "unauthorized",
                   "malformed token")
+    # The signed form is canonical: leading zeros on the expiry would give one MAC many spellings.
+    await refused("vida", da, na, "zeros", ma["token"].replace("v1.", "v1.00", 1), "unauthorized",
+                  "token whose expiry has leading zeros")
 
     a, r = await join("vida", da, na, "alice", ma["token"])
     check(r.get("type") == "joined" and r.get("expires") == int(ma["token"].split(".")[1]), f"valid token from server A admitted: {r}")

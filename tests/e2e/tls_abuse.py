@@ -5,6 +5,9 @@
 #     wss: decrypted bytes waiting in OpenSSL (the socket is not readable for them) must not be left there
 #     when the per-wakeup read budget runs out inside a record.
 #   half-hello PORT CA PID: 3000 connections stuck halfway through their ClientHello hold at most ~1024 slots.
+#   handshake-flood PORT CA PID: 127.0.0.1 opens full handshakes back to back for 2 s; the server (default
+#     --tls-handshakes-per-ip=50, bursts of 100) resets most at accept, while 127.0.0.2 asking 5 times a second
+#     is served every time, and 127.0.0.1 is served again once it slows down.
 import base64, json, os, select, signal, socket, ssl, sys, time
 
 mode, port, ca, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -166,4 +169,55 @@ def half_hello():
         raise SystemExit("FAIL: unfinished TLS handshakes are not capped")
 
 
-{"idle-spin": idle_spin, "wss-burst": wss_burst, "half-hello": half_hello}[mode]()
+def handshake_flood():
+    import threading
+    ctx = ssl.create_default_context(cafile=ca)
+
+    def get(src):
+        try:
+            raw = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0))
+            s = ctx.wrap_socket(raw, server_hostname="localhost")
+        except (OSError, ssl.SSLError):
+            return False
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return s.recv(64).startswith(b"HTTP/1.1 200")
+        except (OSError, ssl.SSLError):
+            return False
+        finally:
+            s.close()
+
+    done, good = threading.Event(), []
+
+    def good_client():
+        while not done.is_set():
+            good.append(get("127.0.0.2"))
+            time.sleep(0.2)
+
+    t = threading.Thread(target=good_client)
+    t.start()
+    ok = bad = 0
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 2:
+        if get("127.0.0.1"):
+            ok += 1
+        else:
+            bad += 1
+            time.sleep(0.002)  # still far over 50/s; spares the shared CPU
+    elapsed = time.monotonic() - t0
+    done.set()
+    t.join()
+    print(f"flood from 127.0.0.1: {ok} served, {bad} refused in {elapsed:.1f} s; "
+          f"127.0.0.2 meanwhile: {sum(good)}/{len(good)} served")
+    if ok > 100 + 50 * elapsed + 20:
+        raise SystemExit(f"FAIL: one address got {ok} handshakes in {elapsed:.1f} s (budget 50/s, burst 100)")
+    if bad == 0:
+        raise SystemExit("FAIL: the flood was never refused")
+    if not good or not all(good):
+        raise SystemExit(f"FAIL: another address was refused during the flood: {good}")
+    time.sleep(0.5)
+    if not get("127.0.0.1"):
+        raise SystemExit("FAIL: the flooding address is still refused after slowing down")
+
+
+{"idle-spin": idle_spin, "wss-burst": wss_burst, "half-hello": half_hello, "handshake-flood": handshake_flood}[mode]()

@@ -2,7 +2,7 @@
 # Interop with an independent WebRTC stack (Debian's python3-aiortc: its own ICE, DTLS, SCTP and DCEP):
 #  - bad input first, against a native seeder: a wrong a=fingerprint is refused (log + metric), a channel
 #    with another label is refused while the `hybridnode` one then works, an oversize message closes the
-#    link, datagrams that are not DTLS close it, a handshake that never completes times out;
+#    link, datagrams that are not DTLS close it, a handshake that never completes times out, runt records on a working link are dropped;
 #  - the seeder keeps serving: an aiortc peer dials it, opens `hybridnode`, says hello, requests every
 #    chunk and verifies each by SHA-256 (byte-identical file);
 #  - the other way: a native leecher (peers only) dials an aiortc seeder and downloads the whole video.
@@ -33,6 +33,8 @@ grep -q "over 262144 bytes" "$T/seeder.log" || fail "oversize message did not cl
 note "garbage instead of DTLS"
 "$PY" "$W" bad garbage "$SIG" "$SRV" clip seeder 2>"$T/bad_garbage.log" || fail "garbage: $(tail -5 "$T/bad_garbage.log")"
 grep -q "datagrams that are not DTLS records" "$T/seeder.log" || fail "garbage did not close the link"
+note "runt DTLS records on a working link are dropped (one spoofed datagram must not end it)"
+"$PY" "$W" bad short-record "$SIG" "$SRV" clip seeder 2>"$T/bad_short.log" || fail "short records: $(tail -5 "$T/bad_short.log")"
 note "handshake never completes"
 "$PY" "$W" bad silent "$SIG" "$SRV" clip seeder 2>"$T/bad_silent.log" || fail "silent: $(tail -5 "$T/bad_silent.log")"
 grep -q "handshake timed out" "$T/seeder.log" || fail "a silent DTLS peer did not time out"

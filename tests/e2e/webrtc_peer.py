@@ -5,7 +5,8 @@ hybridnode's signalling (docs/protocol.md section 2) and wire protocol (section 
   webrtc_peer.py leech SIG SERVER VIDEO SEEDER OUT      dial SEEDER, fetch every chunk, verify SHA-256, write OUT
   webrtc_peer.py seed SIG SERVER VIDEO STORE SECONDS     answer offers, serve chunks from STORE for SECONDS
   webrtc_peer.py bad MODE SIG SERVER VIDEO SEEDER       misbehave towards SEEDER; MODE: fingerprint, label,
-                                                         oversize, silent (no DTLS), garbage (not DTLS records)
+                                                         oversize, silent (no DTLS), garbage (not DTLS records),
+                                                         short-record (runt epoch-1 records on a working link)
   webrtc_peer.py liar MODE SIG SERVER VIDEO SECONDS      claim every chunk (join, hello) and flood `have` for all
                                                          of them on every link, answer offers for SECONDS; requests
                                                          get nothing (MODE silent) or random bytes (MODE corrupt)
@@ -312,6 +313,27 @@ async def bad(mode, sig_url, server, video, seeder):
         else:
             raise SystemExit("the link stayed up after an oversize message")
         log("native side closed the link after an oversize message:", pc.sctp.transport.state)
+        await close(pc)
+    elif mode == "short-record":
+        # Once the link works: DTLS records of epoch 1 shorter than AES-GCM's nonce + tag, as anyone who can
+        # spoof our address could send. They must be dropped (RFC 6347 4.1.2.7), not end the link.
+        pc, ch = await dial(sig, seeder)
+        w = Wire(ch, video, n, False)
+        if not await wait_open(ch):
+            raise SystemExit("data channel did not open")
+        w.send_hello()
+        await asyncio.wait_for(w.got_hello.wait(), 10)
+        for length in (0, 1, 8, 16, 23):
+            await pc.sctp.transport.transport._send(b"\x17\xfe\xfd\x00\x01" + os.urandom(6) + struct.pack(">H", length)
+                                                    + os.urandom(length))
+        await asyncio.sleep(0.5)
+        try:
+            data = await asyncio.wait_for(w.fetch(0), 10)
+        except asyncio.TimeoutError:
+            raise SystemExit("the link died after short DTLS records")
+        if hashlib.sha256(data).hexdigest() != man["chunks"][0]["id"]:
+            raise SystemExit("chunk 0 fails SHA-256")
+        log("short records dropped; the link still serves")
         await close(pc)
     elif mode in ("silent", "garbage"):
         async def no_dtls(self, remote):

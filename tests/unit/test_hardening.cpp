@@ -198,3 +198,45 @@ TEST_CASE("numeric flags refuse nan and inf") {
   CHECK_FALSE(config::check_value(o, "-nan"));
   CHECK(config::check_value(o, "2.5"));
 }
+
+// Red team s3: the peer's offer memory is pruned by age (not only past 4096 entries) and bounded under a flood.
+#include "peer/offer_memory.h"
+
+TEST_CASE("offer memory forgets remotes by age and stays bounded") {
+  OfferMemory m(8, 100);
+  for (int i = 0; i < 50; i++) CHECK(m.record("r" + std::to_string(i), 1.0));
+  CHECK(m.size() == 50);
+  CHECK(m.at("r7") == 1.0);
+  CHECK(m.record("late", 9.5));  // everyone else offered 8.5 s ago: forgotten
+  CHECK(m.size() == 1);
+  CHECK(!m.at("r7"));
+  for (int i = 0; i < 200; i++) m.record("f" + std::to_string(i), 10.0);  // a flood of fresh ids
+  CHECK(m.size() == 100);
+  CHECK(!m.record("another", 10.1));
+  CHECK(m.record("late", 10.2));  // known remotes are still updated
+  CHECK(m.record("after", 19.0));  // the flood aged out
+  CHECK(m.size() <= 2);
+}
+
+#include "net/ip_budget.h"
+
+TEST_CASE("per-address TLS handshake budget: IPv4 by address, IPv6 by /64, refills, bounded") {
+  CHECK(net::IpBudget::key_of("10.0.0.1:443") == "10.0.0.1");
+  CHECK(net::IpBudget::key_of("[2001:db8:1:2:aaaa::1]:5") == "2001:db8:1:2::/64");
+  CHECK(net::IpBudget::key_of("[::ffff:10.0.0.1]:5") == "10.0.0.1");
+  net::IpBudget b(10, 20, 4);
+  uint64_t t = 1000000000ull;
+  int ok = 0;
+  for (int i = 0; i < 100; i++) ok += b.take("10.0.0.1:1", t);
+  CHECK(ok == 20);
+  CHECK(b.take("10.0.0.2:1", t));                       // another address has its own budget
+  CHECK(b.take("10.0.0.1:2", t + 200000000ull));        // 0.2 s later: 2 more
+  CHECK(b.take("10.0.0.1:2", t + 200000000ull));
+  CHECK(!b.take("10.0.0.1:2", t + 200000000ull));
+  CHECK(b.take("[2001:db8::1]:1", t));
+  for (int i = 0; i < 20; i++) b.take("[2001:db8::" + std::to_string(i + 2) + "]:1", t);  // same /64
+  CHECK(!b.take("[2001:db8::99]:1", t));
+  CHECK(b.size() <= 4);
+  CHECK(b.take("10.0.0.9:1", t + 10000000000ull));  // 10 s later: idle buckets swept
+  CHECK(b.size() == 1);
+}

@@ -146,6 +146,18 @@ TEST_CASE("live manifest: strict parsing") {
   std::string neg = media::live_manifest_to_json(m);
   neg.replace(neg.find("\"seq\":7"), 7, "\"seq\":-7");
   CHECK_FALSE(media::live_manifest_from_json(neg));
+  // Red team s3: seqs so large that seq + 1 (next_seq) or seq + a window wraps through 0 are refused; a
+  // wrap made [2^64-1, 0] "consecutive" and put a viewer's join point after its own edge.
+  media::LiveManifest wrap = m;
+  wrap.chunks[0].seq = UINT64_MAX;
+  wrap.chunks[1].seq = 0;
+  CHECK_FALSE(media::live_manifest_from_json(media::live_manifest_to_json(wrap)));
+  wrap.chunks[0].seq = (1ull << 53) - 1;
+  wrap.chunks[1].seq = 1ull << 53;
+  CHECK_FALSE(media::live_manifest_from_json(media::live_manifest_to_json(wrap)));
+  wrap.chunks[0].seq = (1ull << 53) - 3;
+  wrap.chunks[1].seq = (1ull << 53) - 2;
+  CHECK(media::live_manifest_from_json(media::live_manifest_to_json(wrap)));
 }
 
 TEST_CASE("TS chunker: an encoder restart (timestamps jump back) starts a new chunk at its first keyframe") {
