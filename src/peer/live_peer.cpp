@@ -327,9 +327,16 @@ void LivePeer::Impl::schedule() {
   int slots = server_refusing ? 1 : std::max(1, opts.server_slots);
   bool server_ok = opts.server_slots > 0 && now >= server_retry_at;
   // Urgency is time to the playback deadline: the player needs clock_seq at `due`, and each later chunk
-  // one chunk-duration after the one before it. During start-up buffering the player would start at once,
-  // but peers get kStartupPeerWait chunk durations first to give the buffer (then it is due).
-  double deadline = clock_started ? due : std::max(now, joined_at + (kStartupPeerWait + opts.urgent_chunks) * target);
+  // one chunk-duration after the one before it. Before it starts, it starts when the start-up buffer is in
+  // hand: not before the buffer's last chunk is even cut (a viewer that joined near the channel's start),
+  // and peers get kStartupPeerWait chunk durations first to give a buffer they hold.
+  double deadline = due;
+  if (!clock_started) {
+    uint64_t last = clock_from + static_cast<uint64_t>(std::max(1, opts.live_buffer)) - 1;  // the buffer's last chunk
+    double start = std::max(now, joined_at + (kStartupPeerWait + opts.urgent_chunks) * target);
+    if (last >= next_seq) start = std::max(start, now + static_cast<double>(last + 1 - next_seq) * target);
+    deadline = start + static_cast<double>(play_seq > clock_from ? play_seq - clock_from : 0) * target;
+  }
   uint64_t gone_at_play = 0;
   for (auto& [seq, e] : chunks) {
     if (seq < (clock_started ? clock_seq : play_seq)) continue;
@@ -537,7 +544,7 @@ void LivePeer::Impl::check_deadlines() {
     // Close to its playback deadline and still not here: the server gets it while it can still make it.
     // Unless most of it has come already: cancelled, the rest would still cross the sender's uplink.
     bool rescue = pr != request_progress.end() && now >= pr->second.rescue_at && !c->second.gone && opts.server_slots > 0 &&
-                  now >= server_retry_at &&
+                  now >= server_retry_at && !server_refusing &&
                   !(pl != links.end() && pl->second->bytes_in() - pr->second.start_in >= c->second.ref.size * 2 / 3 &&
                     now < pr->second.rescue_at + 0.35 * target);
     if (now < it->second.second && !rescue) {
