@@ -57,7 +57,10 @@ constexpr double kLiveSendStallS = 4, kLiveSendStallTargets = 4;
 constexpr double kStartupPeerWait = 1.0;
 // A new chunk at the edge: the viewer that ranks first for it among itself and its links (rendezvous
 // hashing, so all of them agree without talking) fetches it from the server at once; the others wait this
-// many chunk durations for a peer to hold it, or less when it becomes urgent.
+// many chunk durations for a peer to claim it (the first-ranked one holds it within a tenth of that when
+// it is there), then ask the server. Browser tabs (web/src/live.js; ids "web-...", as web/src/link.js
+// tells them apart) take no part in the ranking: they wait a random 0.65-1.2 chunk durations once linked,
+// expecting a native viewer to have taken the chunk from the server by then.
 constexpr double kEdgePeerWait = 1.5;
 }  // namespace
 
@@ -576,7 +579,7 @@ void LivePeer::Impl::join_swarm() {
 bool LivePeer::Impl::first_for(uint64_t seq) const {
   std::vector<std::string> ids{opts.peer_id};
   for (auto& [id, l] : links)
-    if (!l->closed()) ids.push_back(id);
+    if (!l->closed() && id.rfind("web-", 0) != 0) ids.push_back(id);
   if (ids.size() == 1) return true;
   return rendezvous_order(ids, epoch + "/" + std::to_string(seq)).front() == opts.peer_id;
 }
