@@ -601,7 +601,8 @@ void LivePeer::Impl::discover() {
       for (auto& [seq, e] : chunks)
         if (seq % kLiveRing == idx && e.startup) e.nobody = true;
     }
-    schedule();
+    // No schedule() here: it may finish the viewer, which stops the signal client inside its own callback.
+    // The next 20 ms tick acts on it.
   });
 }
 
