@@ -3,8 +3,10 @@
 # 1 s keyframes, real time) into the content server behind a SHAPE uplink, watched by 8 and then 32 live
 # peers, each in its own namespace with shaped down/up links, joining over the first 2 s. No pacing flags:
 # the server is loaded when its uplink queue is. For each swarm size, each policy (POLICIES) against the
-# unlimited server with P2P off, in the same run. Per run: lag behind the source (chunk cut -> handed to
-# the player) p50 / worst viewer's p95, missed deadlines, stalls, server bytes, share of bytes from peers.
+# unlimited server with P2P off, in the same run ("p2p-unlimited-server": no cap, the viewers alone keep
+# bytes off the server, as a P2P CDN in front of a CDN does; with the default and a 6-chunk buffer). Per
+# run: lag behind the source (chunk cut -> handed to the player) p50 / worst viewer's p95, missed deadlines,
+# stalls, server bytes, share of bytes from peers.
 # Writes bench/results/live.csv. HN_BIN_BEFORE=/path/to/old/hybridnode runs every point with it too, right
 # before the same point with HN_BIN (policy "NAME@before" / "NAME"): a before/after in one run. KEEP=DIR keeps
 # every run's logs and summaries there.
@@ -15,6 +17,8 @@ bash scripts/build.sh >/dev/null
 SECS=${SECS:-40}; SIZES=${SIZES:-"8 32"}; SHAPE=${SHAPE:-"40mbit 20mbit 5mbit"}
 # name|server flags|viewer flags
 POLICIES=${POLICIES:-"unlimited-no-p2p|--max-transfers=0|--max-links=0
+p2p-unlimited-server|--max-transfers=0|--max-links=6
+p2p-unlimited-server-buffer6|--max-transfers=0|--max-links=6 --live-buffer=6
 connections-1|--max-transfers=1|--max-links=6
 bandwidth-1MB/s|--policy=bandwidth --egress-bytes-per-sec=1000000|--max-links=6
 adaptive-300ms|--policy=adaptive --target-ms=300 --max-transfers=16|--max-links=6"}

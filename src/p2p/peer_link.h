@@ -73,6 +73,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   bool ever_ready() const { return ever_ready_; }
   bool closed() const { return closed_; }
   bool remote_has(uint32_t index) const { return remote_have_.get(index); }
+  // The remote turned down a request for `index` as not held: its claim is gone until it announces it again.
+  void forget_remote_has(uint32_t index) { remote_have_.clear(index); }
   size_t in_flight() const { return requested_.size(); }
   bool requested(uint32_t index) const { return requested_.count(index) > 0; }
   uint64_t bytes_in() const { return bytes_in_; }

@@ -1,6 +1,5 @@
 #include "p2p/signal_client.h"
 
-#include "signal/join_token.h"
 
 #include <random>
 
@@ -8,6 +7,7 @@
 #include "util/rendezvous.h"
 #include "util/json_fields.h"
 #include "util/log.h"
+#include "util/token_format.h"
 
 namespace hn::p2p {
 
@@ -180,7 +180,7 @@ void SignalClient::on_message(std::string_view text) {
 
 void SignalClient::set_token(const std::string& token) {
   if (token.empty() || token == id_.token) return;
-  auto claims = signal::parse_token(token);
+  auto claims = parse_token(token);
   if (!claims) return;
   id_.token = token;
   // Renew once the new token buys at least a minute: a live manifest brings a new one every chunk.

@@ -22,6 +22,7 @@
 #include "util/blocking_work.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/rendezvous.h"
 
 namespace hn {
 
@@ -50,6 +51,17 @@ constexpr size_t kUploadQueuePerLink = 8, kUploadQueueMax = 64;
 // A remote that has taken none of our bytes for this long (and kLiveSendStallTargets chunk-durations)
 // is dropped with what we queued for it: live data that late is useless to it, and its queue blocks ours.
 constexpr double kLiveSendStallS = 4, kLiveSendStallTargets = 4;
+// Start-up buffer: chunks cut before we joined are in other viewers' hands. They get this many chunk
+// durations (from the first manifest) to come from peers before the player's start counts as due; a
+// lookup answered "nobody holds it" sends it to the server at once (the first viewer of a channel).
+constexpr double kStartupPeerWait = 1.0;
+// A new chunk at the edge: the viewer that ranks first for it among itself and its links (rendezvous
+// hashing, so all of them agree without talking) fetches it from the server at once; the others wait this
+// many chunk durations for a peer to claim it (the first-ranked one holds it within a tenth of that when
+// it is there), then ask the server. Browser tabs (web/src/live.js; ids "web-...", as web/src/link.js
+// tells them apart) take no part in the ranking: they wait a random 0.65-1.2 chunk durations once linked,
+// expecting a native viewer to have taken the chunk from the server by then.
+constexpr double kEdgePeerWait = 1.5;
 }  // namespace
 
 struct LivePeer::Impl : PeerCore {
@@ -59,8 +71,11 @@ struct LivePeer::Impl : PeerCore {
     media::LiveChunkRef ref;
     St state = St::missing;
     std::shared_ptr<const std::string> data;
-    double learned = 0, holdoff = 0;
+    double learned = 0;
+    bool startup = false;  // cut before we joined: part of the start-up buffer, held by other viewers
+    bool nobody = false;   // the signaller said no viewer holds it
     bool peer_failed = false;
+    enum class Why { startup, seed, wait, urgent, peer_failed } why = Why::seed;  // a server fetch's reason
     std::string failed_peer;  // the last peer that timed out on it: asked again only when no other holder is
     bool gone = false;  // the server answered 404: it slid out of the server's window
   };
@@ -81,6 +96,8 @@ struct LivePeer::Impl : PeerCore {
   struct Progress {
     uint64_t bytes_in;
     double cap;
+    double rescue_at;  // half a chunk before its playback deadline: the server can still make it
+    uint64_t start_in;  // the link's bytes_in when asked
   };
   std::map<uint64_t, Progress> request_progress;  // seq -> the link's bytes_in when last looked at
   std::map<std::string, double> link_busy_until;  // remote -> it refused a request as busy: not asked till then
@@ -102,7 +119,7 @@ struct LivePeer::Impl : PeerCore {
   std::mt19937 rng{std::random_device{}()};
 
   bool have_manifest = false, ended = false, server_refusing = false;
-  double target = 1, server_retry_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5;
+  double target = 1, server_retry_at = 0, due = 0, stall_s = 0, poll_backoff = 0.5, joined_at = 0;
   uint64_t play_seq = 0, start_seq = 0, next_seq = 0;
   // The channel run we follow (LiveManifest::epoch); `gen` counts runs so late callbacks of an old run
   // (a fetch, a hash check) never touch the new run's chunk of the same seq.
@@ -121,8 +138,11 @@ struct LivePeer::Impl : PeerCore {
   uint64_t local_seq = 0, discontinuities_dropped = 0;
   struct Counters : Traffic {
     uint64_t missed = 0, skipped = 0, delivered = 0, server_gone = 0, epochs = 0;
-    uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0;
+    uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0, not_held_refused = 0, peer_not_held = 0;
+    // Bytes from the server by why it was asked (docs/live.md, Summary).
+    uint64_t srv_startup = 0, srv_seed = 0, srv_wait = 0, srv_urgent = 0, srv_peer_failed = 0;
   } n;
+  bool first_for(uint64_t seq) const;
 
   void poll_manifest();
   void on_manifest(const media::LiveManifest& m);
@@ -204,6 +224,7 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
   }
   if (!have_manifest) {
     have_manifest = true;
+    joined_at = now;
     epoch = m.epoch;
     join_point(m);
     start_seq = clock_from = play_seq;
@@ -224,9 +245,7 @@ void LivePeer::Impl::on_manifest(const media::LiveManifest& m) {
     Entry e;
     e.ref = c;
     e.learned = now;
-    // Viewers wait a random moment before asking the server for a chunk that is not urgent yet: the
-    // first to ask gets it, the rest take it from that peer.
-    e.holdoff = std::uniform_real_distribution<double>(0.05, 0.6)(rng) * target;
+    e.startup = now - joined_at < 0.05 && c.seq < m.next_seq();  // listed in the manifest we joined on
     chunks.emplace(c.seq, std::move(e));
   }
   next_seq = std::max(next_seq, m.next_seq());
@@ -255,6 +274,7 @@ void LivePeer::Impl::new_epoch(const media::LiveManifest& m) {
             std::to_string(m.next_seq() > static_cast<uint64_t>(opts.live_buffer) ? m.next_seq() - opts.live_buffer : 0));
   n.epochs++;
   gen++;
+  joined_at = mono_seconds();  // the new run's buffer is a start-up buffer again
   epoch = m.epoch;
   // The new run is another swarm (keyed by the epoch): leave the old one, join the new.
   signal.reset();
@@ -309,9 +329,17 @@ void LivePeer::Impl::schedule() {
   double now = mono_seconds();
   int slots = server_refusing ? 1 : std::max(1, opts.server_slots);
   bool server_ok = opts.server_slots > 0 && now >= server_retry_at;
-  // Urgency is time to the playback deadline: the player needs clock_seq at `due` (everything is due
-  // now during start-up buffering), and each later chunk one chunk-duration after the one before it.
-  double deadline = clock_started ? due : now;
+  // Urgency is time to the playback deadline: the player needs clock_seq at `due`, and each later chunk
+  // one chunk-duration after the one before it. Before it starts, it starts when the start-up buffer is in
+  // hand: not before the buffer's last chunk is even cut (a viewer that joined near the channel's start),
+  // and peers get kStartupPeerWait chunk durations first to give a buffer they hold.
+  double deadline = due;
+  if (!clock_started) {
+    uint64_t last = clock_from + static_cast<uint64_t>(std::max(1, opts.live_buffer)) - 1;  // the buffer's last chunk
+    double start = std::max(now, joined_at + (kStartupPeerWait + opts.urgent_chunks) * target);
+    if (last >= next_seq) start = std::max(start, now + static_cast<double>(last + 1 - next_seq) * target);
+    deadline = start + static_cast<double>(play_seq > clock_from ? play_seq - clock_from : 0) * target;
+  }
   uint64_t gone_at_play = 0;
   for (auto& [seq, e] : chunks) {
     if (seq < (clock_started ? clock_seq : play_seq)) continue;
@@ -323,7 +351,16 @@ void LivePeer::Impl::schedule() {
     PeerLink* holder = best_holder(idx, e.failed_peer);
     // Gone from the server: only a peer can still give it; when none can and the player needs it, skip it.
     if (e.gone && holder == nullptr && seq == play_seq) gone_at_play = seq + 1;
-    bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || e.peer_failed || now >= e.learned + e.holdoff);
+    // Not urgent and nobody to take it from: a start-up chunk goes to the server once the signaller says no
+    // viewer holds it (or the wait is over); a new chunk goes at once to the viewer that ranks first for it
+    // among its links, the others wait for that one to hold it.
+    // A chunk some link claims (its holder busy for now) is worth waiting for until it is urgent.
+    bool claimed = holder != nullptr || std::any_of(links.begin(), links.end(), [idx](const auto& kv) {
+                     return kv.second->ready() && kv.second->remote_has(idx);
+                   });
+    bool seed_now = !claimed && (e.startup ? e.nobody : first_for(seq));
+    bool waited = !claimed && now >= e.learned + (e.startup ? kStartupPeerWait : kEdgePeerWait) * target;
+    bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || e.peer_failed || seed_now || waited);
     // After a peer failed it, the server gets it when it can take it; while the server refuses, another peer.
     if (holder != nullptr && !((urgent || e.peer_failed) && server_now)) {
       holder->request(idx);
@@ -337,10 +374,13 @@ void LivePeer::Impl::schedule() {
       double floor = std::min(limit, (kUploadWaitTargets + 0.5) * target);
       double by = std::max(now + std::max(0.3, floor), std::min(now + limit, my_deadline - 0.5 * target));
       peer_requests[seq] = {holder->remote(), by};
-      request_progress[seq] = {holder->bytes_in(), now + std::max(limit, 4 * target)};
-    } else if (server_now && holder == nullptr) {
-      fetch_from_server(seq);
-    } else if (server_now && (urgent || e.peer_failed)) {
+      request_progress[seq] = {holder->bytes_in(), now + std::max(limit, 4 * target), my_deadline - 0.5 * target, holder->bytes_in()};
+    } else if (server_now && (holder == nullptr || urgent || e.peer_failed)) {
+      e.why = e.peer_failed ? Entry::Why::peer_failed
+              : urgent      ? Entry::Why::urgent
+              : e.startup   ? Entry::Why::startup
+              : seed_now    ? Entry::Why::seed
+                            : Entry::Why::wait;
       fetch_from_server(seq);
     }
   }
@@ -410,6 +450,11 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
     e.state = St::have;
     e.data = shared;
     (from_peer.empty() ? n.from_server : n.from_peers) += shared->size();
+    if (from_peer.empty()) {
+      using W = Entry::Why;
+      (e.why == W::startup ? n.srv_startup : e.why == W::seed ? n.srv_seed : e.why == W::wait ? n.srv_wait
+       : e.why == W::urgent ? n.srv_urgent : n.srv_peer_failed) += shared->size();
+    }
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     held_idx[idx] = seq;
     announce(idx);
@@ -499,7 +544,13 @@ void LivePeer::Impl::check_deadlines() {
       pr->second.bytes_in = pl->second->bytes_in();
       it->second.second = std::min(pr->second.cap, now + std::max(0.25, 0.25 * target));
     }
-    if (now < it->second.second) {
+    // Close to its playback deadline and still not here: the server gets it while it can still make it.
+    // Unless most of it has come already: cancelled, the rest would still cross the sender's uplink.
+    bool rescue = pr != request_progress.end() && now >= pr->second.rescue_at && !c->second.gone && opts.server_slots > 0 &&
+                  now >= server_retry_at && !server_refusing &&
+                  !(pl != links.end() && pl->second->bytes_in() - pr->second.start_in >= c->second.ref.size * 2 / 3 &&
+                    now < pr->second.rescue_at + 0.35 * target);
+    if (now < it->second.second && !rescue) {
       ++it;
       continue;
     }
@@ -525,6 +576,14 @@ void LivePeer::Impl::join_swarm() {
                        [this] { return bitfield_b64(); });
 }
 
+bool LivePeer::Impl::first_for(uint64_t seq) const {
+  std::vector<std::string> ids{opts.peer_id};
+  for (auto& [id, l] : links)
+    if (!l->closed() && id.rfind("web-", 0) != 0) ids.push_back(id);
+  if (ids.size() == 1) return true;
+  return rendezvous_order(ids, epoch + "/" + std::to_string(seq)).front() == opts.peer_id;
+}
+
 void LivePeer::Impl::discover() {
   if (!can_look_up()) return;
   std::vector<uint32_t> want;
@@ -534,7 +593,17 @@ void LivePeer::Impl::discover() {
   if (want.empty())
     for (auto& [idx, seq] : held_idx)
       if (want.size() < 8) want.push_back(idx);
-  look_up(want);
+  look_up(want, [this, want, run = gen](const p2p::SignalClient::Holders& holders) {
+    if (run != gen) return;
+    // A start-up chunk no other viewer holds can only come from the server: no point waiting for peers.
+    for (uint32_t idx : want) {
+      if (holders.count(idx)) continue;
+      for (auto& [seq, e] : chunks)
+        if (seq % kLiveRing == idx && e.startup) e.nobody = true;
+    }
+    // No schedule() here: it may finish the viewer, which stops the signal client inside its own callback.
+    // The next 20 ms tick acts on it.
+  });
 }
 
 PeerLinks::Hooks LivePeer::Impl::link_hooks() {
@@ -566,6 +635,11 @@ PeerLinks::Hooks LivePeer::Impl::link_hooks() {
       // Its uplink is full: leave it alone for a while rather than asking again at the next tick.
       n.peer_busy++;
       link_busy_until[l.remote()] = mono_seconds() + std::max(0.2, 0.5 * target);
+    } else {
+      // It does not hold that chunk (evicted, or its claim was never true): not asked for it again until it
+      // announces it anew. Left set, the next schedule() asked the same remote again at once, round after round.
+      n.peer_not_held++;
+      l.forget_remote_has(idx);
     }
     for (auto it = peer_requests.begin(); it != peer_requests.end(); ++it)
       if (it->first % kLiveRing == idx && it->second.first == l.remote()) {
@@ -596,6 +670,7 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
   auto c = h == held_idx.end() ? chunks.end() : chunks.find(h->second);
   // Only a chunk near our edge: an old one at the same ring index is another chunk for the asker.
   if (c == chunks.end() || c->second.state != St::have || c->first + kLiveRing / 2 < next_seq) {
+    n.not_held_refused++;
     l.reject(idx, p2p::wire::RejectReason::not_held);
     return;
   }
@@ -777,6 +852,10 @@ std::string LivePeer::summary_json() const {
                       {"peer_busy", I.n.peer_busy},
                       {"uploads_refused_busy", I.n.busy_refused},
                       {"stalled_links", I.n.stalled_links},
+                      {"uploads_refused_not_held", I.n.not_held_refused},
+                      {"peer_not_held", I.n.peer_not_held},
+                      {"server_bytes_by_reason", {{"startup", I.n.srv_startup}, {"seed", I.n.srv_seed}, {"wait", I.n.srv_wait},
+                                                  {"urgent", I.n.srv_urgent}, {"peer_failed", I.n.srv_peer_failed}}},
                       {"upload_rate_bytes_per_sec", I.up_rate},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},

@@ -92,12 +92,14 @@ bool PeerCore::can_look_up() const {
   return open_links < static_cast<size_t>(opts.max_links);
 }
 
-bool PeerCore::look_up(const std::vector<uint32_t>& want) {
+bool PeerCore::look_up(const std::vector<uint32_t>& want, std::function<void(const p2p::SignalClient::Holders&)> answered) {
   if (want.empty() || !can_look_up()) return false;
   lookup_pending_ = true;
   next_lookup_at = mono_seconds() + 1.0;
-  signal->lookup(want, [this](p2p::SignalClient::Holders holders) {
+  signal->lookup(want, [this, answered = std::move(answered)](p2p::SignalClient::Holders holders) {
     lookup_pending_ = false;
+    if (stopping) return;
+    if (answered) answered(holders);
     if (stopping) return;
     // Connect to the peers that hold the most of what we asked for.
     std::map<std::string, int> score;

@@ -46,8 +46,9 @@ class PeerCore {
   void join_swarm(const std::string& swarm, uint32_t chunk_count, const std::string& content, bool live,
                   const std::string& token, std::function<void()> on_joined, std::function<std::string()> bitfield);
   // Asks the signaller who holds `want` (at most one lookup a second, only while the links have room)
-  // and dials the holders of the most of it. False when no lookup went out.
-  bool look_up(const std::vector<uint32_t>& want);
+  // and dials the holders of the most of it. False when no lookup went out. `answered`, if given, sees the
+  // signaller's answer (index -> holders; an index nobody holds is absent) before any dialling.
+  bool look_up(const std::vector<uint32_t>& want, std::function<void(const p2p::SignalClient::Holders&)> answered = nullptr);
   bool can_look_up() const;
   // Drops every link whose remote has taken none of the data waiting for it (no message left our queue,
   // SCTP's unacknowledged bytes did not shrink) for `limit_ms`; its slots and queued pieces go with it.

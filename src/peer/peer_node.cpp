@@ -19,13 +19,13 @@
 #include "p2p/peer_link.h"
 #include "peer/chunk_scheduler.h"
 #include "peer/peer_core.h"
-#include "signal/join_token.h"
 #include "policy/upload_preference.h"
 #include "util/blocking_work.h"
 #include "util/clock.h"
 #include "util/json_fields.h"
 #include "util/log.h"
 #include "util/prometheus.h"
+#include "util/token_format.h"
 
 namespace hn {
 
@@ -205,7 +205,7 @@ void PeerNode::Impl::fetch_manifest() {
 }
 
 void PeerNode::Impl::take_token(const std::string& token) {
-  auto claims = signal::parse_token(token);
+  auto claims = parse_token(token);
   if (!claims) return;
   join_token = token;
   if (signal) signal->set_token(token);

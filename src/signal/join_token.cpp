@@ -41,28 +41,6 @@ std::string mint_token(const std::string& secret, const std::string& video, cons
   return "v1." + std::to_string(expires) + "." + viewer + "." + hmac_hex(secret, join_input(video, content, expires, viewer));
 }
 
-std::optional<TokenClaims> parse_token(std::string_view t) {
-  if (t.size() > kMaxTokenBytes || t.substr(0, 3) != "v1.") return std::nullopt;
-  t.remove_prefix(3);
-  size_t dot1 = t.find('.');
-  if (dot1 == std::string_view::npos || dot1 == 0 || dot1 > 12) return std::nullopt;
-  // Canonical decimal only (what mint_token writes): "007" would verify with the MAC of "7", so one token
-  // would have many spellings (distinct strings for anything keyed on the token text).
-  if (t[0] == '0' && dot1 > 1) return std::nullopt;
-  TokenClaims c;
-  for (char ch : t.substr(0, dot1)) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    c.expires = c.expires * 10 + (ch - '0');
-  }
-  size_t dot2 = t.find('.', dot1 + 1);
-  if (dot2 == std::string_view::npos) return std::nullopt;
-  c.viewer = std::string(t.substr(dot1 + 1, dot2 - dot1 - 1));
-  if (!c.viewer.empty() && !is_peer_id(c.viewer)) return std::nullopt;
-  std::string_view mac = t.substr(dot2 + 1);
-  if (mac.size() != 64 || mac.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
-  return c;
-}
-
 Result<TokenClaims> check_token(const std::string& secret, std::string_view token, const std::string& video,
                                 const std::string& content, int64_t now) {
   auto c = parse_token(token);

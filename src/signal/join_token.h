@@ -12,15 +12,14 @@
 #include <string_view>
 
 #include "hybridnode/result.h"
+#include "util/token_format.h"
 
 namespace hn::signal {
 
-inline constexpr size_t kMaxTokenBytes = 256;
-
-struct TokenClaims {
-  int64_t expires = 0;  // Unix seconds
-  std::string viewer;
-};
+// The format (no secret) is util/token_format.h's, shared with the clients.
+using hn::kMaxTokenBytes;
+using hn::parse_token;
+using hn::TokenClaims;
 
 std::string mint_token(const std::string& secret, const std::string& video, const std::string& content, int64_t expires,
                        const std::string& viewer = "");
@@ -28,8 +27,6 @@ std::string mint_token(const std::string& secret, const std::string& video, cons
 // "unauthorized" (malformed, forged, other video or content) or "token_expired" (signature right, past `now`).
 Result<TokenClaims> check_token(const std::string& secret, std::string_view token, const std::string& video,
                                 const std::string& content, int64_t now);
-// Only the format (no secret): for parsers and for clients that want the expiry to plan a renewal.
-std::optional<TokenClaims> parse_token(std::string_view token);
 
 std::string viewer_signature(const std::string& secret, const std::string& video, const std::string& viewer);
 bool viewer_signature_ok(const std::string& secret, const std::string& video, const std::string& viewer, std::string_view sig);

@@ -8,13 +8,6 @@ namespace hn::signal {
 
 using nlohmann::json;
 
-bool is_peer_id(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-')) return false;
-  return true;
-}
-
 std::string swarm_key(const std::string& video, const std::string& content, uint32_t chunk_count) {
   return video + "/" + content + "/" + std::to_string(chunk_count);
 }

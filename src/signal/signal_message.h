@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "signal/swarm_registry.h"
+#include "util/token_format.h"
 
 namespace hn::signal {
 
@@ -47,7 +48,7 @@ struct MessageRef {
   std::string type, id;
 };
 std::variant<Message, SignalError> parse_message(std::string_view text, MessageRef* ref = nullptr);
-bool is_peer_id(std::string_view s);
+using hn::is_peer_id;  // util/token_format.h
 // The registry's key of a swarm: video, what it shares and its chunk count, so a member holding another
 // manifest (or claiming another chunk count) lands in a swarm of its own and blocks no one.
 std::string swarm_key(const std::string& video, const std::string& content, uint32_t chunk_count);

@@ -65,6 +65,15 @@ until_ok 10 "s.get('stalled_links', 0) >= 1 and s['chunks_delivered'] > $d + 10"
 grep -m1 "took none of" "$T/v2.log"
 grep -q "live link to py[0-9]* closed: stopped taking data" "$T/v2.log" || fail "v2 did not close the stalled link"
 
+note "a remote that claims every chunk and rejects every request as not held is asked about once per chunk"
+"$PY" "$HN_SRC/tests/e2e/peer_dos.py" liveliar "ws://127.0.0.1:$PORT_sig/ws" "$SRV" news v2 5 >"$T/liar.log" 2>&1 ||
+  fail "the lying remote failed: $(tail -n 5 "$T/liar.log")"
+read -r asked distinct < <(awk '/requests [0-9]+ distinct/ {print $(NF-2), $NF}' "$T/liar.log")
+echo "v2 asked the liar $asked times for $distinct chunks"
+# Left set after the reject, its claim drew the same request again at once (measured: hundreds in 5 s).
+[[ -n $asked && $distinct -ge 1 && $asked -le $((distinct * 2 + 4)) ]] ||
+  fail "v2 kept asking a remote that said it does not hold the chunk: $(tail -n 3 "$T/liar.log")"
+
 note "the server is SIGKILLed and restarted on the same port"
 old_epoch=$(curl -sf "$SRV/live/news" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['epoch'])")
 kill -KILL "$PID_srv1"

@@ -75,7 +75,7 @@ srv = sum(x["bytes_from_server"] for x in s.values()); peers = sum(x["bytes_from
 for v, x in s.items():
     print(f"{v}: start {x['start_seq']} delivered {x['chunks_delivered']} of edge {x['edge_seq']}, server {x['bytes_from_server']} "
           f"peers {x['bytes_from_peers']}, lag p50 {x['lag_ms_p50']:.0f} ms p95 {x['lag_ms_p95']:.0f} ms, "
-          f"missed {x['missed_deadlines']}, stall {x['stall_seconds']:.2f} s")
+          f"missed {x['missed_deadlines']}, stall {x['stall_seconds']:.2f} s, server bytes by reason {x.get('server_bytes_by_reason')}")
     assert x["chunks_delivered"] == x["edge_seq"] - x["start_seq"] > 0, f"{v} did not deliver every chunk to the end"
     assert x["bad_chunks"] == 0
     if x["bytes_from_peers"] > 0:  # links that carried bytes are listed after they closed, as for VOD

@@ -6,6 +6,9 @@ and "closed" if the seeder drops the link.
 peer_dos.py livestall SIG SERVER CHANNEL VIEWER SECONDS: the same against a live viewer: joins the channel's
 swarm (its current epoch), asks VIEWER for the ring index of every chunk in the server's window, then drops
 every DATA chunk.
+peer_dos.py liveliar SIG SERVER CHANNEL VIEWER SECONDS: joins the channel's swarm like livestall, dials VIEWER
+with a hello claiming every ring index, and answers every request `reject not_held` for SECONDS; then prints
+"requests N distinct D" (a viewer that forgets the claim asks about once per chunk, not again and again).
 peer_dos.py channels SIG SERVER VIDEO SEEDER N: dials SEEDER with N extra data channels it must refuse, then
 the real one; prints "open" once the real channel opened.
 peer_dos.py badsdp SIG SERVER VIDEO SEEDER: offers SEEDER a description with two a=ice-ufrag lines (the
@@ -82,6 +85,38 @@ async def livestall(sig_url, server, channel, viewer, secs):
             return
 
 
+async def liveliar(sig_url, server, channel, viewer, secs):
+    import base64
+    import json
+    import urllib.request
+    import websockets
+    with urllib.request.urlopen(f"{server}/live/{channel}") as r:
+        m = json.load(r)
+    ring = 4096
+    W.DIGEST[channel] = m["epoch"]
+    sig = W.Signal(sig_url, channel, ring, True)
+    sig.ws = await websockets.connect(sig_url)
+    await sig.ws.send(json.dumps({"type": "join", "video": channel, "peer": W.ME, "chunk_count": ring,
+                                  "epoch": m["epoch"], "have": base64.b64encode(bytes([255]) * (ring // 8)).decode()}))
+    asyncio.ensure_future(sig._read())
+    pc, ch = await W.dial(sig, viewer, lookup=[c["seq"] % ring for c in m["chunks"]])
+    w = W.Wire(ch, channel, ring, True)  # the hello claims every index
+    assert await W.wait_open(ch), "channel did not open"
+    w.send_hello()
+    await asyncio.wait_for(w.got_hello.wait(), 10)
+    asked = []
+    loop = asyncio.get_running_loop()
+    end = loop.time() + secs
+    while loop.time() < end and not w.closed.is_set():
+        try:
+            i = await asyncio.wait_for(w.requests.get(), 0.5)
+        except asyncio.TimeoutError:
+            continue
+        asked.append(i)
+        ch.send(bytes([5]) + struct.pack(">IB", i, 1))  # reject, not_held
+    W.log("requests", len(asked), "distinct", len(set(asked)))
+
+
 async def channels(sig_url, server, video, seeder, count):
     from aiortc import RTCPeerConnection, RTCSessionDescription
     n = len(W.manifest(server, video)["chunks"])
@@ -127,6 +162,8 @@ if __name__ == "__main__":
         asyncio.run(stall(*args[:4], float(args[4])))
     elif mode == "livestall":
         asyncio.run(livestall(*args[:4], float(args[4])))
+    elif mode == "liveliar":
+        asyncio.run(liveliar(*args[:4], float(args[4])))
     elif mode == "channels":
         asyncio.run(channels(*args[:4], int(args[4])))
     elif mode == "badsdp":
