@@ -33,7 +33,7 @@ struct PeerOptions {
   int requests_per_link = 4;   ///< chunk requests in flight per link
   int upload_slots = 8;        ///< chunk uploads served at once
   uint64_t peer_timeout_ms = 8000;  ///< a peer that has not delivered a requested chunk by then loses it
-  std::string peer_select = "rtt";  ///< "rtt": lowest (queue+1) x RTT link first; "random": any holder (baseline)
+  std::string peer_select = "rtt";  ///< "rtt": the link where a request completes first (queue included); "random": any holder (baseline)
   bool endgame = true;         ///< at the tail, chunks in flight from a peer are also asked of a second peer
   double seed_for = 0;         ///< seconds to keep serving after completion (\<0: until stopped)
   bool progress = false;       ///< a progress line on stderr

@@ -1,5 +1,6 @@
 #include "p2p/peer_link.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "util/log.h"
@@ -175,6 +176,7 @@ void PeerLink::on_wire(std::string_view raw) {
     if (!remote_have_.assign(h->chunk_count, h->bitfield)) return fail("protocol error: bad bitfield");
     got_hello_ = true;
     ready_ = true;
+    ready_at_ = uv_hrtime();
     ever_ready_ = true;
     timer_.reset();
     if (handlers_.on_ready) handlers_.on_ready(*this);
@@ -203,6 +205,13 @@ void PeerLink::on_wire(std::string_view raw) {
       std::string data = std::move(buf);
       uint32_t idx = p->index;
       assembling_.erase(idx);
+      // Service time, the link's time per chunk beyond the round trip: timed from one RTT after the
+      // request, or from the previous chunk's arrival when this one was queued behind it.
+      uint64_t rtt_ns = static_cast<uint64_t>(rtt_ms_ * 1e6);
+      uint64_t now = uv_hrtime(), from = std::max(requested_[idx] + rtt_ns, last_chunk_at_);
+      last_chunk_at_ = now;
+      double x = std::max(0.01, static_cast<double>(now - std::min(now, from)) / 1e6);
+      service_ms_ = service_ms_ == 0 ? x : 0.75 * service_ms_ + 0.25 * x;
       requested_.erase(idx);
       if (handlers_.on_chunk) handlers_.on_chunk(*this, idx, std::move(data));
     }
@@ -235,7 +244,7 @@ void PeerLink::ping() {
 
 void PeerLink::request(uint32_t index) {
   if (!ready_ || requested_.count(index)) return;
-  requested_.insert(index);
+  requested_[index] = uv_hrtime();
   cancelled_.erase(index);
   enqueue(wire::encode_request(index));
 }

@@ -64,6 +64,11 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void reject(uint32_t index, wire::RejectReason why);
   void ping();                   // RTT probe; the pong updates rtt_ms()
   double rtt_ms() const { return rtt_ms_; }  // smoothed round-trip time over the data channel; 0: unknown
+  // Smoothed time this link takes per chunk beyond the round trip (its rate): from one RTT after the
+  // request, or from the previous chunk's arrival when requests were queued, to the chunk's last piece.
+  // 0: no chunk yet.
+  double service_ms() const { return service_ms_; }
+  double up_ms() const { return ready_ ? static_cast<double>(uv_hrtime() - ready_at_) / 1e6 : 0; }  // since hellos
   void send_raw(std::string msg) { enqueue(std::move(msg)); }  // tests: arbitrary bytes as one message
   void close(const std::string& why);
 
@@ -124,7 +129,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   static constexpr size_t kMaxRemoteCandidates = 64;
   size_t remote_candidates_ = 0;
   Bitfield remote_have_;
-  std::set<uint32_t> requested_;
+  std::map<uint32_t, uint64_t> requested_;  // index -> when we asked (uv_hrtime)
+  uint64_t last_chunk_at_ = 0;               // uv_hrtime of the last chunk assembled
   std::set<uint32_t> cancelled_;  // pieces of these may still arrive (sent before our cancel): dropped quietly
   std::set<uint32_t> remote_wants_;  // the remote's requests not answered in full yet (at most chunk_count)
   void drop_queued_pieces(uint32_t index);
@@ -145,6 +151,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t block_ = wire::kBlockSize;  // piece data per message, within the remote's a=max-message-size
   bool fingerprint_mismatch_ = false;
   double rtt_ms_ = 0;
+  double service_ms_ = 0;
+  uint64_t ready_at_ = 0;  // uv_hrtime when the hellos were exchanged
 };
 
 }  // namespace hn::p2p

@@ -21,6 +21,14 @@ Result<void> PeerCore::open(std::function<void(bool, const std::string&)> on_don
   hooks.send_signal = [this](const std::string& type, const std::string& to, nlohmann::json fields) {
     if (signal) signal->relay(type, to, std::move(fields));
   };
+  // A first ping as soon as the link is up: its RTT is known after one round trip, not after the
+  // once-a-second refresh, so the first requests are already placed by it. After the owner's hook,
+  // which may close the link (the link itself is freed only on a later turn of the loop).
+  auto ready = std::move(hooks.link.on_ready);
+  hooks.link.on_ready = [ready](PeerLink& l) {
+    if (ready) ready(l);
+    if (l.ready()) l.ping();
+  };
   auto closed = std::move(hooks.link.on_closed);
   hooks.link.on_closed = [this, closed](PeerLink& l, const std::string& why) {
     record(l, why);

@@ -32,7 +32,8 @@ class PeerCore {
   PeerCore& operator=(const PeerCore&) = delete;
 
   // Starts the clock and opens the hub, the links (`hooks.send_signal` is the core's; a closed link is
-  // recorded before `hooks.link.on_closed` runs) and the HTTP client. `on_done` is what report() calls.
+  // recorded before `hooks.link.on_closed` runs; a ready link is pinged at once, after `hooks.link.on_ready`)
+  // and the HTTP client. `on_done` is what report() calls.
   Result<void> open(std::function<void(bool, const std::string&)> on_done, PeerLinks::Hooks hooks);
   // An HTTP endpoint on `where` (IP:PORT, port 0: any): /summary answers `summary()`, the rest goes to
   // `other`. `flag` names the option in errors.

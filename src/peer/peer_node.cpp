@@ -49,6 +49,10 @@ struct PeerNode::Impl : PeerCore {
   std::map<uint32_t, std::pair<std::string, double>> peer_requests;  // chunk -> (peer, deadline)
   static constexpr int kMaxBadServerCopies = 3;
   std::map<uint32_t, int> server_bad_copies;  // chunk -> corrupt copies the server sent
+  // Who delivered each of the first kStartChunks chunks (the start of playback): a peer id, "server" or
+  // "resumed"; "" while missing. In the summary, to see where a viewer's start came from.
+  static constexpr size_t kStartChunks = 16;
+  std::vector<std::string> start_from;
   bool started_swarm = false, finished = false;
   double t_first = 0, t_done = 0, server_retry_at = 0, seed_until = 0, last_progress = 0;
   double server_backoff = 1;
@@ -95,7 +99,9 @@ struct PeerNode::Impl : PeerCore {
   void open_file();
   void begin();
   void schedule();
-  p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except);
+  // Chunks a scheduling pass left waiting for a full link (it was still the soonest): its queue in all but name.
+  using WaitingFor = std::map<const p2p::PeerLink*, size_t>;
+  p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except, WaitingFor& waiting);
   void endgame();
   // The peer that owned the request for `idx` let it go: an endgame duplicate on another link takes it
   // over with a fresh deadline (else nothing would time it out, and the chunk would stay stranded).
@@ -242,6 +248,9 @@ void PeerNode::Impl::open_file() {
         resumed++;
       }
     n.resumed = resumed;
+    start_from.assign(std::min(kStartChunks, have->size()), "");
+    for (uint32_t i = 0; i < start_from.size(); ++i)
+      if ((*have)[i]) start_from[i] = "resumed";
     if (resumed > 0)
       log::info("resuming " + opts.video_id + ": " + std::to_string(resumed) + "/" + std::to_string(have->size()) +
                 " chunks already verified in " + (file->finished() ? file->output() : file->part_path()));
@@ -292,8 +301,9 @@ void PeerNode::Impl::schedule() {
   // Step 5: peers, rarest first, to the least busy link that holds the chunk.
   bool peers_only = opts.server_slots == 0;
   if (server_refusing || in_swarm || peers_only) {
+    WaitingFor waiting;
     for (uint32_t idx : sched->rarest_first(256)) {
-      PeerLink* best = pick_link(idx, nullptr);
+      PeerLink* best = pick_link(idx, nullptr, waiting);
       if (best == nullptr) continue;
       best->request(idx);
       sched->set(idx, S::peer);
@@ -304,23 +314,61 @@ void PeerNode::Impl::schedule() {
   if (server_refusing || peers_only) discover();
 }
 
-PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except) {
-  // "rtt": low-RTT, idle links first: expected wait ~ (requests queued there + 1) x round trip.
+namespace {
+// A link is pinged when it comes up. Until its pong is back, its RTT is taken to be at least this (or
+// the time waited, when longer): pessimistic, so it gets only chunks that measured links would not
+// reach sooner, and a remote that answers no ping is slow in the ranking but not left out.
+constexpr double kUnmeasuredMs = 1000;
+
+bool measured(const PeerLink& l) { return l.rtt_ms() > 0 || l.service_ms() > 0; }
+
+// When one more request on `l` should complete, in ms, with `queued` requests ahead of it there. A link
+// is a pipe: a round trip of latency, then one service time per chunk, for the queued ones and then
+// this one. A link with no chunk yet is taken to be as fast as `seed` (the fastest measured link:
+// optimistic, so that it gets tried) or, with none, its RTT per chunk.
+double expected_ms(const PeerLink& l, size_t queued, double seed) {
+  double rtt = measured(l) ? l.rtt_ms() : std::max(kUnmeasuredMs, l.up_ms());
+  double service = l.service_ms() > 0 ? l.service_ms() : seed > 0 ? seed : rtt;
+  return std::max(rtt, static_cast<double>(queued) * service) + service;
+}
+}  // namespace
+
+PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except, WaitingFor& waiting) {
   // "random": any link that holds the chunk and has room (the baseline the benchmark compares against).
+  // "rtt": the link where the request is expected to complete first (expected_ms), counting what is in
+  // flight there plus the chunks this pass already left waiting for it. If that link is full, the chunk
+  // waits for it too (nullptr): a far link's free slots stay empty while a near one, queue included, is
+  // sooner, and the far link gets a chunk once it would finish it before the near queue gets to it.
+  // While no holder is measured (the first pongs are one round trip away) nothing is asked, so the
+  // first chunks do not go to whichever link happened to come up first.
   static thread_local std::mt19937 rng{std::random_device{}()};
-  PeerLink* best = nullptr;
-  double best_cost = 0;
-  double now = mono_seconds();
+  const size_t room = static_cast<size_t>(opts.requests_per_link);
+  bool random = opts.peer_select == "random", any_measured = false;
+  PeerLink *best = nullptr, *best_full = nullptr;
+  double best_cost = 0, best_full_cost = 0, now = mono_seconds(), seed = 0;
+  for (auto& [id, l] : links)
+    if (l->service_ms() > 0 && (seed == 0 || l->service_ms() < seed)) seed = l->service_ms();
   for (auto& [id, l] : links) {
-    if (l.get() == except || !claims(*l, idx, now) || l->requested(idx) ||
-        l->in_flight() >= static_cast<size_t>(opts.requests_per_link))
-      continue;
-    double cost = opts.peer_select == "random" ? std::uniform_real_distribution<double>(0, 1)(rng)
-                                               : static_cast<double>(l->in_flight() + 1) * std::max(0.5, l->rtt_ms());
-    if (best == nullptr || cost < best_cost) {
+    if (l.get() == except || !claims(*l, idx, now) || l->requested(idx)) continue;
+    any_measured = any_measured || measured(*l) || l->up_ms() >= kUnmeasuredMs;
+    auto w = waiting.find(l.get());
+    size_t queued = l->in_flight() + (w == waiting.end() ? 0 : w->second);
+    double cost = random ? std::uniform_real_distribution<double>(0, 1)(rng) : expected_ms(*l, queued, seed);
+    if (l->in_flight() >= room) {
+      if (!random && (best_full == nullptr || cost < best_full_cost)) {
+        best_full = l.get();
+        best_full_cost = cost;
+      }
+    } else if (best == nullptr || cost < best_cost) {
       best = l.get();
       best_cost = cost;
     }
+  }
+  if (random) return best;
+  if (!any_measured) return nullptr;
+  if (best_full != nullptr && (best == nullptr || best_full_cost < best_cost)) {
+    waiting[best_full]++;
+    return nullptr;
   }
   return best;
 }
@@ -331,13 +379,14 @@ void PeerNode::Impl::endgame() {
   // copy wins and the other request is cancelled.
   if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing() > 0) return;
   auto in_flight = peer_requests;  // a send that fails closes a link, whose on_closed edits peer_requests
+  WaitingFor waiting;
   for (auto& [idx, owner] : in_flight) {
     auto first = links.find(owner.first);
     if (first == links.end()) continue;
     bool asked_twice = false;
     for (auto& [id, l] : links) asked_twice = asked_twice || (l.get() != first->second.get() && l->requested(idx));
     if (asked_twice) continue;
-    if (PeerLink* second = pick_link(idx, first->second.get())) {
+    if (PeerLink* second = pick_link(idx, first->second.get(), waiting)) {
       second->request(idx);
       n.endgame_requests++;
     }
@@ -645,6 +694,7 @@ void PeerNode::Impl::on_verified(uint32_t idx, const std::string& from_peer, uin
   if (t_first == 0) t_first = mono_seconds();
   sched->set(idx, S::have);
   sched->set_server_first(idx, false);
+  if (idx < start_from.size()) start_from[idx] = from_peer.empty() ? "server" : from_peer;
   if (from_peer.empty()) n.from_server += size;
   else n.from_peers += size;
   announce(idx);  // serve it from now on
@@ -917,6 +967,7 @@ std::string PeerNode::summary_json() const {
                       {"chunks_uploaded", I.n.upload_chunks},
                       {"seconds", secs},
                       {"first_chunk_seconds", I.t_first > 0 ? I.t_first - I.t0 : -1.0},
+                      {"first_chunks_from", I.start_from},
                       {"server_returns", I.n.server_returns},
                       {"bad_peers", I.bad_peers},
                       {"endgame_requests", I.n.endgame_requests},

@@ -79,7 +79,7 @@ int run_peer(const std::vector<std::string>& args) {
           {"summary", Type::string, "", "write a JSON summary here when done"},
           {"progress", Type::boolean, "false", "progress line on stderr (default on when stderr is a terminal)"},
           {"upload-rate", Type::integer, "0", "total upload bytes/s (0: unlimited)", 0, INT64_MAX},
-          {"peer-select", Type::string, "rtt", "which holder gets a request: rtt (lowest queue x RTT) or random (baseline)"},
+          {"peer-select", Type::string, "rtt", "which holder gets a request: rtt (where it completes first, queue included) or random (baseline)"},
           {"endgame", Type::boolean, "true", "at the tail of a download, also ask a second peer for chunks in flight"},
       }};
   for (auto& t : peer_test_switches()) spec.options.push_back(std::move(t));

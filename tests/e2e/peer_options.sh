@@ -3,16 +3,20 @@
 # that a build ignoring the option would not produce:
 #  - --policy=adaptive: slow transfers (paced) over --target-ms shrink the cap below --max-transfers, and
 #    the lowered cap refuses peers;
-#  - --peer-select=rtt and random both complete from peers, and the RTT table the rtt choice ranks by holds
-#    the 100 ms added towards the far seeder. Which selection is faster is a benchmark question
-#    (scripts/bench.sh regions), not asserted here: queueing behind pieces swamps a 100 ms difference;
+#  - --peer-select: one near and one far seeder (800 ms added towards it), same upload rate. rtt puts a
+#    request where it completes first, so the first 16 chunks (the start of playback) all come from the
+#    near seeder, and the far one still takes later chunks (the near queue would reach them later than
+#    the far seeder delivers; seen in a run without endgame, so not endgame duplicates); random puts
+#    some of the first chunks on the far seeder. All complete
+#    from peers, and the RTT table holds the added delay. (Total completion time is a benchmark question,
+#    scripts/bench.sh regions, not asserted here.)
 #  - --endgame (default on): a peers-only leecher counts endgame requests;
 #  - the signaller's lookup ranks holders by the asker's reported RTT (real signaller, independent client);
 #  - resume: a .part with a corrupted verified chunk is re-verified; the bad chunk is fetched again.
 source "$(dirname "$0")/lib.sh"
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=640x360:rate=25" -f lavfi -i sine -t 8 \
   -c:v libx264 -preset ultrafast -b:v 2M -c:a aac -shortest "$T/clip.mp4"
-"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 65536 >/dev/null
+"$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id clip --chunk-size 32768 >/dev/null
 # Pacing starts past a first burst: big chunks, so --limit-rate really makes each transfer slow.
 "$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --id big --chunk-size 262144 >/dev/null
 size=$(stat -c %s "$T/clip.mp4")
@@ -42,33 +46,45 @@ stop_and_check "$PID_ad" ad
 note "--peer-select and --endgame: one near and one far seeder, leechers on peers only"
 start_server srv --store="$T/store" --max-transfers=4
 SRV=http://127.0.0.1:$PORT_srv
-# Seeders upload at 500 kB/s each, so a download lasts seconds: long enough for RTTs to be measured
-# (pings once a second) and for the selection to matter.
-start_peer near --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --upload-rate=500000
-start_peer far_s --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --upload-rate=500000
+# Seeders upload at 1 MB/s each: the near one alone needs ~2 s for the 64 chunks, longer than the far
+# one's 800 ms, so the far seeder is worth using for the later chunks, and random uses it from the start.
+start_peer near --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --upload-rate=1000000
+start_peer far_s --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --upload-rate=1000000
 wait_file "$T/near.mp4" 20 && wait_file "$T/far_s.mp4" 20 || fail "seeders did not complete"
-for sel in rtt random; do
-  start_peer "l_$sel" --server="$SRV" --video=clip --signal-url="$SIG" --server-slots=0 --peer-select=$sel \
-    --test-far-prefix=far --test-far-delay-ms=100
+# rtt once more without endgame: what the far seeder gives then is not endgame duplicates.
+for sel in rtt random rtt_noend; do
+  start_peer "l_$sel" --server="$SRV" --video=clip --signal-url="$SIG" --server-slots=0 --peer-select=${sel%_noend} \
+    --test-far-prefix=far --test-far-delay-ms=800 $([[ $sel == *_noend ]] && echo --endgame=false)
   pid_var=PID_l_$sel
   wait "${!pid_var}" || fail "leecher ($sel) failed: $(tail -n 5 "$T/l_$sel.log")"
   cmp "$T/clip.mp4" "$T/l_$sel.mp4" || fail "leecher ($sel) output differs"
 done
-"$PY" - "$T" <<'PY'
+"$PY" - "$T" <<'PY' || fail "--peer-select"
 import json, sys
 d = sys.argv[1]
-for sel in ("rtt", "random"):
-    s = json.load(open(f"{d}/l_{sel}.json"))
-    links = {l["peer"]: l for l in s["links"]}
+s = {}
+for sel in ("rtt", "random", "rtt_noend"):
+    s[sel] = j = json.load(open(f"{d}/l_{sel}.json"))
+    links = {l["peer"]: l for l in j["links"]}
     near, far = links["near"], links["far_s"]
+    start = j.get("first_chunks_from")
     print(f"--peer-select={sel}: {near['bytes_in']} bytes from the near seeder (rtt {near['rtt_ms']:.1f} ms), "
-          f"{far['bytes_in']} from the far one (rtt {far['rtt_ms']:.1f} ms), {s['endgame_requests']} endgame requests")
-    assert s["bytes_from_peers"] == s["total_size"] and s["bytes_from_server"] == 0, s
+          f"{far['bytes_in']} from the far one (rtt {far['rtt_ms']:.1f} ms), {j['endgame_requests']} endgame requests, "
+          f"{j['seconds']:.2f} s; first chunks from {start}")
+    assert j["bytes_from_peers"] == j["total_size"] and j["bytes_from_server"] == 0, j
     # Endgame duplicates may arrive twice, so the links together carry at least the whole file.
-    assert near["bytes_in"] + far["bytes_in"] >= s["total_size"], s
-    assert s["endgame_requests"] > 0, "--endgame is on by default but no endgame request was sent"
-    # The added 100 ms is a floor (less timer granularity: 99.8 ms was seen); queueing behind pieces inflates both links' RTT, so no upper bound.
-    assert far["rtt_ms"] >= 90, f"RTT table does not include the far seeder's added delay: {links}"
+    assert near["bytes_in"] + far["bytes_in"] >= j["total_size"], j
+    assert (j["endgame_requests"] > 0) == (sel != "rtt_noend"), f"{sel}: {j['endgame_requests']} endgame requests"
+    # The added 800 ms is a floor; queueing behind pieces inflates both links' RTT, so no upper bound.
+    assert far["rtt_ms"] >= 720, f"RTT table does not include the far seeder's added delay: {links}"
+    assert start is not None and len(start) == 16, "the summary does not say who delivered the first chunks"
+    s[sel]["far"] = far["bytes_in"]
+for sel in ("rtt", "rtt_noend"):
+    assert s[sel]["first_chunks_from"] == ["near"] * 16, \
+        f"{sel}: a chunk of the start of playback came from the far seeder: {s[sel]['first_chunks_from']}"
+assert s["rtt_noend"]["far"] > 0, "rtt: the far seeder was never used, although the near one alone needs longer than its delay"
+assert "far_s" in s["random"]["first_chunks_from"], \
+    f"random: no chunk of the start came from the far seeder, so the test cannot tell the modes apart: {s['random']['first_chunks_from']}"
 PY
 
 note "the signaller ranks holders by the asker's RTT"
