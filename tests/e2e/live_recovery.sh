@@ -66,8 +66,6 @@ st=$(field v2 stalled_links); [[ $st == absent ]] && st=0
 until_ok 10 "s.get('stalled_links', 0) > $st and s['chunks_delivered'] > $d + 10" v2 ||
   fail "v2 kept a remote that takes no data: $(grep -i 'py[0-9]' "$T/v2.log" | tail -n 3) $(summary v2 | grep -E 'stalled|delivered|upload')"
 grep -m1 "took none of" "$T/v2.log"
-# The close is logged once the link's teardown runs, a moment after the counter moved (slower under ASan).
-for _ in $(seq 1 50); do grep -q "live link to py[0-9]* closed: stopped taking data" "$T/v2.log" && break; sleep 0.1; done
 grep -q "live link to py[0-9]* closed: stopped taking data" "$T/v2.log" || fail "v2 did not close the stalled link: $(grep -i 'py[0-9]' "$T/v2.log" | tail -n 3)"
 
 note "a remote that claims every chunk and rejects every request as not held is asked about once per chunk"
