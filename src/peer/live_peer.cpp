@@ -62,6 +62,13 @@ constexpr double kStartupPeerWait = 1.0;
 // tells them apart) take no part in the ranking: they wait a random 0.65-1.2 chunk durations once linked,
 // expecting a native viewer to have taken the chunk from the server by then.
 constexpr double kEdgePeerWait = 1.5;
+// Whole-request deadlines against a server that stalls or drips a byte a second (which an idle timeout
+// never trips): a manifest must be complete within kManifestDeadlineMs (a long poll: its wait plus that),
+// else it is retried; a live chunk within kChunkDeadlineTargets chunk-durations (at least kManifestDeadlineMs),
+// after which it is late for playback anyway and a peer or a new try may still bring it.
+constexpr uint64_t kLongPollWaitMs = 10000;
+constexpr long kManifestDeadlineMs = 5000;
+constexpr double kChunkDeadlineTargets = 4;
 }  // namespace
 
 struct LivePeer::Impl : PeerCore {
@@ -183,8 +190,12 @@ p2p::wire::Hello LivePeer::Impl::hello() const {
 void LivePeer::Impl::poll_manifest() {
   if (stopping || ended) return;
   std::string url = opts.server_url + "/live/" + opts.video_id;
-  if (have_manifest) url += "?from=" + std::to_string(next_seq) + "&wait_ms=10000&epoch=" + epoch;
-  http->get(url, kMaxManifestBytes, [this](net::HttpResult r) {
+  long deadline_ms = kManifestDeadlineMs;
+  if (have_manifest) {
+    url += "?from=" + std::to_string(next_seq) + "&wait_ms=" + std::to_string(kLongPollWaitMs) + "&epoch=" + epoch;
+    deadline_ms += static_cast<long>(kLongPollWaitMs);
+  }
+  http->get(url, kMaxManifestBytes, [this, deadline_ms](net::HttpResult r) {
     if (stopping) return;
     if (r.status == 200) {
       auto m = media::live_manifest_from_json(r.body);
@@ -198,6 +209,9 @@ void LivePeer::Impl::poll_manifest() {
       return finish(false, "no live channel " + opts.video_id + " on " + opts.server_url);
     } else {
       last_poll_error = r.status ? "HTTP " + std::to_string(r.status) : r.error;
+      if (r.timed_out)
+        last_poll_error = "no complete manifest from " + opts.server_url + " within " +
+                          std::to_string(deadline_ms / 1000) + " s (the server stalls or drips its answer)";
       log::warn("live: manifest: " + last_poll_error + "; retrying");
     }
     // The server is down or confused: retry with back-off; peers keep serving each other meanwhile.
@@ -206,7 +220,7 @@ void LivePeer::Impl::poll_manifest() {
     }, static_cast<uint64_t>(poll_backoff * std::uniform_real_distribution<double>(800, 1200)(rng)), 0);
     // At most 2 s: a restarted server should be found within a few seconds (one small GET per viewer).
     poll_backoff = std::min(2.0, poll_backoff * 2);
-  });
+  }, deadline_ms);
 }
 
 void LivePeer::Impl::join_point(const media::LiveManifest& m) {
@@ -423,7 +437,7 @@ void LivePeer::Impl::fetch_from_server(uint64_t seq) {
     server_refusing = true;
     server_retry_at = mono_seconds() + wait * std::uniform_real_distribution<double>(0.8, 1.3)(rng);
     schedule();
-  });
+  }, std::max(kManifestDeadlineMs, static_cast<long>(kChunkDeadlineTargets * target * 1000)));
 }
 
 void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& from_peer) {
