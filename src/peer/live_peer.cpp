@@ -48,6 +48,12 @@ constexpr size_t kUploadLowWater = 64u << 10;
 // later ones are refused at once (busy), so the asker turns to another holder or the server in time.
 constexpr double kUploadWaitTargets = 1.5;
 constexpr size_t kUploadQueuePerLink = 8, kUploadQueueMax = 64;
+// An upload not down to kUploadLowWater within this many chunk-durations (or, once the upload rate is
+// measured, twice its expected time plus one) stops holding the uplink: the next one starts beside it, and
+// its remote is refused as busy while it still has more than kUploadLowWater of ours unacknowledged. Else a
+// remote taking a few bytes every second or two (never long enough idle for the stall rule) would keep our
+// uplink for itself and every other asker would be refused (red team s4).
+constexpr double kUploadDeadlineTargets = 2;
 // A remote that has taken none of our bytes for this long (and kLiveSendStallTargets chunk-durations)
 // is dropped with what we queued for it: live data that late is useless to it, and its queue blocks ours.
 constexpr double kLiveSendStallS = 4, kLiveSendStallTargets = 4;
@@ -148,6 +154,7 @@ struct LivePeer::Impl : PeerCore {
     uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0, not_held_refused = 0, peer_not_held = 0;
     // Bytes from the server by why it was asked (docs/live.md, Summary).
     uint64_t srv_startup = 0, srv_seed = 0, srv_wait = 0, srv_urgent = 0, srv_peer_failed = 0;
+    uint64_t slow_uploads = 0;
   } n;
   bool first_for(uint64_t seq) const;
 
@@ -710,7 +717,9 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
   bool too_late = up_rate > 0 ? static_cast<double>(ahead + size) / up_rate > kUploadWaitTargets * target
                               : upload_wait.size() >= 2;  // not measured yet: a short queue
   if (up_remote.empty() && upload_wait.empty()) too_late = false;  // an idle uplink takes anything
-  if (too_late || mine >= kUploadQueuePerLink || upload_wait.size() >= kUploadQueueMax) {
+  // A link still taking an upload that stopped holding the uplink (too slow): nothing more until it drains.
+  bool slow = l.remote() != up_remote && l.backlog() > kUploadLowWater;
+  if (too_late || slow || mine >= kUploadQueuePerLink || upload_wait.size() >= kUploadQueueMax) {
     n.busy_refused++;
     l.reject(idx, p2p::wire::RejectReason::busy);
     return;
@@ -727,7 +736,9 @@ void LivePeer::Impl::pump_uploads() {
     size_t left = gone ? 0 : u->second->backlog();
     double took = now - up_started;
     // Not done, and not so slow that it is better to let the next one start beside it.
-    if (left > kUploadLowWater && !(up_rate > 0 && took > 2 * static_cast<double>(up_bytes) / up_rate + target)) return;
+    double deadline = up_rate > 0 ? 2 * static_cast<double>(up_bytes) / up_rate + target : kUploadDeadlineTargets * target;
+    if (left > kUploadLowWater && took <= deadline) return;
+    if (left > kUploadLowWater) n.slow_uploads++;
     if (!gone && left <= kUploadLowWater && up_bytes >= 4 * kUploadLowWater && took > 0) {
       double r = static_cast<double>(up_bytes - left) / took;
       up_rate = up_rate > 0 ? 0.7 * up_rate + 0.3 * r : r;
@@ -740,6 +751,11 @@ void LivePeer::Impl::pump_uploads() {
     auto l = links.find(w.remote);
     if (l == links.end() || !l->second->ready()) continue;
     auto link = l->second;  // a failed send closes the link and erases it from `links`
+    if (link->backlog() > kUploadLowWater) {  // an earlier upload to it was too slow and is still going
+      n.busy_refused++;
+      link->reject(w.idx, p2p::wire::RejectReason::busy);
+      continue;
+    }
     start_upload(*link, w.idx);
   }
 }
@@ -870,6 +886,7 @@ std::string LivePeer::summary_json() const {
                       {"peer_not_held", I.n.peer_not_held},
                       {"server_bytes_by_reason", {{"startup", I.n.srv_startup}, {"seed", I.n.srv_seed}, {"wait", I.n.srv_wait},
                                                   {"urgent", I.n.srv_urgent}, {"peer_failed", I.n.srv_peer_failed}}},
+                      {"slow_uploads", I.n.slow_uploads},
                       {"upload_rate_bytes_per_sec", I.up_rate},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},
