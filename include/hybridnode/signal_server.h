@@ -42,6 +42,9 @@ struct SignalServerOptions {
   std::string allowed_origins = "*";
   /// wss:// and https:// when both are set (PEM files; SIGHUP reloads them for new connections).
   std::string tls_cert, tls_key;
+  /// New wss:// connections (TLS handshakes) per second one address (IPv6: its /64) may open, bursts of
+  /// twice that; past it they are reset at accept. 0: unlimited.
+  uint64_t tls_handshakes_per_ip = 50;
 };
 
 class HN_API SignalServer {

@@ -134,7 +134,7 @@ void HttpClient::close() {
   timer_.reset();
 }
 
-void HttpClient::get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done) {
+void HttpClient::get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done, long timeout_ms) {
   CURL* e = curl_easy_init();
   auto* r = new Request{this, std::move(done), {}, max_body};
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
@@ -142,7 +142,7 @@ void HttpClient::get(const std::string& url, size_t max_body, std::function<void
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, CurlGlue::on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms_);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : timeout_ms_);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   if (!ca_file_.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file_.c_str());
@@ -174,6 +174,7 @@ void HttpClient::check_done() {
     } else {
       char* url = nullptr;
       curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+      res.timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
       // Name the URL (so the host) and give curl's detail: "SSL certificate problem: unable to get local issuer".
       res.error = r->too_big ? "response body too large"
                              : std::string(url ? url : "?") + ": " + curl_easy_strerror(msg->data.result) +

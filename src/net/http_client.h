@@ -20,6 +20,7 @@ struct HttpResult {
   std::string error;       // transport error text when status == 0
   int retry_after = -1;    // seconds from Retry-After, when present
   double seconds = 0;      // total time
+  bool timed_out = false;  // the overall deadline passed (a server dripping bytes is cut by it too)
 };
 
 class HttpClient {
@@ -31,8 +32,10 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Bodies over max_body fail with an error (a server cannot make us buffer without bound).
-  void get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done);
+  // Bodies over max_body fail with an error (a server cannot make us buffer without bound). The whole
+  // request (connect to last body byte) must finish within timeout_ms (0: the client's default): curl's
+  // deadline is overall, so a server that sends a byte a second cannot hold a request past it.
+  void get(const std::string& url, size_t max_body, std::function<void(HttpResult)> done, long timeout_ms = 0);
   void close();  // aborts everything; callbacks are not called
 
  private:

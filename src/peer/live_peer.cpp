@@ -48,6 +48,12 @@ constexpr size_t kUploadLowWater = 64u << 10;
 // later ones are refused at once (busy), so the asker turns to another holder or the server in time.
 constexpr double kUploadWaitTargets = 1.5;
 constexpr size_t kUploadQueuePerLink = 8, kUploadQueueMax = 64;
+// An upload not down to kUploadLowWater within this many chunk-durations (or, once the upload rate is
+// measured, twice its expected time plus one) stops holding the uplink: the next one starts beside it, and
+// its remote is refused as busy while it still has more than kUploadLowWater of ours unacknowledged. Else a
+// remote taking a few bytes every second or two (never long enough idle for the stall rule) would keep our
+// uplink for itself and every other asker would be refused (red team s4).
+constexpr double kUploadDeadlineTargets = 2;
 // A remote that has taken none of our bytes for this long (and kLiveSendStallTargets chunk-durations)
 // is dropped with what we queued for it: live data that late is useless to it, and its queue blocks ours.
 constexpr double kLiveSendStallS = 4, kLiveSendStallTargets = 4;
@@ -66,6 +72,13 @@ constexpr double kEdgePeerWait = 1.5;
 // kEdgePeerWait for it only delays the chunk's entry into the swarm: measured with 8 viewers behind a
 // capacity-1 server on 5 Mbit/s uplinks, 13-16 missed deadlines with the long wait against 6-8 with this.
 constexpr double kEdgePeerWaitRefused = 0.3;
+// Whole-request deadlines against a server that stalls or drips a byte a second (which an idle timeout
+// never trips): a manifest must be complete within kManifestDeadlineMs (a long poll: its wait plus that),
+// else it is retried; a live chunk within kChunkDeadlineTargets chunk-durations (at least kManifestDeadlineMs),
+// after which it is late for playback anyway and a peer or a new try may still bring it.
+constexpr uint64_t kLongPollWaitMs = 10000;
+constexpr long kManifestDeadlineMs = 5000;
+constexpr double kChunkDeadlineTargets = 4;
 }  // namespace
 
 struct LivePeer::Impl : PeerCore {
@@ -145,6 +158,7 @@ struct LivePeer::Impl : PeerCore {
     uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0, not_held_refused = 0, peer_not_held = 0;
     // Bytes from the server by why it was asked (docs/live.md, Summary).
     uint64_t srv_startup = 0, srv_seed = 0, srv_wait = 0, srv_urgent = 0, srv_peer_failed = 0;
+    uint64_t slow_uploads = 0;
   } n;
   bool first_for(uint64_t seq) const;
 
@@ -187,8 +201,12 @@ p2p::wire::Hello LivePeer::Impl::hello() const {
 void LivePeer::Impl::poll_manifest() {
   if (stopping || ended) return;
   std::string url = opts.server_url + "/live/" + opts.video_id;
-  if (have_manifest) url += "?from=" + std::to_string(next_seq) + "&wait_ms=10000&epoch=" + epoch;
-  http->get(url, kMaxManifestBytes, [this](net::HttpResult r) {
+  long deadline_ms = kManifestDeadlineMs;
+  if (have_manifest) {
+    url += "?from=" + std::to_string(next_seq) + "&wait_ms=" + std::to_string(kLongPollWaitMs) + "&epoch=" + epoch;
+    deadline_ms += static_cast<long>(kLongPollWaitMs);
+  }
+  http->get(url, kMaxManifestBytes, [this, deadline_ms](net::HttpResult r) {
     if (stopping) return;
     if (r.status == 200) {
       auto m = media::live_manifest_from_json(r.body);
@@ -202,6 +220,9 @@ void LivePeer::Impl::poll_manifest() {
       return finish(false, "no live channel " + opts.video_id + " on " + opts.server_url);
     } else {
       last_poll_error = r.status ? "HTTP " + std::to_string(r.status) : r.error;
+      if (r.timed_out)
+        last_poll_error = "no complete manifest from " + opts.server_url + " within " +
+                          std::to_string(deadline_ms / 1000) + " s (the server stalls or drips its answer)";
       log::warn("live: manifest: " + last_poll_error + "; retrying");
     }
     // The server is down or confused: retry with back-off; peers keep serving each other meanwhile.
@@ -210,7 +231,7 @@ void LivePeer::Impl::poll_manifest() {
     }, static_cast<uint64_t>(poll_backoff * std::uniform_real_distribution<double>(800, 1200)(rng)), 0);
     // At most 2 s: a restarted server should be found within a few seconds (one small GET per viewer).
     poll_backoff = std::min(2.0, poll_backoff * 2);
-  });
+  }, deadline_ms);
 }
 
 void LivePeer::Impl::join_point(const media::LiveManifest& m) {
@@ -428,7 +449,7 @@ void LivePeer::Impl::fetch_from_server(uint64_t seq) {
     server_refusing = true;
     server_retry_at = mono_seconds() + wait * std::uniform_real_distribution<double>(0.8, 1.3)(rng);
     schedule();
-  });
+  }, std::max(kManifestDeadlineMs, static_cast<long>(kChunkDeadlineTargets * target * 1000)));
 }
 
 void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& from_peer) {
@@ -701,7 +722,9 @@ void LivePeer::Impl::serve(PeerLink& l, uint32_t idx) {
   bool too_late = up_rate > 0 ? static_cast<double>(ahead + size) / up_rate > kUploadWaitTargets * target
                               : upload_wait.size() >= 2;  // not measured yet: a short queue
   if (up_remote.empty() && upload_wait.empty()) too_late = false;  // an idle uplink takes anything
-  if (too_late || mine >= kUploadQueuePerLink || upload_wait.size() >= kUploadQueueMax) {
+  // A link still taking an upload that stopped holding the uplink (too slow): nothing more until it drains.
+  bool slow = l.remote() != up_remote && l.backlog() > kUploadLowWater;
+  if (too_late || slow || mine >= kUploadQueuePerLink || upload_wait.size() >= kUploadQueueMax) {
     n.busy_refused++;
     l.reject(idx, p2p::wire::RejectReason::busy);
     return;
@@ -718,7 +741,9 @@ void LivePeer::Impl::pump_uploads() {
     size_t left = gone ? 0 : u->second->backlog();
     double took = now - up_started;
     // Not done, and not so slow that it is better to let the next one start beside it.
-    if (left > kUploadLowWater && !(up_rate > 0 && took > 2 * static_cast<double>(up_bytes) / up_rate + target)) return;
+    double deadline = up_rate > 0 ? 2 * static_cast<double>(up_bytes) / up_rate + target : kUploadDeadlineTargets * target;
+    if (left > kUploadLowWater && took <= deadline) return;
+    if (left > kUploadLowWater) n.slow_uploads++;
     if (!gone && left <= kUploadLowWater && up_bytes >= 4 * kUploadLowWater && took > 0) {
       double r = static_cast<double>(up_bytes - left) / took;
       up_rate = up_rate > 0 ? 0.7 * up_rate + 0.3 * r : r;
@@ -731,6 +756,11 @@ void LivePeer::Impl::pump_uploads() {
     auto l = links.find(w.remote);
     if (l == links.end() || !l->second->ready()) continue;
     auto link = l->second;  // a failed send closes the link and erases it from `links`
+    if (link->backlog() > kUploadLowWater) {  // an earlier upload to it was too slow and is still going
+      n.busy_refused++;
+      link->reject(w.idx, p2p::wire::RejectReason::busy);
+      continue;
+    }
     start_upload(*link, w.idx);
   }
 }
@@ -861,6 +891,7 @@ std::string LivePeer::summary_json() const {
                       {"peer_not_held", I.n.peer_not_held},
                       {"server_bytes_by_reason", {{"startup", I.n.srv_startup}, {"seed", I.n.srv_seed}, {"wait", I.n.srv_wait},
                                                   {"urgent", I.n.srv_urgent}, {"peer_failed", I.n.srv_peer_failed}}},
+                      {"slow_uploads", I.n.slow_uploads},
                       {"upload_rate_bytes_per_sec", I.up_rate},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},
                       {"lag_ms_p95", percentile(I.lags_ms, 0.95)},

@@ -49,7 +49,7 @@ PeerLink& PeerLinks::connect(const std::string& peer, bool controlling, uint64_t
 
 void PeerLinks::on_relay(const nlohmann::json& m) {
   std::string from = m.value("from", ""), type = m.value("type", "");
-  if (from.empty() || from == opts_->peer_id || banned_.count(from)) return;
+  if (from.empty() || from == opts_->peer_id || banned_.banned(from, mono_seconds())) return;
   auto it = links_.find(from);
   if (type == "offer") {
     double now = mono_seconds();
@@ -94,11 +94,11 @@ bool PeerLinks::make_inbound_room(double now) {
 }
 
 bool PeerLinks::dialable(const std::string& peer) const {
-  return peer != opts_->peer_id && !links_.count(peer) && !banned_.count(peer);
+  return peer != opts_->peer_id && !links_.count(peer) && !banned_.banned(peer, mono_seconds());
 }
 
 void PeerLinks::ban(const std::string& peer, const std::string& why) {
-  banned_.insert(peer);
+  banned_.ban(peer, mono_seconds());
   auto it = links_.find(peer);
   if (it != links_.end()) it->second->close(why);
 }

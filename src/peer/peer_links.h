@@ -13,6 +13,7 @@
 #include "hybridnode/peer.h"
 #include "p2p/p2p_hub.h"
 #include "p2p/peer_link.h"
+#include "peer/ban_list.h"
 #include "peer/offer_memory.h"
 
 namespace hn {
@@ -41,6 +42,8 @@ class PeerLinks {
   // True when `peer` is worth dialling: not us, not linked, not banned.
   bool dialable(const std::string& peer) const;
   void ban(const std::string& peer, const std::string& why);
+  static constexpr double kBanS = 1800;
+  static constexpr size_t kMaxBans = 4096;
   void close_all(const std::string& why);
 
   Map& map() { return links_; }
@@ -58,7 +61,8 @@ class PeerLinks {
   const PeerOptions* opts_ = nullptr;
   Hooks hooks_;
   Map links_;
-  std::set<std::string> banned_;
+  // Bounded (issue: red team s4): a remote minting fresh ids cannot grow it; a ban lasts kBanS.
+  BanList banned_{kBanS, kMaxBans};
   std::shared_ptr<p2p::DtlsIdentity> dtls_;
   // Remote -> when its offer last opened an inbound link: needed for the offer interval and to find the
   // oldest half-open inbound link, so kept kInboundConnectMs (longer than kOfferIntervalS).

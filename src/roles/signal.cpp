@@ -35,6 +35,7 @@ int run_signal(const std::vector<std::string>& args) {
           {"max-connections", Type::integer, "100000", "open connections before new ones are closed", 1, 10000000},
           {"tls-cert", Type::string, "", "serve wss:// (and https://): certificate chain (PEM); SIGHUP reloads it and the key"},
           {"tls-key", Type::string, "", "serve wss://: private key (PEM), with --tls-cert"},
+          {"tls-handshakes-per-ip", Type::integer, "50", "new wss:// connections per second from one address (IPv6: /64), bursts of twice that; past it reset at accept (0: unlimited)", 0, 1000000},
           {"lookup-rate", Type::number, "4", "lookups per second per member (burst 4x)", 1, 100000},
           {"swarm-secret", Type::string, "", "join tokens: admit only peers holding a token of a content server with this secret (docs/security.md); none: open swarms"},
           {"swarm-secret-file", Type::string, "", "read the swarm secret from the first line of this file"},
@@ -48,6 +49,7 @@ int run_signal(const std::vector<std::string>& args) {
   so.redis = o.str("redis");
   so.tls_cert = o.str("tls-cert");
   so.tls_key = o.str("tls-key");
+  so.tls_handshakes_per_ip = static_cast<uint64_t>(o.integer("tls-handshakes-per-ip"));
   so.instance = o.str("instance");
   so.allowed_origins = o.str("allowed-origins");
   so.max_message_bytes = static_cast<uint64_t>(o.integer("max-message-bytes"));

@@ -429,6 +429,12 @@ std::string SignalServer::Impl::metrics() const {
   p.counter("hybridnode_signal_not_introduced_total", "Relays refused between members never introduced.",
             static_cast<double>(not_introduced));
   p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));
+  if (http) {
+    p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
+              static_cast<double>(http->stats().tls_handshake_failures.load()));
+    p.counter("hybridnode_tls_handshakes_refused_total", "New wss:// connections reset at accept, over --tls-handshakes-per-ip.",
+              static_cast<double>(http->stats().tls_handshakes_refused.load()));
+  }
   p.counter("hybridnode_signal_origin_refusals_total", "WebSocket handshakes refused for their Origin (403).", static_cast<double>(origin_refusals));
   return p.str();
 }
@@ -467,6 +473,7 @@ Result<void> SignalServer::start() {
   net::HttpLimits limits;
   limits.max_connections = I.opts.max_connections;
   limits.max_body_bytes = 0;
+  limits.tls_handshakes_per_ip = I.opts.tls_handshakes_per_ip;
   I.http = std::make_unique<net::HttpServer>(I.loop, limits, [&I](net::HttpRequest& r, net::HttpServer::Respond re) {
     I.handle_http(r, std::move(re));
   });

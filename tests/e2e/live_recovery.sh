@@ -2,7 +2,8 @@
 # Live viewers recover (issue 27): one that falls behind the server's window (SIGSTOPped 4 s with a
 # 1 s window) skips to the edge and plays on; a content server SIGKILLed and restarted on the same port
 # (a new epoch whose seqs start again at 0) has its viewers delivering its chunks within seconds. A remote
-# that stops taking a viewer's uploads is cut (issue 20).
+# that stops taking a viewer's uploads is cut (issue 20). A server that drips its manifest a byte a second
+# does not hold a viewer past the manifest deadline (red team s4).
 source "$(dirname "$0")/lib.sh"
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SRV=http://127.0.0.1:$PORT
@@ -38,6 +39,34 @@ until_ok() {
   done
   return 1
 }
+
+note "meanwhile a viewer of a server that drips its answers (a byte a second) gives each manifest GET 5 s and retries"
+cat >"$T/drip.py" <<'PY'
+import socket, sys, threading, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+def serve(c):
+    try:
+        c.recv(4096)
+        print("request", flush=True)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        while True:
+            time.sleep(1)
+            c.sendall(b" ")
+    except OSError:
+        pass
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+"$PY" "$T/drip.py" "$T/drip.port" >"$T/drip.log" 2>&1 &
+PID_drip=$!
+HN_PIDS+=("$PID_drip")
+wait_file "$T/drip.port" 10 || fail "the dripping server did not start"
+"$HN_BIN" --role=peer --server="http://127.0.0.1:$(cat "$T/drip.port")" --live=news --live-seconds=12 \
+  --output="$T/drip.ts" >"$T/vdrip.log" 2>&1 &
+PID_vdrip=$!
+HN_PIDS+=("$PID_vdrip")
 
 server srv1
 viewer v1
@@ -105,6 +134,15 @@ curl -sf "http://127.0.0.1:$(cat "$T/v1.port")/live/news.m3u8" | grep -q "#EXT-X
 # No chunk of the old run reached a viewer of the new one at the same ring index (it would fail SHA-256).
 for v in v1 v2; do [[ $(field $v bad_chunks) == 0 ]] || fail "$v got corrupt chunks around the restart: $(summary $v)"; done
 summary v2 | "$PY" -c "import json,sys; s=json.load(sys.stdin); print(f\"v2 in epoch {s['epoch']}: next {s['next_seq']} of edge {s['edge_seq']}, {s['chunks_delivered']} delivered, peers {s['bytes_from_peers']} B\")"
+note "the viewer of the dripping server"
+wait "$PID_vdrip" && fail "a viewer that never got a manifest succeeded"
+n=$(grep -c request "$T/drip.log" || true)
+echo "dripping server: $n manifest GETs in 12 s; $(grep -m1 'no complete manifest' "$T/vdrip.log")"
+grep -q "live: manifest: no complete manifest from http://127.0.0.1:[0-9]* within 5 s" "$T/vdrip.log" ||
+  fail "no clear line for a dripping manifest: $(tail -n 3 "$T/vdrip.log")"
+[[ $n -ge 2 ]] || fail "one dripping manifest GET held the viewer ($n requests): $(tail -n 3 "$T/vdrip.log")"
+! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/vdrip.log" || fail "vdrip: $(grep -A20 ERROR "$T/vdrip.log" | head -30)"
+kill "$PID_drip"
 stop_and_check "$PID_v1" v1
 stop_and_check "$PID_v2" v2
 stop_and_check "$PID_srv2" srv2

@@ -9,6 +9,10 @@ every DATA chunk.
 peer_dos.py liveliar SIG SERVER CHANNEL VIEWER SECONDS: joins the channel's swarm like livestall, dials VIEWER
 with a hello claiming every ring index, and answers every request `reject not_held` for SECONDS; then prints
 "requests N distinct D" (a viewer that forgets the claim asks about once per chunk, not again and again).
+peer_dos.py livedrip SIG SERVER CHANNEL VIEWER SECONDS: the same, but it takes the next DATA chunk in order
+every 1.5 s or so: a slow reader that never stops taking bytes long enough to trip the stall rule.
+peer_dos.py livefetch SIG SERVER CHANNEL VIEWER SECONDS: an honest remote asking VIEWER for the newest chunks;
+prints "fetched N whole chunks, B busy refusals".
 peer_dos.py channels SIG SERVER VIDEO SEEDER N: dials SEEDER with N extra data channels it must refuse, then
 the real one; prints "open" once the real channel opened.
 peer_dos.py badsdp SIG SERVER VIDEO SEEDER: offers SEEDER a description with two a=ice-ufrag lines (the
@@ -48,30 +52,51 @@ async def stall(sig_url, server, video, seeder, secs):
             return
 
 
-async def livestall(sig_url, server, channel, viewer, secs):
-    import base64
+RING = 4096  # media::kLiveRing: chunk seq S is index S % 4096 on the wire and at the signaller
+
+
+def live_window(server, channel):
     import json
     import urllib.request
-    import websockets
     with urllib.request.urlopen(f"{server}/live/{channel}") as r:
         m = json.load(r)
-    ring = 4096  # media::kLiveRing: chunk seq S is index S % 4096 on the wire and at the signaller
-    idx = [c["seq"] % ring for c in m["chunks"]]
+    return m, [c["seq"] % RING for c in m["chunks"]]
+
+
+async def live_link(sig_url, server, channel, viewer):
+    """Joins the channel's swarm (its current epoch) and opens a link to VIEWER; hellos exchanged."""
+    import base64
+    import json
+    import websockets
+    m, idx = live_window(server, channel)
     W.DIGEST[channel] = m["epoch"]  # the hello's swarm key is CHANNEL.EPOCH16 for live
-    sig = W.Signal(sig_url, channel, ring, False)
+    sig = W.Signal(sig_url, channel, RING, False)
     sig.ws = await websockets.connect(sig_url)
-    await sig.ws.send(json.dumps({"type": "join", "video": channel, "peer": W.ME, "chunk_count": ring,
-                                  "epoch": m["epoch"], "have": base64.b64encode(bytes(ring // 8)).decode()}))
+    await sig.ws.send(json.dumps({"type": "join", "video": channel, "peer": W.ME, "chunk_count": RING,
+                                  "epoch": m["epoch"], "have": base64.b64encode(bytes(RING // 8)).decode()}))
     asyncio.ensure_future(sig._read())
     pc, ch = await W.dial(sig, viewer, lookup=idx)
-    w = W.Wire(ch, channel, ring, False)
+    w = W.Wire(ch, channel, RING, False)
     assert await W.wait_open(ch), "channel did not open"
     w.send_hello()
     await asyncio.wait_for(w.got_hello.wait(), 10)
     ch.remove_all_listeners("message")
     ch.on("close", lambda: W.log("closed"))
+    return pc, ch, w, idx
+
+
+async def livestall(sig_url, server, channel, viewer, secs, drip=False):
+    pc, ch, w, idx = await live_link(sig_url, server, channel, viewer)
+    real = pc.sctp._receive_data_chunk
+    last = [0.0]
 
     async def drop(chunk):
+        # drip: the next DATA chunk in order, at most one per 1.5 s, is taken (and acknowledged); the sender
+        # retransmits within its 2 s RTO cap, so some bytes are taken every few seconds, never 4 s without.
+        if drip and pc.sctp._last_received_tsn is not None and chunk.tsn == (pc.sctp._last_received_tsn + 1) % (1 << 32) \
+                and asyncio.get_event_loop().time() - last[0] >= 1.5:
+            last[0] = asyncio.get_event_loop().time()
+            await real(chunk)
         return
 
     pc.sctp._receive_data_chunk = drop
@@ -115,6 +140,33 @@ async def liveliar(sig_url, server, channel, viewer, secs):
         asked.append(i)
         ch.send(bytes([5]) + struct.pack(">IB", i, 1))  # reject, not_held
     W.log("requests", len(asked), "distinct", len(set(asked)))
+
+
+async def livefetch(sig_url, server, channel, viewer, secs):
+    """An honest remote: asks VIEWER for the newest chunk of the server's window every 0.5 s (those it does
+    not hold yet are refused as not held) and counts the whole chunks it got and the busy refusals."""
+    pc, ch, w, idx = await live_link(sig_url, server, channel, viewer)
+    busy, got, asked = [0], set(), set()
+
+    def on_message(m):
+        if m[0] == 5:
+            if m[5] == 2:
+                busy[0] += 1
+            return
+        w.on_message(m)
+
+    ch.on("message", on_message)
+    t0 = asyncio.get_event_loop().time()
+    while asyncio.get_event_loop().time() - t0 < secs:
+        _, idx = live_window(server, channel)
+        for i in idx[-3:-1]:
+            if i not in asked and i not in w.done:
+                asked.add(i)
+                ch.send(bytes([1]) + struct.pack(">I", i))
+        await asyncio.sleep(0.5)
+        got.update(w.done)
+    print(f"fetched {len(got)} whole chunks, {busy[0]} busy refusals", flush=True)
+    await pc.close()
 
 
 async def channels(sig_url, server, video, seeder, count):
@@ -164,6 +216,10 @@ if __name__ == "__main__":
         asyncio.run(livestall(*args[:4], float(args[4])))
     elif mode == "liveliar":
         asyncio.run(liveliar(*args[:4], float(args[4])))
+    elif mode == "livedrip":
+        asyncio.run(livestall(*args[:4], float(args[4]), drip=True))
+    elif mode == "livefetch":
+        asyncio.run(livefetch(*args[:4], float(args[4])))
     elif mode == "channels":
         asyncio.run(channels(*args[:4], int(args[4])))
     elif mode == "badsdp":

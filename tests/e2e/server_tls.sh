@@ -134,6 +134,10 @@ done
 kill "$p3"; wait "$p3" 2>/dev/null || true
 note "a burst of wss messages that lands at once is read to its end (bytes held by TLS, not the socket)"
 "$PY" "$HN_SRC/tests/e2e/tls_abuse.py" wss-burst "$PORT_sig" "$T/a/ca.pem" "$PID_sig" || fail "wss burst"
+note "the signaller too resets a handshake flood from one address at accept (--tls-handshakes-per-ip)"
+"$PY" "$HN_SRC/tests/e2e/tls_abuse.py" handshake-flood "$PORT_sig" "$T/a/ca.pem" "$PID_sig" || fail "signaller handshake flood"
+[[ $(command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_sig/metrics" | awk '$1=="hybridnode_tls_handshakes_refused_total" {print $2}') -ge 1 ]] ||
+  fail "signaller: refused handshakes not counted"
 make_tls_certs "$T/c"
 start_role sig2 signal --tls-cert="$T/c/srv.pem" --tls-key="$T/c/srv.key"
 "$HN_BIN" --role=peer --server="$base" --video=clip --output="$T/p4.mp4" --ca="$T/b/ca.pem" --seed-for=30 \

@@ -7,7 +7,8 @@
 #   half-hello PORT CA PID: 3000 connections stuck halfway through their ClientHello hold at most ~1024 slots.
 #   handshake-flood PORT CA PID: 127.0.0.1 opens full handshakes back to back for 2 s; the server (default
 #     --tls-handshakes-per-ip=50, bursts of 100) resets most at accept, while 127.0.0.2 asking 5 times a second
-#     is served every time, and 127.0.0.1 is served again once it slows down.
+#     is served every time, and 127.0.0.1 is served again once it slows down. The content server and the
+#     signaller (its /healthz) both.
 import base64, json, os, select, signal, socket, ssl, sys, time
 
 mode, port, ca, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])

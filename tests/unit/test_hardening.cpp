@@ -240,3 +240,24 @@ TEST_CASE("per-address TLS handshake budget: IPv4 by address, IPv6 by /64, refil
   CHECK(b.take("10.0.0.9:1", t + 10000000000ull));  // 10 s later: idle buckets swept
   CHECK(b.size() == 1);
 }
+
+// Red team s4: a peer's ban list is bounded in size and in time (fresh ids cannot grow it without limit).
+#include "peer/ban_list.h"
+
+TEST_CASE("ban list: bans expire, the oldest makes room, renewals keep one entry") {
+  BanList b(100, 50);
+  b.ban("liar", 1.0);
+  CHECK(b.banned("liar", 50.0));
+  CHECK(!b.banned("honest", 50.0));
+  for (int i = 0; i < 1000; i++) b.ban("sybil" + std::to_string(i), 2.0 + i * 0.001);
+  CHECK(b.size() == 50);
+  CHECK(!b.banned("liar", 3.0));  // the oldest ban made room
+  CHECK(b.banned("sybil999", 3.0));
+  for (int i = 0; i < 10; i++) b.ban("again", 4.0 + i);  // renewed, still one entry
+  CHECK(b.size() == 50);
+  CHECK(b.banned("again", 110.0));  // renewed at 13: lasts to 113
+  CHECK(!b.banned("sybil999", 110.0));
+  b.ban("late", 200.0);  // everything older than 100 s expires
+  CHECK(b.size() == 1);
+  CHECK(b.banned("late", 201.0));
+}
