@@ -180,6 +180,17 @@ async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybri
     return pc, ch
 
 
+async def dial_hello(sig, seeder, video, n):
+    """A link to the seeder whose channel is open and whose hellos have crossed."""
+    pc, ch = await dial(sig, seeder)
+    w = Wire(ch, video, n, False)  # listening before "open": the remote's hello may come with its ACK
+    if not await wait_open(ch):
+        raise SystemExit("data channel did not open")
+    w.send_hello()
+    await asyncio.wait_for(w.got_hello.wait(), 10)
+    return pc, ch, w
+
+
 async def wait_open(ch, secs=15):
     opened = asyncio.Event()
     if ch.readyState == "open":
@@ -197,12 +208,7 @@ async def leech(sig_url, server, video, seeder, out):
     n = len(man["chunks"])
     sig = Signal(sig_url, video, n, False)
     await sig.start()
-    pc, ch = await dial(sig, seeder)
-    w = Wire(ch, video, n, False)  # listening before "open": the remote's hello may come with its ACK
-    if not await wait_open(ch):
-        raise SystemExit("data channel did not open")
-    w.send_hello()
-    await asyncio.wait_for(w.got_hello.wait(), 10)
+    pc, ch, w = await dial_hello(sig, seeder, video, n)
     log("hello exchanged; channel", ch.label, ch.protocol, "id", ch.id)
     with open(out, "wb") as f:
         for i, c in enumerate(man["chunks"]):
@@ -299,12 +305,7 @@ async def bad(mode, sig_url, server, video, seeder):
         log("then the hybridnode channel works")
         await close(pc)
     elif mode == "oversize":
-        pc, ch = await dial(sig, seeder)
-        w = Wire(ch, video, n, False)
-        if not await wait_open(ch):
-            raise SystemExit("data channel did not open")
-        w.send_hello()
-        await asyncio.wait_for(w.got_hello.wait(), 10)
+        pc, ch, w = await dial_hello(sig, seeder, video, n)
         ch.send(bytes([1]) + b"x" * 300000)
         for _ in range(100):  # the native side's close_notify closes our DTLS transport
             if pc.sctp.transport.state in ("closed", "failed") or ch.readyState == "closed":
@@ -317,12 +318,7 @@ async def bad(mode, sig_url, server, video, seeder):
     elif mode == "short-record":
         # Once the link works: DTLS records of epoch 1 shorter than AES-GCM's nonce + tag, as anyone who can
         # spoof our address could send. They must be dropped (RFC 6347 4.1.2.7), not end the link.
-        pc, ch = await dial(sig, seeder)
-        w = Wire(ch, video, n, False)
-        if not await wait_open(ch):
-            raise SystemExit("data channel did not open")
-        w.send_hello()
-        await asyncio.wait_for(w.got_hello.wait(), 10)
+        pc, ch, w = await dial_hello(sig, seeder, video, n)
         for length in (0, 1, 8, 16, 23):
             await pc.sctp.transport.transport._send(b"\x17\xfe\xfd\x00\x01" + os.urandom(6) + struct.pack(">H", length)
                                                     + os.urandom(length))
