@@ -30,11 +30,7 @@ async def stall(sig_url, server, video, seeder, secs):
     n = len(W.manifest(server, video)["chunks"])
     sig = W.Signal(sig_url, video, n, False)
     await sig.start()
-    pc, ch = await W.dial(sig, seeder)
-    w = W.Wire(ch, video, n, False)
-    assert await W.wait_open(ch), "channel did not open"
-    w.send_hello()
-    await asyncio.wait_for(w.got_hello.wait(), 10)
+    pc, ch, w = await W.dial_hello(sig, seeder, video, n)
     ch.remove_all_listeners("message")
     ch.on("close", lambda: W.log("closed"))
 
@@ -75,11 +71,7 @@ async def live_link(sig_url, server, channel, viewer):
     await sig.ws.send(json.dumps({"type": "join", "video": channel, "peer": W.ME, "chunk_count": RING,
                                   "epoch": m["epoch"], "have": base64.b64encode(bytes(RING // 8)).decode()}))
     asyncio.ensure_future(sig._read())
-    pc, ch = await W.dial(sig, viewer, lookup=idx)
-    w = W.Wire(ch, channel, RING, False)
-    assert await W.wait_open(ch), "channel did not open"
-    w.send_hello()
-    await asyncio.wait_for(w.got_hello.wait(), 10)
+    pc, ch, w = await W.dial_hello(sig, viewer, channel, RING, lookup=idx)
     ch.remove_all_listeners("message")
     ch.on("close", lambda: W.log("closed"))
     return pc, ch, w, idx
@@ -124,11 +116,8 @@ async def liveliar(sig_url, server, channel, viewer, secs):
     await sig.ws.send(json.dumps({"type": "join", "video": channel, "peer": W.ME, "chunk_count": ring,
                                   "epoch": m["epoch"], "have": base64.b64encode(bytes([255]) * (ring // 8)).decode()}))
     asyncio.ensure_future(sig._read())
-    pc, ch = await W.dial(sig, viewer, lookup=[c["seq"] % ring for c in m["chunks"]])
-    w = W.Wire(ch, channel, ring, True)  # the hello claims every index
-    assert await W.wait_open(ch), "channel did not open"
-    w.send_hello()
-    await asyncio.wait_for(w.got_hello.wait(), 10)
+    # The hello claims every index.
+    pc, ch, w = await W.dial_hello(sig, viewer, channel, ring, lookup=[c["seq"] % ring for c in m["chunks"]], full=True)
     asked = []
     loop = asyncio.get_running_loop()
     end = loop.time() + secs

@@ -180,10 +180,10 @@ async def dial(sig, seeder, mutate_sdp=None, label="hybridnode", protocol="hybri
     return pc, ch
 
 
-async def dial_hello(sig, seeder, video, n):
-    """A link to the seeder whose channel is open and whose hellos have crossed."""
-    pc, ch = await dial(sig, seeder)
-    w = Wire(ch, video, n, False)  # listening before "open": the remote's hello may come with its ACK
+async def dial_hello(sig, seeder, video, n, lookup=(0,), full=False):
+    """A link to the seeder whose channel is open and whose hellos have crossed (ours claims every chunk if full)."""
+    pc, ch = await dial(sig, seeder, lookup=lookup)
+    w = Wire(ch, video, n, full)  # listening before "open": the remote's hello may come with its ACK
     if not await wait_open(ch):
         raise SystemExit("data channel did not open")
     w.send_hello()
