@@ -111,30 +111,27 @@ BIO_METHOD* datagram_method() {
   return m;
 }
 
-// Does this datagram consist of well-formed DTLS 1.0/1.2 record headers that tile it exactly?
-bool looks_like_dtls(const uint8_t* d, size_t len) {
-  size_t pos = 0;
-  while (pos < len) {
-    if (len - pos < 13) return false;
-    uint8_t type = d[pos];
-    if (type < 20 || type > 23 || d[pos + 1] != 0xfe || (d[pos + 2] != 0xff && d[pos + 2] != 0xfd)) return false;
-    size_t rlen = (static_cast<size_t>(d[pos + 11]) << 8) | d[pos + 12];
-    pos += 13 + rlen;
-  }
-  return pos == len;
-}
+enum class Records { not_dtls, runt, ok };
 
-// Does a record of a protected epoch (1+) hold fewer bytes than the cipher's nonce + tag? OpenSSL 3.0 fails
-// the whole session on one (SSL_ERROR_SYSCALL, empty error queue) instead of dropping it as RFC 6347 4.1.2.7
-// says for invalid records: one spoofed 14-byte datagram would end a working link.
-bool short_sealed_record(const uint8_t* d, size_t len, size_t min_sealed) {
-  for (size_t pos = 0; pos + 13 <= len;) {
+// One pass over a datagram: is it DTLS 1.0/1.2 record headers that tile it exactly, and does a record of a
+// protected epoch (1+) hold fewer bytes than the cipher's nonce + tag (`min_sealed`; 0: not checked)?
+// OpenSSL 3.0 fails the whole session on such a runt (SSL_ERROR_SYSCALL, empty error queue) instead of
+// dropping it as RFC 6347 4.1.2.7 says for invalid records: one spoofed 14-byte datagram would end a link.
+Records scan_records(const uint8_t* d, size_t len, size_t min_sealed) {
+  if (len == 0) return Records::not_dtls;
+  size_t pos = 0;
+  bool runt = false;
+  while (pos < len) {
+    if (len - pos < 13) return Records::not_dtls;
+    uint8_t type = d[pos];
+    if (type < 20 || type > 23 || d[pos + 1] != 0xfe || (d[pos + 2] != 0xff && d[pos + 2] != 0xfd)) return Records::not_dtls;
     size_t rlen = (static_cast<size_t>(d[pos + 11]) << 8) | d[pos + 12];
     bool sealed = d[pos + 3] != 0 || d[pos + 4] != 0;  // epoch
-    if (sealed && rlen < min_sealed) return true;
+    runt = runt || (sealed && rlen < min_sealed);
     pos += 13 + rlen;
   }
-  return false;
+  if (pos != len) return Records::not_dtls;
+  return runt ? Records::runt : Records::ok;
 }
 
 }  // namespace
@@ -299,9 +296,10 @@ void DtlsSession::input(const uint8_t* data, size_t len) {
     std::lock_guard<std::mutex> lk(mu_);
     if (state_ != State::handshaking && state_ != State::open) return;
     // RFC 7983: 20-63 is DTLS; STUN (0-3) never gets here (libnice keeps it); anything else is dropped.
-    if (state_ == State::open && looks_like_dtls(data, len) && short_sealed_record(data, len, min_sealed_)) {
+    Records rec = scan_records(data, len, state_ == State::open ? min_sealed_ : 0);
+    if (rec == Records::runt) {
       ++ignored_;  // could not be ours: dropped, like any record that fails to authenticate
-    } else if (data[0] < 20 || data[0] > 63 || !looks_like_dtls(data, len)) {
+    } else if (rec == Records::not_dtls) {
       ++ignored_;
       if (state_ == State::handshaking && ++garbage_run_ >= kMaxGarbageBeforeHandshake) {
         failure = "dtls: " + std::to_string(garbage_run_) + " datagrams that are not DTLS records before the handshake";
