@@ -208,11 +208,12 @@ void PeerLink::on_wire(std::string_view raw) {
       // Service time, the link's time per chunk beyond the round trip: timed from one RTT after the
       // request, or from the previous chunk's arrival when this one was queued behind it.
       uint64_t rtt_ns = static_cast<uint64_t>(rtt_ms_ * 1e6);
-      uint64_t now = uv_hrtime(), from = std::max(requested_[idx] + rtt_ns, last_chunk_at_);
+      auto asked = requested_.find(idx);
+      uint64_t now = uv_hrtime(), from = std::max((asked == requested_.end() ? 0 : asked->second) + rtt_ns, last_chunk_at_);
       last_chunk_at_ = now;
       double x = std::max(0.01, static_cast<double>(now - std::min(now, from)) / 1e6);
       service_ms_ = service_ms_ == 0 ? x : 0.75 * service_ms_ + 0.25 * x;
-      requested_.erase(idx);
+      if (asked != requested_.end()) requested_.erase(asked);
       if (handlers_.on_chunk) handlers_.on_chunk(*this, idx, std::move(data));
     }
   } else if (auto* hv = std::get_if<wire::Have>(&msg)) {
