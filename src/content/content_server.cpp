@@ -671,12 +671,7 @@ std::string ContentServer::Impl::metrics() const {
   p.counter("hybridnode_http_bad_requests_total", "Requests rejected as malformed, too large or too slow.",
             HN_HTTP(bad_requests));
   p.counter("hybridnode_http_timeouts_total", "Connections timed out (header, idle or send).", HN_HTTP(timeouts));
-  p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
-            HN_HTTP(tls_handshake_failures));
-  p.counter("hybridnode_tls_handshakes_displaced_total", "Unfinished TLS handshakes closed for a newer one (over 1024 at once per worker loop).",
-            HN_HTTP(tls_handshakes_displaced));
-  p.counter("hybridnode_tls_handshakes_refused_total", "New HTTPS connections reset at accept, over --tls-handshakes-per-ip.",
-            HN_HTTP(tls_handshakes_refused));
+  net::add_tls_metrics(p, {HN_HTTP(tls_handshake_failures), HN_HTTP(tls_handshakes_displaced), HN_HTTP(tls_handshakes_refused)});
 #undef HN_SUM
 #undef HN_HTTP
   p.family("hybridnode_http_responses_total", "counter", "HTTP responses by status code.");

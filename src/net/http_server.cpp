@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "util/log.h"
+#include "util/prometheus.h"
 
 namespace hn::net {
 
@@ -106,6 +107,15 @@ uint64_t HttpShared::uplink_grant(uint64_t rate_bps, uint64_t want, uint64_t min
 void HttpShared::uplink_refund(uint64_t n) {
   std::lock_guard<std::mutex> g(mu_);
   uplink_tokens_ += static_cast<double>(n);
+}
+
+void add_tls_metrics(PrometheusText& p, const TlsCounts& c) {
+  p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
+            c.failures);
+  p.counter("hybridnode_tls_handshakes_displaced_total",
+            "Unfinished TLS handshakes closed for a newer one (over 1024 at once per loop).", c.displaced);
+  p.counter("hybridnode_tls_handshakes_refused_total", "New TLS connections reset at accept, over --tls-handshakes-per-ip.",
+            c.refused);
 }
 
 }  // namespace hn::net

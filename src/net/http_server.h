@@ -23,6 +23,10 @@
 #include "net/uv_handle.h"
 #include "util/unique_fd.h"
 
+namespace hn {
+class PrometheusText;
+}
+
 namespace hn::net {
 
 struct HttpLimits {
@@ -56,6 +60,13 @@ struct HttpStats {
   Counter tls_handshakes_refused{0};  // reset at accept, over tls_handshakes_per_ip
   std::array<Counter, 600> responses_by_status{};  // by status code (100-599)
 };
+
+// The TLS counters of HttpStats (summed over a listener's loops) in Prometheus text, one wording for the
+// content server and the signaller alike.
+struct TlsCounts {
+  double failures = 0, displaced = 0, refused = 0;
+};
+void add_tls_metrics(PrometheusText& p, const TlsCounts& c);
 
 // What the HttpServers of one listener share when several loops serve it (--workers): one TLS context
 // (a SIGHUP reload reaches every loop; one session cache), one uplink budget and one connection count,

@@ -430,10 +430,10 @@ std::string SignalServer::Impl::metrics() const {
             static_cast<double>(not_introduced));
   p.counter("hybridnode_signal_rate_limited_closes_total", "Connections closed for flooding.", static_cast<double>(rate_limited_closes));
   if (http) {
-    p.counter("hybridnode_tls_handshake_failures_total", "TLS handshakes that failed (not TLS, no common version, ...).",
-              static_cast<double>(http->stats().tls_handshake_failures.load()));
-    p.counter("hybridnode_tls_handshakes_refused_total", "New wss:// connections reset at accept, over --tls-handshakes-per-ip.",
-              static_cast<double>(http->stats().tls_handshakes_refused.load()));
+    const auto& st = http->stats();
+    net::add_tls_metrics(p, {static_cast<double>(st.tls_handshake_failures.load()),
+                             static_cast<double>(st.tls_handshakes_displaced.load()),
+                             static_cast<double>(st.tls_handshakes_refused.load())});
   }
   p.counter("hybridnode_signal_origin_refusals_total", "WebSocket handshakes refused for their Origin (403).", static_cast<double>(origin_refusals));
   return p.str();
