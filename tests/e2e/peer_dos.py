@@ -102,7 +102,7 @@ async def livestall(sig_url, server, channel, viewer, secs, drip=False):
             return
 
 
-async def liveliar(sig_url, server, channel, viewer, secs):
+async def liveliar(sig_url, server, channel, viewer, secs, answer=1):
     import base64
     import json
     import urllib.request
@@ -127,7 +127,8 @@ async def liveliar(sig_url, server, channel, viewer, secs):
         except asyncio.TimeoutError:
             continue
         asked.append(i)
-        ch.send(bytes([5]) + struct.pack(">IB", i, 1))  # reject, not_held
+        if answer:
+            ch.send(bytes([5]) + struct.pack(">IB", i, answer))  # reject: 1 not_held, 2 busy; 0 silent
     W.log("requests", len(asked), "distinct", len(set(asked)))
 
 
@@ -205,6 +206,10 @@ if __name__ == "__main__":
         asyncio.run(livestall(*args[:4], float(args[4])))
     elif mode == "liveliar":
         asyncio.run(liveliar(*args[:4], float(args[4])))
+    elif mode == "livebusy":
+        asyncio.run(liveliar(*args[:4], float(args[4]), answer=2))
+    elif mode == "livesilent":
+        asyncio.run(liveliar(*args[:4], float(args[4]), answer=0))
     elif mode == "livedrip":
         asyncio.run(livestall(*args[:4], float(args[4]), drip=True))
     elif mode == "livefetch":
