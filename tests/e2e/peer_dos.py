@@ -9,6 +9,7 @@ every DATA chunk.
 peer_dos.py liveliar SIG SERVER CHANNEL VIEWER SECONDS: joins the channel's swarm like livestall, dials VIEWER
 with a hello claiming every ring index, and answers every request `reject not_held` for SECONDS; then prints
 "requests N distinct D" (a viewer that forgets the claim asks about once per chunk, not again and again).
+peer_dos.py livebusy|livesilent ...: liveliar, but every request is answered `reject busy` / never answered.
 peer_dos.py livedrip SIG SERVER CHANNEL VIEWER SECONDS: the same, but it takes the next DATA chunk in order
 every 1.5 s or so: a slow reader that never stops taking bytes long enough to trip the stall rule.
 peer_dos.py livefetch SIG SERVER CHANNEL VIEWER SECONDS: an honest remote asking VIEWER for the newest chunks;
