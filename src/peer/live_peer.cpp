@@ -72,6 +72,11 @@ constexpr double kEdgePeerWait = 1.5;
 // kEdgePeerWait for it only delays the chunk's entry into the swarm: measured with 8 viewers behind a
 // capacity-1 server on 5 Mbit/s uplinks, 13-16 missed deadlines with the long wait against 6-8 with this.
 constexpr double kEdgePeerWaitRefused = 0.3;
+// A chunk some link claims but cannot give now (busy, or its request slots full) is waited for, but not past
+// this many chunk durations: before the player starts its deadlines move with the clock, so "until urgent"
+// never came, and one remote claiming every chunk and answering busy starved a viewer's start-up for good
+// (red team s5). In steady play the chunk turns urgent well before this.
+constexpr double kClaimWaitTargets = kEdgePeerWait + kUploadWaitTargets;
 // Whole-request deadlines against a server that stalls or drips a byte a second (which an idle timeout
 // never trips): a manifest must be complete within kManifestDeadlineMs (a long poll: its wait plus that),
 // else it is retried; a live chunk within kChunkDeadlineTargets chunk-durations (at least kManifestDeadlineMs),
@@ -379,13 +384,13 @@ void LivePeer::Impl::schedule() {
     // Not urgent and nobody to take it from: a start-up chunk goes to the server once the signaller says no
     // viewer holds it (or the wait is over); a new chunk goes at once to the viewer that ranks first for it
     // among its links, the others wait for that one to hold it.
-    // A chunk some link claims (its holder busy for now) is worth waiting for until it is urgent.
+    // A chunk some link claims (its holder busy for now) is worth waiting for until it is urgent (or kClaimWaitTargets).
     bool claimed = holder != nullptr || std::any_of(links.begin(), links.end(), [idx](const auto& kv) {
                      return kv.second->ready() && kv.second->remote_has(idx);
                    });
     bool seed_now = !claimed && (e.startup ? e.nobody : first_for(seq));
     double edge_wait = server_refusing ? kEdgePeerWaitRefused : kEdgePeerWait;
-    bool waited = !claimed && now >= e.learned + (e.startup ? kStartupPeerWait : edge_wait) * target;
+    bool waited = now >= e.learned + (claimed ? kClaimWaitTargets : e.startup ? kStartupPeerWait : edge_wait) * target;
     bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || e.peer_failed || seed_now || waited);
     // After a peer failed it, the server gets it when it can take it; while the server refuses, another peer.
     if (holder != nullptr && !((urgent || e.peer_failed) && server_now)) {

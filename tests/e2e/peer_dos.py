@@ -9,6 +9,7 @@ every DATA chunk.
 peer_dos.py liveliar SIG SERVER CHANNEL VIEWER SECONDS: joins the channel's swarm like livestall, dials VIEWER
 with a hello claiming every ring index, and answers every request `reject not_held` for SECONDS; then prints
 "requests N distinct D" (a viewer that forgets the claim asks about once per chunk, not again and again).
+peer_dos.py livebusy|livesilent ...: liveliar, but every request is answered `reject busy` / never answered.
 peer_dos.py livedrip SIG SERVER CHANNEL VIEWER SECONDS: the same, but it takes the next DATA chunk in order
 every 1.5 s or so: a slow reader that never stops taking bytes long enough to trip the stall rule.
 peer_dos.py livefetch SIG SERVER CHANNEL VIEWER SECONDS: an honest remote asking VIEWER for the newest chunks;
@@ -102,7 +103,7 @@ async def livestall(sig_url, server, channel, viewer, secs, drip=False):
             return
 
 
-async def liveliar(sig_url, server, channel, viewer, secs):
+async def liveliar(sig_url, server, channel, viewer, secs, answer=1):
     import base64
     import json
     import urllib.request
@@ -127,7 +128,8 @@ async def liveliar(sig_url, server, channel, viewer, secs):
         except asyncio.TimeoutError:
             continue
         asked.append(i)
-        ch.send(bytes([5]) + struct.pack(">IB", i, 1))  # reject, not_held
+        if answer:
+            ch.send(bytes([5]) + struct.pack(">IB", i, answer))  # reject: 1 not_held, 2 busy; 0 silent
     W.log("requests", len(asked), "distinct", len(set(asked)))
 
 
@@ -205,6 +207,10 @@ if __name__ == "__main__":
         asyncio.run(livestall(*args[:4], float(args[4])))
     elif mode == "liveliar":
         asyncio.run(liveliar(*args[:4], float(args[4])))
+    elif mode == "livebusy":
+        asyncio.run(liveliar(*args[:4], float(args[4]), answer=2))
+    elif mode == "livesilent":
+        asyncio.run(liveliar(*args[:4], float(args[4]), answer=0))
     elif mode == "livedrip":
         asyncio.run(livestall(*args[:4], float(args[4]), drip=True))
     elif mode == "livefetch":
