@@ -138,6 +138,7 @@ FIREFOX_PREFS = {
 
 def run_chromium(url, work, results):
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -149,7 +150,14 @@ def run_chromium(url, work, results):
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver", log_path=os.path.join(work, "chromedriver.log")),
                               options=opts)
     try:
-        driver.get(url)
+        # WebDriver's default page-load limit is 300 s: a browser that never loads the page must fail fast
+        # and say so (exit code 3 below), not hold the test until ctest kills it.
+        driver.set_page_load_timeout(30)
+        try:
+            driver.get(url)
+        except TimeoutException:
+            results.append({"ok": False, "started": False, "error": "chromium did not load the page in 30 s"})
+            return
         wait_result(results)
         if not results:
             results.append({"ok": False, "error": "no result in 30 s", "log": driver.execute_script("return window.hnLog || []")})
@@ -234,7 +242,8 @@ def main():
     finally:
         httpd.shutdown()
     print(json.dumps(results[0]))
-    sys.exit(0 if results[0].get("ok") else 1)
+    # 3: the browser never ran the page (it did not start or load): the caller may start it once more.
+    sys.exit(0 if results[0].get("ok") else 3 if results[0].get("started") is False else 1)
 
 
 if __name__ == "__main__":
