@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Live benchmark on shaped links (bench/shaped_net.sh; needs root): a SECS-second 720p stream (ffmpeg,
-# 1 s keyframes, real time) into the content server behind a SHAPE uplink, watched by 8 and then 32 live
+# 1 s keyframes, encoded once and played out in real time) into the content server behind a SHAPE uplink, watched by 8 and then 32 live
 # peers, each in its own namespace with shaped down/up links, joining over the first 2 s. No pacing flags:
 # the server is loaded when its uplink queue is. For each swarm size, each policy (POLICIES) against the
 # unlimited server with P2P off, in the same run ("p2p-unlimited-server": no cap, the viewers alone keep
@@ -28,6 +28,11 @@ D=$(mktemp -d /tmp/hn-blive-XXXXXX)
 source bench/shaped_net.sh
 PIDS=()
 trap 'kill ${PIDS[@]:-} 2>/dev/null || true; wait 2>/dev/null; shaped_down; [[ -n ${KEEP:-} ]] && cp -r "$D"/. "$KEEP"/; rm -rf "$D"' EXIT
+# The stream is encoded once, before any run, and each run plays it out in real time (-re, -c copy): an
+# encoder running beside the viewers took a varying share of the 2 cores, and the same binary's share from
+# peers spread over 15 points from run to run.
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t "$SECS" \
+  -c:v libx264 -preset ultrafast -tune zerolatency -b:v 3M -g 25 -c:a aac -f mpegts "$D/stream.ts"
 mkdir -p bench/results
 csv=${CSV:-bench/results/live.csv}
 echo "peers,policy,chunks,lag_p50_ms,lag_p95_ms,lag_max_ms,missed_deadlines,stall_s,bytes_server,bytes_peers,share_peers,refusals" >"$csv"
@@ -44,8 +49,7 @@ for n in $SIZES; do
     while [[ ! -s $R/sig.port ]]; do sleep 0.05; done
     SIG=ws://$SRV_IP:$(cat "$R/sig.port")/ws
     # shellcheck disable=SC2086
-    ffmpeg -nostdin -v error -re -f lavfi -i "testsrc2=size=1280x720:rate=25" -f lavfi -i sine -t "$SECS" \
-      -c:v libx264 -preset ultrafast -tune zerolatency -b:v 3M -g 25 -c:a aac -f mpegts - 2>"$R/enc.log" |
+    ffmpeg -nostdin -v error -re -i "$D/stream.ts" -c copy -f mpegts - 2>"$R/enc.log" |
       ip netns exec "$SNS-srv" "$H" --role=server --listen="$SRV_IP:0" --port-file="$R/srv.port" --store="$R/store" $sflags \
         --signal-url="$SIG" --live=bench=- --log-level=warn >"$R/srv.log" 2>&1 &
     PIDS+=($!)

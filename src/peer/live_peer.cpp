@@ -77,6 +77,13 @@ constexpr double kEdgePeerWaitRefused = 0.3;
 // never came, and one remote claiming every chunk and answering busy starved a viewer's start-up for good
 // (red team s5). In steady play the chunk turns urgent well before this.
 constexpr double kClaimWaitTargets = kEdgePeerWait + kUploadWaitTargets;
+// Past those waits, in steady play a chunk stays with the peers while more than this many chunk durations
+// are left before it turns urgent (a deeper --live-buffer): a busy holder (claimed) or the first-ranked
+// viewer (not claimed yet) can still bring it, and a chunk one peer failed goes to another holder first.
+// Two: a busy holder's queue (up to kUploadWaitTargets) and the chunk itself. Measured on 5 Mbit/s uplinks,
+// 8 viewers, --live-buffer=6: 64 -> 72% of the bytes from peers in five before/after pairs, no missed
+// deadline (docs/benchmarks.md); with the default buffer there is rarely that much slack.
+constexpr double kPeerSlackTargets = 2;
 // Whole-request deadlines against a server that stalls or drips a byte a second (which an idle timeout
 // never trips): a manifest must be complete within kManifestDeadlineMs (a long poll: its wait plus that),
 // else it is retried; a live chunk within kChunkDeadlineTargets chunk-durations (at least kManifestDeadlineMs),
@@ -100,6 +107,7 @@ struct LivePeer::Impl : PeerCore {
     enum class Why { startup, seed, wait, urgent, peer_failed } why = Why::seed;  // a server fetch's reason
     std::string failed_peer;  // the last peer that timed out on it: asked again only when no other holder is
     bool gone = false;  // the server answered 404: it slid out of the server's window
+    bool slack_wait = false;  // counted once in slack_waits
   };
   // A segment handed to the player. The local endpoint numbers them itself (`local`), so its playlist
   // keeps counting up across skips and server restarts (whose seqs start again at 0).
@@ -164,6 +172,7 @@ struct LivePeer::Impl : PeerCore {
     // Bytes from the server by why it was asked (docs/live.md, Summary).
     uint64_t srv_startup = 0, srv_seed = 0, srv_wait = 0, srv_urgent = 0, srv_peer_failed = 0;
     uint64_t slow_uploads = 0;
+    uint64_t slack_waits = 0, peer_retries = 0;  // kPeerSlackTargets at work (docs/live.md)
   } n;
   bool first_for(uint64_t seq) const;
 
@@ -391,11 +400,24 @@ void LivePeer::Impl::schedule() {
     bool seed_now = !claimed && (e.startup ? e.nobody : first_for(seq));
     double edge_wait = server_refusing ? kEdgePeerWaitRefused : kEdgePeerWait;
     bool waited = now >= e.learned + (claimed ? kClaimWaitTargets : e.startup ? kStartupPeerWait : edge_wait) * target;
-    bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || e.peer_failed || seed_now || waited);
-    // After a peer failed it, the server gets it when it can take it; while the server refuses, another peer.
-    if (holder != nullptr && !((urgent || e.peer_failed) && server_now)) {
+    // Slack: chunk durations left before the chunk turns urgent. In steady play (the player's deadlines no
+    // longer move with the clock) a viewer with slack to spare, from a deeper --live-buffer, keeps waiting
+    // past the fixed waits above, and a chunk one peer failed goes to another holder first.
+    double slack = (my_deadline - now) / target - static_cast<double>(opts.urgent_chunks);
+    bool steady = clock_started && !server_refusing && !e.startup;
+    if (waited && steady && slack > kPeerSlackTargets) {
+      waited = false;
+      if (!e.slack_wait) n.slack_waits++;
+      e.slack_wait = true;
+    }
+    bool retry_peer = e.peer_failed && steady && slack > kPeerSlackTargets && holder != nullptr && holder->remote() != e.failed_peer;
+    bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || (e.peer_failed && !retry_peer) || seed_now || waited);
+    // After a peer failed it, the server gets it when it can take it (unless another holder has time to);
+    // while the server refuses, another peer.
+    if (holder != nullptr && !((urgent || (e.peer_failed && !retry_peer)) && server_now)) {
       holder->request(idx);
       e.state = St::peer;
+      if (retry_peer) n.peer_retries++;
       // A peer gets until half a chunk before the deadline (the server can still make it), but never
       // less than a busy peer needs: its turn on its uplink (up to kUploadWaitTargets chunk-durations) and
       // the chunk's own time there. Shorter, and a viewer that is already late (deadline passed) cancels
@@ -890,6 +912,8 @@ std::string LivePeer::summary_json() const {
                       {"epoch_changes", I.n.epochs},
                       {"tracked_chunks", I.chunks.size()},
                       {"peer_busy", I.n.peer_busy},
+                      {"slack_waits", I.n.slack_waits},
+                      {"peer_retries", I.n.peer_retries},
                       {"uploads_refused_busy", I.n.busy_refused},
                       {"stalled_links", I.n.stalled_links},
                       {"uploads_refused_not_held", I.n.not_held_refused},
