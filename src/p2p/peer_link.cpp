@@ -230,17 +230,31 @@ void PeerLink::on_wire(std::string_view raw) {
   } else if (auto* pi = std::get_if<wire::Ping>(&msg)) {
     enqueue(wire::encode_ping(pi->nonce, true));
   } else if (auto* po = std::get_if<wire::Pong>(&msg)) {
-    // The nonce is our own send time; a nonsense value from a lying peer only skews its own ranking.
-    uint64_t now = uv_hrtime();
-    if (po->nonce <= now && now - po->nonce < 60ull * 1000000000ull) {
-      double x = static_cast<double>(now - po->nonce) / 1e6;
-      rtt_ms_ = rtt_ms_ == 0 ? x : 0.8 * rtt_ms_ + 0.2 * x;
-    }
+    // The nonce is our own send time. Only a ping we sent and that is not answered yet counts: a remote
+    // echoing made-up times could claim a round trip of zero and draw every request to itself. Pongs
+    // come back in order, so older pings still open are lost and go with it.
+    auto it = std::find(pings_.begin(), pings_.end(), po->nonce);
+    if (it == pings_.end()) return;
+    pings_.erase(pings_.begin(), it + 1);
+    double x = static_cast<double>(uv_hrtime() - po->nonce) / 1e6;
+    rtt_ms_ = rtt_ms_ == 0 ? x : 0.8 * rtt_ms_ + 0.2 * x;
   }
 }
 
 void PeerLink::ping() {
-  if (ready_) enqueue(wire::encode_ping(uv_hrtime(), false));
+  if (!ready_) return;
+  uint64_t nonce = uv_hrtime();
+  pings_.push_back(nonce);
+  if (pings_.size() > kMaxPings) pings_.pop_front();
+  enqueue(wire::encode_ping(nonce, false));
+}
+
+double PeerLink::overdue_ms() const {
+  if (requested_.empty()) return 0;
+  uint64_t oldest = UINT64_MAX;
+  for (auto& [idx, at] : requested_) oldest = std::min(oldest, at);
+  uint64_t now = uv_hrtime(), from = std::max(oldest + static_cast<uint64_t>(rtt_ms_ * 1e6), last_chunk_at_);
+  return now > from ? static_cast<double>(now - from) / 1e6 : 0;
 }
 
 void PeerLink::request(uint32_t index) {

@@ -68,6 +68,10 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   // request, or from the previous chunk's arrival when requests were queued, to the chunk's last piece.
   // 0: no chunk yet.
   double service_ms() const { return service_ms_; }
+  // How long the next chunk has been due without arriving: since one RTT after the oldest request in
+  // flight, or since the last chunk when that is later. 0 with nothing in flight. A link that sits on
+  // requests is at least this slow per chunk, whatever service_ms() it measured before.
+  double overdue_ms() const;
   double up_ms() const { return ready_ ? static_cast<double>(uv_hrtime() - ready_at_) / 1e6 : 0; }  // since hellos
   void send_raw(std::string msg) { enqueue(std::move(msg)); }  // tests: arbitrary bytes as one message
   void close(const std::string& why);
@@ -151,6 +155,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t block_ = wire::kBlockSize;  // piece data per message, within the remote's a=max-message-size
   bool fingerprint_mismatch_ = false;
   double rtt_ms_ = 0;
+  static constexpr size_t kMaxPings = 8;  // one a second: a pong up to 8 s late still counts
+  std::deque<uint64_t> pings_;            // nonces of our pings not answered yet, oldest first
   double service_ms_ = 0;
   uint64_t ready_at_ = 0;  // uv_hrtime when the hellos were exchanged
 };

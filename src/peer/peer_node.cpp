@@ -322,13 +322,17 @@ constexpr double kUnmeasuredMs = 1000;
 
 bool measured(const PeerLink& l) { return l.rtt_ms() > 0 || l.service_ms() > 0; }
 
+// The measured time per chunk, or longer while the link sits on a request past it: a remote that served
+// one chunk fast and then answers nothing does not stay the best place for every request.
+double service_now(const PeerLink& l) { return l.service_ms() > 0 ? std::max(l.service_ms(), l.overdue_ms()) : 0; }
+
 // When one more request on `l` should complete, in ms, with `queued` requests ahead of it there. A link
 // is a pipe: a round trip of latency, then one service time per chunk, for the queued ones and then
 // this one. A link with no chunk yet is taken to be as fast as `seed` (the fastest measured link:
 // optimistic, so that it gets tried) or, with none, its RTT per chunk.
 double expected_ms(const PeerLink& l, size_t queued, double seed) {
   double rtt = measured(l) ? l.rtt_ms() : std::max(kUnmeasuredMs, l.up_ms());
-  double service = l.service_ms() > 0 ? l.service_ms() : seed > 0 ? seed : rtt;
+  double service = l.service_ms() > 0 ? service_now(l) : seed > 0 ? std::max(seed, l.overdue_ms()) : std::max(rtt, l.overdue_ms());
   return std::max(rtt, static_cast<double>(queued) * service) + service;
 }
 }  // namespace
@@ -347,7 +351,7 @@ PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except, Waitin
   PeerLink *best = nullptr, *best_full = nullptr;
   double best_cost = 0, best_full_cost = 0, now = mono_seconds(), seed = 0;
   for (auto& [id, l] : links)
-    if (l->service_ms() > 0 && (seed == 0 || l->service_ms() < seed)) seed = l->service_ms();
+    if (l->service_ms() > 0 && (seed == 0 || service_now(*l) < seed)) seed = service_now(*l);
   for (auto& [id, l] : links) {
     if (l.get() == except || !claims(*l, idx, now) || l->requested(idx)) continue;
     any_measured = any_measured || measured(*l) || l->up_ms() >= kUnmeasuredMs;

@@ -14,6 +14,10 @@ peer_dos.py livedrip SIG SERVER CHANNEL VIEWER SECONDS: the same, but it takes t
 every 1.5 s or so: a slow reader that never stops taking bytes long enough to trip the stall rule.
 peer_dos.py livefetch SIG SERVER CHANNEL VIEWER SECONDS: an honest remote asking VIEWER for the newest chunks;
 prints "fetched N whole chunks, B busy refusals".
+peer_dos.py rttliar SIG SERVER VIDEO STORE SECONDS: a seeder that claims every chunk and lies to
+--peer-select=rtt: it answers each ping at once, serves the first request of each link after pongs that
+claim a 3 s round trip (so the chunk seems to take no time at all), then claims a round trip of zero and
+answers no further request. Logs "served I" / "ignored I" per request.
 peer_dos.py channels SIG SERVER VIDEO SEEDER N: dials SEEDER with N extra data channels it must refuse, then
 the real one; prints "open" once the real channel opened.
 peer_dos.py badsdp SIG SERVER VIDEO SEEDER: offers SEEDER a description with two a=ice-ufrag lines (the
@@ -199,6 +203,60 @@ async def badsdp(sig_url, server, video, seeder):
     os._exit(0)
 
 
+async def rttliar(sig_url, server, video, store, secs):
+    import time
+    man = W.manifest(server, video)
+    n = len(man["chunks"])
+    sig = W.Signal(sig_url, video, n, True)
+    await sig.start()
+    pcs, count = {}, {"served": 0, "ignored": 0, "links": 0, "forged": 0}
+
+    async def lie(ch):
+        w = W.Wire(ch, video, n, True)
+        clock = {}  # the remote's clock (its ping nonce, ns) at our monotonic time: it learns nothing else
+
+        def pong(ago_ms):  # a pong the remote reads as a round trip of ago_ms that ends now
+            if clock:
+                now = clock["nonce"] + time.monotonic_ns() - clock["at"]
+                ch.send(bytes([7]) + struct.pack(">Q", max(0, now - int(ago_ms * 1e6))))
+                count["forged"] += 1
+
+        def on_message(m):
+            if m[0] == 6:
+                clock.update(nonce=struct.unpack(">Q", m[1:9])[0], at=time.monotonic_ns())
+                pong(0)
+                return
+            w.on_message(m)
+
+        ch.remove_all_listeners("message")
+        ch.on("message", on_message)
+        count["links"] += 1
+        w.send_hello()
+        served = False
+        while not w.closed.is_set():
+            idx = await w.requests.get()
+            if served:
+                count["ignored"] += 1
+                W.log("ignored", idx)
+                continue
+            served = True
+            for _ in range(12):
+                pong(3000)
+            cid = man["chunks"][idx]["id"]
+            data = open(os.path.join(store, "chunks", cid[:2], cid), "rb").read()
+            for off in range(0, len(data), 65536 - 13):
+                ch.send(bytes([2]) + struct.pack(">III", idx, off, len(data)) + data[off:off + 65536 - 13])
+            for _ in range(40):
+                pong(0)
+            count["served"] += 1
+            W.log("served", idx)
+
+    asyncio.ensure_future(W.answer_offers(sig, pcs, lambda ch: asyncio.ensure_future(lie(ch))))
+    await asyncio.sleep(secs)
+    W.log("served {served} ignored {ignored} links {links} forged {forged}".format(**count))
+    os._exit(0)
+
+
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
     if mode == "stall":
@@ -215,6 +273,8 @@ if __name__ == "__main__":
         asyncio.run(livestall(*args[:4], float(args[4]), drip=True))
     elif mode == "livefetch":
         asyncio.run(livefetch(*args[:4], float(args[4])))
+    elif mode == "rttliar":
+        asyncio.run(rttliar(*args[:4], float(args[4])))
     elif mode == "channels":
         asyncio.run(channels(*args[:4], int(args[4])))
     elif mode == "badsdp":

@@ -55,4 +55,27 @@ echo "refused-channel log lines for 200 refusals: $lines"
 fi
 
 stop_and_check "$PID_seed" seed
+
+if want 4; then
+note "4. --peer-select=rtt: a remote that serves one chunk 'in no time' (forged pongs), then sits on its requests, does not hold the download"
+# An honest seeder paced at 4 MB/s (the download lasts about 4 s) and the liar, which holds every chunk.
+start_peer rseed --server="$SRV" --video=clip --signal-url="$SIG" --seed-for=-1 --upload-rate=4000000
+wait_file "$T/rseed.mp4" 30 || fail "paced seeder did not complete"
+"$PY" "$HN_SRC/tests/e2e/peer_dos.py" rttliar "$SIG" "$SRV" clip "$T/store" 40 >"$T/rtt.log" 2>&1 &
+HN_PIDS+=($!)
+for _ in $(seq 1 150); do grep -q "joined" "$T/rtt.log" && break; sleep 0.1; done
+grep -q "joined" "$T/rtt.log" || fail "the rtt liar did not join: $(tail -n 5 "$T/rtt.log")"
+# A peer timeout longer than the test: what the liar sits on comes back only through endgame, so a leecher
+# whose requests all wait for the liar's queue never finishes here.
+start_peer rleech --server="$SRV" --video=clip --signal-url="$SIG" --server-slots=0 --peer-select=rtt --peer-timeout-ms=60000
+for _ in $(seq 1 200); do kill -0 "$PID_rleech" 2>/dev/null || break; sleep 0.1; done
+echo "liar: $(grep -E "served|ignored" "$T/rtt.log" | tr -s ' ' | cut -d' ' -f3- | tr '\n' ' ')"
+kill -0 "$PID_rleech" 2>/dev/null && fail "leecher held by a remote that lies about its speed: $(grep -c served "$T/rtt.log") served, $(grep -c ignored "$T/rtt.log") ignored; $(json "$T/rleech.json" 'j.get("chunks_have", "?")' 2>/dev/null) $(tail -n 2 "$T/rleech.log")"
+wait "$PID_rleech" || fail "leecher failed: $(tail -n 20 "$T/rleech.log")"
+cmp "$T/clip.mp4" "$T/rleech.mp4" || fail "output differs"
+stop_and_check "$PID_rseed" rseed
+grep -q served "$T/rtt.log" && grep -q ignored "$T/rtt.log" || fail "the liar was never asked for more than one chunk: the test proves nothing"
+echo "leecher complete beside a remote that lies about its speed"
+fi
+
 echo "PASS peer_dos"
