@@ -158,6 +158,10 @@ void PeerCore::update(LinkRecord& r, const PeerLink& l) {
 }
 
 void PeerCore::record(const PeerLink& l, const std::string& closed) {
+  if (link_log_.size() >= kMaxLinkLog && !l.ever_ready() && !link_log_.count(l.remote())) {
+    links_not_listed_++;
+    return;
+  }
   auto& r = link_log_[l.remote()];
   update(r, l);
   if (!closed.empty()) r.closed = closed;
@@ -191,6 +195,7 @@ std::string PeerCore::summary_json(nlohmann::json own, const Traffic& t) const {
                    {"closed", r.closed}});
   }
   own["links"] = std::move(out);
+  own["links_not_listed"] = links_not_listed_;
   return own.dump(2);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "util/clock.h"
+#include "util/log.h"
 
 namespace hn {
 
@@ -63,6 +64,7 @@ void PeerLinks::on_relay(const nlohmann::json& m) {
       old->close("replaced by the remote's offer");
       hub_->post([old] {});
     }
+    if (!take_inbound_token(now)) return;
     if (!offered_at_.record(from, now)) return;  // thousands of fresh ids within seconds: a flood
     if (!make_inbound_room(now)) return;
     connect(from, false, kInboundConnectMs).on_signal(m);
@@ -90,6 +92,20 @@ bool PeerLinks::make_inbound_room(double now) {
   if (oldest.empty()) return false;  // full of links that work: they stay
   auto victim = links_.at(oldest);
   victim->close("half-open inbound link displaced by a newer offer");
+  return true;
+}
+
+bool PeerLinks::take_inbound_token(double now) {
+  double rate = std::max(1, opts_->max_links), burst = 2 * rate;
+  inbound_tokens_ = inbound_tokens_ < 0 ? burst : std::min(burst, inbound_tokens_ + (now - inbound_at_) * rate);
+  inbound_at_ = now;
+  if (inbound_tokens_ < 1) {
+    if (offers_over_budget_++ % 1000 == 0)
+      log::warn("inbound offers past " + std::to_string(static_cast<int>(rate)) + "/s; ignoring them (" +
+                std::to_string(offers_over_budget_) + " so far)");
+    return false;
+  }
+  inbound_tokens_ -= 1;
   return true;
 }
 

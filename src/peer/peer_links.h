@@ -35,8 +35,12 @@ class PeerLinks {
   // Against offers that never connect (issue 22: 16 Sybils cut a seeder off): one new inbound link per
   // remote per kOfferIntervalS, half-open inbound links time out after kInboundConnectMs and take at most
   // half of max links (the rest stays ours to dial), and when they are full the oldest one makes room.
-  // Links that came up are never displaced by offers.
+  // Links that came up are never displaced by offers. New inbound links start at most max_links a second
+  // (bursts of 2x max links, the whole table): remotes minting a fresh id per offer made us answer ~60 offers
+  // a second, and our answers and candidates broke the signaller's rate limit, which cut us off from it
+  // again and again (red team s6).
   void on_relay(const nlohmann::json& m);
+  uint64_t offers_over_budget() const { return offers_over_budget_; }
   static constexpr double kOfferIntervalS = 5;
   static constexpr uint64_t kInboundConnectMs = 8000;  // ICE + DTLS + SCTP: seconds even over TURN
   // True when `peer` is worth dialling: not us, not linked, not banned.
@@ -68,6 +72,9 @@ class PeerLinks {
   // oldest half-open inbound link, so kept kInboundConnectMs (longer than kOfferIntervalS).
   OfferMemory offered_at_{static_cast<double>(kInboundConnectMs) / 1000, 4096};
   bool make_inbound_room(double now);
+  double inbound_tokens_ = -1, inbound_at_ = 0;  // -1: full, set on the first offer
+  uint64_t offers_over_budget_ = 0;
+  bool take_inbound_token(double now);
 };
 
 }  // namespace hn

@@ -18,6 +18,9 @@ peer_dos.py rttliar SIG SERVER VIDEO STORE SECONDS: a seeder that claims every c
 --peer-select=rtt: it answers each ping at once, serves the first request of each link after pongs that
 claim a 3 s round trip (so the chunk seems to take no time at all), then claims a round trip of zero and
 answers no further request. Logs "served I" / "ignored I" per request.
+peer_dos.py offerchurn SIG SERVER VIDEO TARGET WORKERS SECONDS: WORKERS loops, each joining VIDEO's swarm
+under a fresh id, naming TARGET in a lookup, offering it a description that never connects and leaving; prints
+"ids N". (Offers of fresh ids must not make TARGET answer past the signaller's rate limit.)
 peer_dos.py channels SIG SERVER VIDEO SEEDER N: dials SEEDER with N extra data channels it must refuse, then
 the real one; prints "open" once the real channel opened.
 peer_dos.py badsdp SIG SERVER VIDEO SEEDER: offers SEEDER a description with two a=ice-ufrag lines (the
@@ -164,6 +167,81 @@ async def livefetch(sig_url, server, channel, viewer, secs):
     await pc.close()
 
 
+async def livegreedy(sig_url, server, channel, viewer, secs):
+    """Keeps 8 requests for the newest chunks VIEWER holds in flight, the same ones again and again, and
+    reads every byte: a remote that wants the viewer's whole uplink. Prints "greedy: N chunks, B busy"."""
+    pc, ch, w, idx = await live_link(sig_url, server, channel, viewer)
+    out, got, busy = [0], [0], [0]
+
+    def on_message(m):
+        if m[0] == 5:
+            out[0] -= 1
+            busy[0] += m[5] == 2
+            return
+        before = len(w.done)
+        w.on_message(m)
+        if len(w.done) > before:
+            w.done.clear()
+            out[0] -= 1
+            got[0] += 1
+
+    ch.on("message", on_message)
+    loop = asyncio.get_event_loop()
+    end, k, look = loop.time() + secs, 0, 0
+    while loop.time() < end and ch.readyState == "open":
+        if loop.time() >= look:
+            _, idx = live_window(server, channel)
+            look = loop.time() + 1
+        while out[0] < 8:
+            ch.send(bytes([1]) + struct.pack(">I", idx[-3 + k % 2]))
+            out[0] += 1
+            k += 1
+        await asyncio.sleep(0.02)
+    print(f"greedy: {got[0]} chunks, {busy[0]} busy", flush=True)
+    os._exit(0)
+
+
+async def offerchurn(sig_url, server, video, target, workers, secs):
+    import base64
+    import json
+    import random
+    import string
+    import time
+    import websockets
+    W.manifest(server, video)
+    n = len(W.manifest(server, video)["chunks"])
+    used = [0]
+
+    def rnd(k):
+        return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(k))
+
+    def sdp():
+        fp = ":".join("%02X" % random.randrange(256) for _ in range(32))
+        return ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+                "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+                f"a=ice-ufrag:{rnd(8)}\r\na=ice-pwd:{rnd(24)}\r\na=fingerprint:sha-256 {fp}\r\n"
+                "a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n")
+
+    async def one(k):
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            used[0] += 1
+            try:
+                async with websockets.connect(sig_url) as ws:
+                    await ws.send(json.dumps({"type": "join", "video": video, "peer": f"churn{os.getpid()}x{k}x{used[0]}",
+                                              "chunk_count": n, "manifest_digest": W.DIGEST.get(video, ""),
+                                              "have": base64.b64encode(bytes((n + 7) // 8)).decode()}))
+                    await ws.recv()
+                    await ws.send(json.dumps({"type": "lookup", "chunks": [0], "max": 50}))
+                    await ws.send(json.dumps({"type": "offer", "to": target, "sdp": sdp()}))
+                    await asyncio.wait_for(ws.recv(), 2)
+            except Exception:
+                pass
+
+    await asyncio.gather(*(one(k) for k in range(workers)))
+    print(f"ids {used[0]}", flush=True)
+
+
 async def channels(sig_url, server, video, seeder, count):
     from aiortc import RTCPeerConnection, RTCSessionDescription
     n = len(W.manifest(server, video)["chunks"])
@@ -275,6 +353,10 @@ if __name__ == "__main__":
         asyncio.run(livefetch(*args[:4], float(args[4])))
     elif mode == "rttliar":
         asyncio.run(rttliar(*args[:4], float(args[4])))
+    elif mode == "livegreedy":
+        asyncio.run(livegreedy(*args[:4], float(args[4])))
+    elif mode == "offerchurn":
+        asyncio.run(offerchurn(*args[:4], int(args[4]), float(args[5])))
     elif mode == "channels":
         asyncio.run(channels(*args[:4], int(args[4])))
     elif mode == "badsdp":

@@ -54,6 +54,19 @@ echo "refused-channel log lines for 200 refusals: $lines"
 [[ $lines -ge 1 && $lines -le 10 ]] || fail "expected 1..10 lines about refused channels, got $lines"
 fi
 
+if want 5; then
+note "5. offers under fresh ids, ~1000 a second: the seeder answers a bounded number and stays on the signaller"
+"$PY" "$HN_SRC/tests/e2e/peer_dos.py" offerchurn "$SIG" "$SRV" clip seed 20 6 >"$T/churn.log" 2>&1 ||
+  fail "offerchurn: $(tail -n 5 "$T/churn.log")"
+sleep 1
+lost=$(grep -c "lost the signaller" "$T/seed.log" || true)
+answered=$(grep -c "closed: half-open inbound link displaced" "$T/seed.log" || true)
+echo "$(cat "$T/churn.log"); the seeder displaced $answered half-open links and lost the signaller $lost times"
+[[ $lost -eq 0 ]] || fail "answering offers of fresh ids cut the seeder off its signaller $lost times"
+[[ $answered -le 100 ]] || fail "the seeder started $answered inbound links in 6 s (budget: 8/s, bursts of 16)"
+grep -q "inbound offers past" "$T/seed.log" || fail "no word of the ignored offers in the seeder's log"
+fi
+
 stop_and_check "$PID_seed" seed
 
 if want 4; then
