@@ -96,7 +96,9 @@ bool PeerLinks::make_inbound_room(double now) {
 }
 
 bool PeerLinks::take_inbound_token(double now) {
-  double rate = std::max(1, opts_->max_links), burst = 2 * rate;
+  // Our answer and trickled candidates are ~4-8 signaller messages per offer: at 16 a second they stay well
+  // under the signaller's default 200 per connection. Bursts up to the link table (2x max links).
+  double rate = std::clamp(2 * opts_->max_links, 1, 16), burst = std::max(2, 2 * opts_->max_links);
   inbound_tokens_ = inbound_tokens_ < 0 ? burst : std::min(burst, inbound_tokens_ + (now - inbound_at_) * rate);
   inbound_at_ = now;
   if (inbound_tokens_ < 1) {

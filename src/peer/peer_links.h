@@ -35,8 +35,8 @@ class PeerLinks {
   // Against offers that never connect (issue 22: 16 Sybils cut a seeder off): one new inbound link per
   // remote per kOfferIntervalS, half-open inbound links time out after kInboundConnectMs and take at most
   // half of max links (the rest stays ours to dial), and when they are full the oldest one makes room.
-  // Links that came up are never displaced by offers. New inbound links start at most max_links a second
-  // (bursts of 2x max links, the whole table): remotes minting a fresh id per offer made us answer ~60 offers
+  // Links that came up are never displaced by offers. New inbound links start at most 2x max links (and 16)
+  // a second, in bursts up to the whole table (2x max links): remotes minting a fresh id per offer made us answer ~60 offers
   // a second, and our answers and candidates broke the signaller's rate limit, which cut us off from it
   // again and again (red team s6).
   void on_relay(const nlohmann::json& m);
