@@ -11,8 +11,10 @@ make_tls_certs "$T/b"
 cp "$T/a/srv.pem" "$T/live.pem"; cp "$T/a/srv.key" "$T/live.key"
 make_video "$T/clip.mp4" 2 -qp 0
 "$HN_BIN" ingest "$T/clip.mp4" --raw --store "$T/store" --chunk-size 131072 >/dev/null
+# A handshake budget of 15/s (bursts of 30): the flood below must pass it even when the machine is slow.
+export HN_TLS_BUDGET=15
 start_server srv --store="$T/store" --tls-cert="$T/live.pem" --tls-key="$T/live.key" --header-timeout-ms=1000 \
-  --max-transfers=1 --limit-rate=50000
+  --max-transfers=1 --limit-rate=50000 --tls-handshakes-per-ip=$HN_TLS_BUDGET
 base="https://127.0.0.1:$PORT_srv"
 m() { command curl -sf --cacert "$T/a/ca.pem" "$base/metrics" | awk -v n="$1" '$1==n {print $2}'; }
 id=$(command curl -sf --cacert "$T/a/ca.pem" "$base/videos/clip" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["chunks"][0]["id"])')
@@ -104,7 +106,7 @@ command curl -sf --cacert "$T/a/ca.pem" "https://127.0.0.1:$PORT_web/healthz" >/
 stop_and_check "$PID_web" web
 
 note "wss: the signaller with the same flags; python websockets over ssl; a peer joins over wss with --ca"
-start_role sig signal --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key"
+start_role sig signal --tls-cert="$T/a/srv.pem" --tls-key="$T/a/srv.key" --tls-handshakes-per-ip=$HN_TLS_BUDGET
 "$PY" - "$PORT_sig" "$T/a/ca.pem" <<'PY'
 import asyncio, json, ssl, sys, websockets
 async def main():

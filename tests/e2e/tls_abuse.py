@@ -172,6 +172,9 @@ def half_hello():
 
 def handshake_flood():
     import threading
+    # The budget the server was started with (--tls-handshakes-per-ip). A sequential flood makes ~55
+    # handshakes a second against an ASan build on 2 busy cores: a low budget keeps it over the line there.
+    budget = int(os.environ.get("HN_TLS_BUDGET", "50"))
     ctx = ssl.create_default_context(cafile=ca)
 
     def get(src):
@@ -210,8 +213,8 @@ def handshake_flood():
     t.join()
     print(f"flood from 127.0.0.1: {ok} served, {bad} refused in {elapsed:.1f} s; "
           f"127.0.0.2 meanwhile: {sum(good)}/{len(good)} served")
-    if ok > 100 + 50 * elapsed + 20:
-        raise SystemExit(f"FAIL: one address got {ok} handshakes in {elapsed:.1f} s (budget 50/s, burst 100)")
+    if ok > 2 * budget + budget * elapsed + 20:
+        raise SystemExit(f"FAIL: one address got {ok} handshakes in {elapsed:.1f} s (budget {budget}/s, burst {2 * budget})")
     if bad == 0:
         raise SystemExit("FAIL: the flood was never refused")
     if not good or not all(good):

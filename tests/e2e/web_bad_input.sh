@@ -70,8 +70,16 @@ PY
 note "the signaller goes down: a new tab plays from the server alone"
 stop_and_check "$PID_sig" sig
 echo 1 >"$T/busy.sleep"
+# The tab must find the server full at least once, or it never needs the swarm. The busy loop alone could
+# leave it a free second for all ten small segments (seen once under load), so a reader takes the slot
+# as the tab starts and keeps it about 8 s.
+big_size=$("$PY" -c "import json,sys; print(max(c['size'] for c in json.load(open(sys.argv[1]))['chunks']))" "$T/store/videos/clip.json")
+( until curl -sf --limit-rate $((big_size / 8 + 1)) "$SRV/chunks/$BIG" -o /dev/null; do sleep 0.05; done ) &
+HOLD=$!
+HN_PIDS+=("$HOLD")
 HN_RELOAD=1 timeout 150 "$PY" "$HN_SRC/tests/e2e/web_swarm.py" "$PORT_srv" clip 1 "$T/web2" >"$T/tab2.json" 2>"$T/tab2.log" ||
   fail "tab without signaller: $(tail -c 3000 "$T/tab2.json") $(tail -5 "$T/tab2.log")"
+wait "$HOLD" 2>/dev/null || true
 "$PY" - "$T/tab2.json" "$T/store/videos/clip.json" <<'PY' || fail "signaller down"
 import json, sys
 t = json.load(open(sys.argv[1]))[0]; m = json.load(open(sys.argv[2])); s = t["stats"]
