@@ -51,7 +51,10 @@ bool IpBudget::take(std::string_view remote, uint64_t now_ns) {
   if (per_second_ == 0) return true;
   std::string key = key_of(remote);
   std::lock_guard<std::mutex> g(mu_);
-  if (now_ns - last_sweep_ns_ > 5000000000ull || buckets_.size() >= max_entries_) sweep(now_ns);
+  // Full: sweep again soon, but not on every connection of a flood from many addresses (a sweep walks the
+  // whole table; between sweeps a full table admits newcomers, as below).
+  if (now_ns - last_sweep_ns_ > 5000000000ull || (buckets_.size() >= max_entries_ && now_ns - last_sweep_ns_ > 100000000ull))
+    sweep(now_ns);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     // Still full after a sweep: more addresses are busy at once than any per-address budget can tell

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <cstdio>
 #include <map>
@@ -104,7 +105,7 @@ struct LivePeer::Impl : PeerCore {
     bool startup = false;  // cut before we joined: part of the start-up buffer, held by other viewers
     bool nobody = false;   // the signaller said no viewer holds it
     bool peer_failed = false;
-    enum class Why { startup, seed, wait, urgent, peer_failed } why = Why::seed;  // a server fetch's reason
+    enum class Why { startup, seed, wait, urgent, peer_failed } why = Why::seed;  // a server fetch's reason (summary: kWhyNames)
     std::string failed_peer;  // the last peer that timed out on it: asked again only when no other holder is
     bool gone = false;  // the server answered 404: it slid out of the server's window
     bool slack_wait = false;  // counted once in slack_waits
@@ -169,8 +170,8 @@ struct LivePeer::Impl : PeerCore {
   struct Counters : Traffic {
     uint64_t missed = 0, skipped = 0, delivered = 0, server_gone = 0, epochs = 0;
     uint64_t busy_refused = 0, peer_busy = 0, stalled_links = 0, not_held_refused = 0, peer_not_held = 0;
-    // Bytes from the server by why it was asked (docs/live.md, Summary).
-    uint64_t srv_startup = 0, srv_seed = 0, srv_wait = 0, srv_urgent = 0, srv_peer_failed = 0;
+    // Bytes from the server by why it was asked (Entry::Why; docs/live.md, Summary).
+    std::array<uint64_t, static_cast<size_t>(Entry::Why::peer_failed) + 1> server_by_why{};
     uint64_t slow_uploads = 0;
     uint64_t slack_waits = 0, peer_retries = 0;  // kPeerSlackTargets at work (docs/live.md)
   } n;
@@ -411,10 +412,11 @@ void LivePeer::Impl::schedule() {
       e.slack_wait = true;
     }
     bool retry_peer = e.peer_failed && steady && slack > kPeerSlackTargets && holder != nullptr && holder->remote() != e.failed_peer;
-    bool server_now = !e.gone && server_ok && server_in_flight < slots && (urgent || (e.peer_failed && !retry_peer) || seed_now || waited);
     // After a peer failed it, the server gets it when it can take it (unless another holder has time to);
     // while the server refuses, another peer.
-    if (holder != nullptr && !((urgent || (e.peer_failed && !retry_peer)) && server_now)) {
+    bool server_first = urgent || (e.peer_failed && !retry_peer);
+    bool server_now = !e.gone && server_ok && server_in_flight < slots && (server_first || seed_now || waited);
+    if (holder != nullptr && !(server_first && server_now)) {
       holder->request(idx);
       e.state = St::peer;
       if (retry_peer) n.peer_retries++;
@@ -428,7 +430,7 @@ void LivePeer::Impl::schedule() {
       double by = std::max(now + std::max(0.3, floor), std::min(now + limit, my_deadline - 0.5 * target));
       peer_requests[seq] = {holder->remote(), by};
       request_progress[seq] = {holder->bytes_in(), now + std::max(limit, 4 * target), my_deadline - 0.5 * target, holder->bytes_in()};
-    } else if (server_now && (holder == nullptr || urgent || e.peer_failed)) {
+    } else if (server_now) {  // no holder, or the server first
       e.why = e.peer_failed ? Entry::Why::peer_failed
               : urgent      ? Entry::Why::urgent
               : e.startup   ? Entry::Why::startup
@@ -503,11 +505,7 @@ void LivePeer::Impl::accept(uint64_t seq, std::string data, const std::string& f
     e.state = St::have;
     e.data = shared;
     (from_peer.empty() ? n.from_server : n.from_peers) += shared->size();
-    if (from_peer.empty()) {
-      using W = Entry::Why;
-      (e.why == W::startup ? n.srv_startup : e.why == W::seed ? n.srv_seed : e.why == W::wait ? n.srv_wait
-       : e.why == W::urgent ? n.srv_urgent : n.srv_peer_failed) += shared->size();
-    }
+    if (from_peer.empty()) n.server_by_why[static_cast<size_t>(e.why)] += shared->size();
     uint32_t idx = static_cast<uint32_t>(seq % kLiveRing);
     held_idx[idx] = seq;
     announce(idx);
@@ -898,6 +896,10 @@ int LivePeer::player_port() const { return impl_->http_port(); }
 
 std::string LivePeer::summary_json() const {
   auto& I = *impl_;
+  static constexpr const char* kWhyNames[] = {"startup", "seed", "wait", "urgent", "peer_failed"};  // Entry::Why order
+  static_assert(std::size(kWhyNames) == static_cast<size_t>(Impl::Entry::Why::peer_failed) + 1);
+  nlohmann::json by_why = nlohmann::json::object();
+  for (size_t w = 0; w < I.n.server_by_why.size(); ++w) by_why[kWhyNames[w]] = I.n.server_by_why[w];
   nlohmann::json j = {{"live", true},
                       {"start_seq", I.start_seq},
                       {"next_seq", I.play_seq},
@@ -918,8 +920,7 @@ std::string LivePeer::summary_json() const {
                       {"stalled_links", I.n.stalled_links},
                       {"uploads_refused_not_held", I.n.not_held_refused},
                       {"peer_not_held", I.n.peer_not_held},
-                      {"server_bytes_by_reason", {{"startup", I.n.srv_startup}, {"seed", I.n.srv_seed}, {"wait", I.n.srv_wait},
-                                                  {"urgent", I.n.srv_urgent}, {"peer_failed", I.n.srv_peer_failed}}},
+                      {"server_bytes_by_reason", by_why},
                       {"slow_uploads", I.n.slow_uploads},
                       {"upload_rate_bytes_per_sec", I.up_rate},
                       {"lag_ms_p50", percentile(I.lags_ms, 0.5)},

@@ -99,9 +99,14 @@ struct PeerNode::Impl : PeerCore {
   void open_file();
   void begin();
   void schedule();
-  // Chunks a scheduling pass left waiting for a full link (it was still the soonest): its queue in all but name.
-  using WaitingFor = std::map<const p2p::PeerLink*, size_t>;
-  p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except, WaitingFor& waiting);
+  // One scheduling pass: the chunks it left waiting for a full link (it was still the soonest: its queue in
+  // all but name), and the fastest measured time per chunk over the links (the same for every chunk of the
+  // pass; -1 until first needed).
+  struct Pass {
+    std::map<const p2p::PeerLink*, size_t> waiting;
+    double seed = -1;
+  };
+  p2p::PeerLink* pick_link(uint32_t idx, const p2p::PeerLink* except, Pass& pass);
   void endgame();
   // The peer that owned the request for `idx` let it go: an endgame duplicate on another link takes it
   // over with a fresh deadline (else nothing would time it out, and the chunk would stay stranded).
@@ -301,9 +306,9 @@ void PeerNode::Impl::schedule() {
   // Step 5: peers, rarest first, to the least busy link that holds the chunk.
   bool peers_only = opts.server_slots == 0;
   if (server_refusing || in_swarm || peers_only) {
-    WaitingFor waiting;
+    Pass pass;
     for (uint32_t idx : sched->rarest_first(256)) {
-      PeerLink* best = pick_link(idx, nullptr, waiting);
+      PeerLink* best = pick_link(idx, nullptr, pass);
       if (best == nullptr) continue;
       best->request(idx);
       sched->set(idx, S::peer);
@@ -332,12 +337,12 @@ double service_now(const PeerLink& l) { return l.service_ms() > 0 ? std::max(l.s
 // optimistic, so that it gets tried) or, with none, its RTT per chunk.
 double expected_ms(const PeerLink& l, size_t queued, double seed) {
   double rtt = measured(l) ? l.rtt_ms() : std::max(kUnmeasuredMs, l.up_ms());
-  double service = l.service_ms() > 0 ? service_now(l) : seed > 0 ? std::max(seed, l.overdue_ms()) : std::max(rtt, l.overdue_ms());
+  double service = std::max(l.service_ms() > 0 ? l.service_ms() : seed > 0 ? seed : rtt, l.overdue_ms());
   return std::max(rtt, static_cast<double>(queued) * service) + service;
 }
 }  // namespace
 
-PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except, WaitingFor& waiting) {
+PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except, Pass& pass) {
   // "random": any link that holds the chunk and has room (the baseline the benchmark compares against).
   // "rtt": the link where the request is expected to complete first (expected_ms), counting what is in
   // flight there plus the chunks this pass already left waiting for it. If that link is full, the chunk
@@ -349,15 +354,18 @@ PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except, Waitin
   const size_t room = static_cast<size_t>(opts.requests_per_link);
   bool random = opts.peer_select == "random", any_measured = false;
   PeerLink *best = nullptr, *best_full = nullptr;
-  double best_cost = 0, best_full_cost = 0, now = mono_seconds(), seed = 0;
-  for (auto& [id, l] : links)
-    if (l->service_ms() > 0 && (seed == 0 || service_now(*l) < seed)) seed = service_now(*l);
+  double best_cost = 0, best_full_cost = 0, now = mono_seconds();
+  if (pass.seed < 0) {
+    pass.seed = 0;
+    for (auto& [id, l] : links)
+      if (double s = service_now(*l); s > 0 && (pass.seed == 0 || s < pass.seed)) pass.seed = s;
+  }
   for (auto& [id, l] : links) {
     if (l.get() == except || !claims(*l, idx, now) || l->requested(idx)) continue;
     any_measured = any_measured || measured(*l) || l->up_ms() >= kUnmeasuredMs;
-    auto w = waiting.find(l.get());
-    size_t queued = l->in_flight() + (w == waiting.end() ? 0 : w->second);
-    double cost = random ? std::uniform_real_distribution<double>(0, 1)(rng) : expected_ms(*l, queued, seed);
+    auto w = pass.waiting.find(l.get());
+    size_t queued = l->in_flight() + (w == pass.waiting.end() ? 0 : w->second);
+    double cost = random ? std::uniform_real_distribution<double>(0, 1)(rng) : expected_ms(*l, queued, pass.seed);
     if (l->in_flight() >= room) {
       if (!random && (best_full == nullptr || cost < best_full_cost)) {
         best_full = l.get();
@@ -371,7 +379,7 @@ PeerLink* PeerNode::Impl::pick_link(uint32_t idx, const PeerLink* except, Waitin
   if (random) return best;
   if (!any_measured) return nullptr;
   if (best_full != nullptr && (best == nullptr || best_full_cost < best_cost)) {
-    waiting[best_full]++;
+    pass.waiting[best_full]++;
     return nullptr;
   }
   return best;
@@ -383,14 +391,14 @@ void PeerNode::Impl::endgame() {
   // copy wins and the other request is cancelled.
   if (!opts.endgame || peer_requests.empty() || peer_requests.size() > 8 || sched->missing() > 0) return;
   auto in_flight = peer_requests;  // a send that fails closes a link, whose on_closed edits peer_requests
-  WaitingFor waiting;
+  Pass pass;
   for (auto& [idx, owner] : in_flight) {
     auto first = links.find(owner.first);
     if (first == links.end()) continue;
     bool asked_twice = false;
     for (auto& [id, l] : links) asked_twice = asked_twice || (l.get() != first->second.get() && l->requested(idx));
     if (asked_twice) continue;
-    if (PeerLink* second = pick_link(idx, first->second.get(), waiting)) {
+    if (PeerLink* second = pick_link(idx, first->second.get(), pass)) {
       second->request(idx);
       n.endgame_requests++;
     }

@@ -167,40 +167,6 @@ async def livefetch(sig_url, server, channel, viewer, secs):
     await pc.close()
 
 
-async def livegreedy(sig_url, server, channel, viewer, secs):
-    """Keeps 8 requests for the newest chunks VIEWER holds in flight, the same ones again and again, and
-    reads every byte: a remote that wants the viewer's whole uplink. Prints "greedy: N chunks, B busy"."""
-    pc, ch, w, idx = await live_link(sig_url, server, channel, viewer)
-    out, got, busy = [0], [0], [0]
-
-    def on_message(m):
-        if m[0] == 5:
-            out[0] -= 1
-            busy[0] += m[5] == 2
-            return
-        before = len(w.done)
-        w.on_message(m)
-        if len(w.done) > before:
-            w.done.clear()
-            out[0] -= 1
-            got[0] += 1
-
-    ch.on("message", on_message)
-    loop = asyncio.get_event_loop()
-    end, k, look = loop.time() + secs, 0, 0
-    while loop.time() < end and ch.readyState == "open":
-        if loop.time() >= look:
-            _, idx = live_window(server, channel)
-            look = loop.time() + 1
-        while out[0] < 8:
-            ch.send(bytes([1]) + struct.pack(">I", idx[-3 + k % 2]))
-            out[0] += 1
-            k += 1
-        await asyncio.sleep(0.02)
-    print(f"greedy: {got[0]} chunks, {busy[0]} busy", flush=True)
-    os._exit(0)
-
-
 async def offerchurn(sig_url, server, video, target, workers, secs):
     import base64
     import json
@@ -335,31 +301,24 @@ async def rttliar(sig_url, server, video, store, secs):
     os._exit(0)
 
 
+# mode -> (coroutine, converters for the arguments after the first four (URLs and ids), fixed keywords)
+MODES = {
+    "stall": (stall, (float,), {}),
+    "livestall": (livestall, (float,), {}),
+    "liveliar": (liveliar, (float,), {}),
+    "livebusy": (liveliar, (float,), {"answer": 2}),
+    "livesilent": (liveliar, (float,), {"answer": 0}),
+    "livedrip": (livestall, (float,), {"drip": True}),
+    "livefetch": (livefetch, (float,), {}),
+    "rttliar": (rttliar, (float,), {}),
+    "offerchurn": (offerchurn, (int, float), {}),
+    "channels": (channels, (int,), {}),
+    "badsdp": (badsdp, (), {}),
+}
+
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
-    if mode == "stall":
-        asyncio.run(stall(*args[:4], float(args[4])))
-    elif mode == "livestall":
-        asyncio.run(livestall(*args[:4], float(args[4])))
-    elif mode == "liveliar":
-        asyncio.run(liveliar(*args[:4], float(args[4])))
-    elif mode == "livebusy":
-        asyncio.run(liveliar(*args[:4], float(args[4]), answer=2))
-    elif mode == "livesilent":
-        asyncio.run(liveliar(*args[:4], float(args[4]), answer=0))
-    elif mode == "livedrip":
-        asyncio.run(livestall(*args[:4], float(args[4]), drip=True))
-    elif mode == "livefetch":
-        asyncio.run(livefetch(*args[:4], float(args[4])))
-    elif mode == "rttliar":
-        asyncio.run(rttliar(*args[:4], float(args[4])))
-    elif mode == "livegreedy":
-        asyncio.run(livegreedy(*args[:4], float(args[4])))
-    elif mode == "offerchurn":
-        asyncio.run(offerchurn(*args[:4], int(args[4]), float(args[5])))
-    elif mode == "channels":
-        asyncio.run(channels(*args[:4], int(args[4])))
-    elif mode == "badsdp":
-        asyncio.run(badsdp(*args[:4]))
-    else:
+    if mode not in MODES:
         raise SystemExit(f"unknown mode {mode}")
+    fn, conv, kw = MODES[mode]
+    asyncio.run(fn(*args[:4], *(c(v) for c, v in zip(conv, args[4:])), **kw))
