@@ -195,7 +195,10 @@ async def federation():
     bits = __import__("base64").b64encode(bytes([(0xff << (8 - na % 8)) & 0xff if na % 8 and i == (na - 1) // 8 else 0xff
                                                  for i in range((na + 7) // 8)])).decode()
     ev = {"ev": "join", "inst": "fa", "video": key, "chunk_count": na, "bitfield": bits}
-    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost1", "token": tok[:-2] + "00"}))
+    # A forged signature: its last two characters changed (to "11" when they were "00": 1 run in ~256 had
+    # forged nothing at all and failed).
+    forged = tok[:-2] + ("11" if tok.endswith("00") else "00")
+    redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost1", "token": forged}))
     redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost2"}))
     redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost3", "token": mint("vida", "a" * 64, int(time.time()) + 60)}))
     redis_publish("hn:swarm:" + key, json.dumps({**ev, "peer": "ghost4", "chunk_count": na + 1, "token": tok}))
